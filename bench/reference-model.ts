@@ -1,0 +1,104 @@
+/**
+ * The reference model of ../shared/bench/MODEL.md ("journaled DAX write + crash") as a daxcheck
+ * spec: an XState machine explored by the same compiler and explorer as every proposal.
+ *
+ * T threads each fault, store and flush each of B blocks; any thread may fsync (commit the
+ * journal); the hardware may evict a dirty line; a crash keeps only the durable part. Spin runs
+ * the same model (../shared/bench/gen-promela.cjs), so the state counts must agree exactly.
+ */
+import { setup } from 'xstate';
+import { mutator } from '../checker/xstate/mutator.ts';
+import type { Property } from '../checker/system.ts';
+import type { MachineView } from '../checker/xstate/compile.ts';
+
+export type RefContext = { stage: Uint8Array; alloc: Uint8Array; cache: Uint8Array; pdata: Uint8Array };
+type Ev = { type: 'FAULT' | 'STORE' | 'FLUSH'; t: number; b: number } | { type: 'FSYNC'; t: number } | { type: 'EVICT'; b: number } | { type: 'CRASH' };
+
+export function referenceModel(T: number, B: number) {
+  const at = (e: { t: number; b: number }) => e.t * B + e.b;
+  const machine = setup({
+    types: {} as { context: RefContext; events: Ev },
+    guards: {
+      stageIs: ({ context, event }, p: { stage: number }) => context.stage[at(event as { t: number; b: number })] === p.stage,
+      isCacheDirty: ({ context, event }) => context.cache[(event as { b: number }).b] !== 0,
+    },
+    actions: {
+      fault: mutator<RefContext, Ev>((c, e) => {
+        const { t, b } = e as { t: number; b: number };
+        c.stage[t * B + b] = 1;
+        if (c.alloc[b] === 0) c.alloc[b] = 1;
+      }),
+      store: mutator<RefContext, Ev>((c, e) => {
+        const { t, b } = e as { t: number; b: number };
+        c.stage[t * B + b] = 2;
+        c.cache[b] = t + 1;
+      }),
+      flush: mutator<RefContext, Ev>((c, e) => {
+        const { t, b } = e as { t: number; b: number };
+        c.stage[t * B + b] = 3;
+        if (c.cache[b] !== 0) {
+          c.pdata[b] = c.cache[b];
+          c.cache[b] = 0;
+        }
+      }),
+      fsync: mutator<RefContext, Ev>((c) => {
+        for (let b = 0; b < B; b++) if (c.alloc[b] === 1) c.alloc[b] = 2;
+      }),
+      evict: mutator<RefContext, Ev>((c, e) => {
+        const { b } = e as { b: number };
+        c.pdata[b] = c.cache[b];
+        c.cache[b] = 0;
+      }),
+      crash: mutator<RefContext, Ev>((c) => {
+        c.stage.fill(0);
+        c.cache.fill(0);
+        for (let b = 0; b < B; b++) if (c.alloc[b] === 1) c.alloc[b] = 0;
+      }),
+    },
+  }).createMachine({
+    id: `reference-T${T}-B${B}`,
+    initial: 'running',
+    context: {
+      stage: new Uint8Array(T * B),
+      alloc: new Uint8Array(B),
+      cache: new Uint8Array(B),
+      pdata: new Uint8Array(B),
+    },
+    states: {
+      running: {
+        on: {
+          FAULT: { guard: { type: 'stageIs', params: { stage: 0 } }, actions: 'fault' },
+          STORE: { guard: { type: 'stageIs', params: { stage: 1 } }, actions: 'store' },
+          FLUSH: { guard: { type: 'stageIs', params: { stage: 2 } }, actions: 'flush' },
+          FSYNC: { actions: 'fsync' },
+          EVICT: { guard: 'isCacheDirty', actions: 'evict' },
+          CRASH: { target: 'crashed', actions: 'crash' },
+        },
+      },
+      crashed: {},
+    },
+  });
+  const events: Ev[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      events.push({ type: 'FAULT', t, b }, { type: 'STORE', t, b }, { type: 'FLUSH', t, b });
+    }
+    events.push({ type: 'FSYNC', t });
+  }
+  for (let b = 0; b < B; b++) events.push({ type: 'EVICT', b });
+  events.push({ type: 'CRASH' });
+  const bounds = { stage: 3, alloc: 2, cache: T, pdata: T };
+  const properties: Property<MachineView<RefContext>>[] = [
+    {
+      kind: 'always',
+      name: 'durable data implies a durable allocation',
+      holds: (v) => {
+        if (!v.matches('crashed')) return true;
+        const c = v.context;
+        for (let b = 0; b < B; b++) if (c.pdata[b] !== 0 && c.alloc[b] !== 2) return false;
+        return true;
+      },
+    },
+  ];
+  return { machine, events, bounds, properties };
+}

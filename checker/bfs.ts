@@ -1,0 +1,258 @@
+/**
+ * Exhaustive breadth-first exploration of a transition system.
+ *
+ * Every reachable state is visited once; every enabled event of every state is tried in index
+ * order, so two runs visit the same states in the same order. Because the search is breadth-first,
+ * the first state found that violates an invariant (or reaches a goal) lies at the smallest
+ * possible depth, and its parent chain is a shortest counterexample (or witness).
+ *
+ * The search runs to the end even after a violation: the state count is part of what a
+ * configuration records, and the other properties still need their verdicts. It stops early only
+ * when told to (a state limit, the memory budget, an interrupt), and then says so: a property
+ * that was not decided is "unknown", never "holds".
+ */
+import { makeCodec } from './codec.ts';
+import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import type { Property, TransitionSystem } from './system.ts';
+
+export interface ExploreOptions {
+  /** Stop before storing more than this many states. */
+  maxStates?: number;
+  /** Memory budget of the state store in bytes. */
+  maxBytes?: number;
+  /** Polled between states; return true to stop (e.g. after Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Called about every `progressEveryMs` with the running totals. */
+  onProgress?: (p: { states: number; transitions: number; depth: number; seconds: number }) => void;
+  progressEveryMs?: number;
+}
+
+export type StopReason = 'max-states' | 'memory' | 'interrupted';
+
+export interface PropertyOutcome<V> {
+  property: Property<V>;
+  /** Index of the first violating / witnessing state, or -1. */
+  state: number;
+}
+
+export interface ExploreResult<V> {
+  /** True when every reachable state was expanded. */
+  complete: boolean;
+  stopReason?: StopReason;
+  stopMessage?: string;
+  states: number;
+  transitions: number;
+  /** BFS depth of the deepest state. */
+  depth: number;
+  seconds: number;
+  statesPerSecond: number;
+  bytesPerState: number;
+  /** Bits of a packed state. */
+  stateBits: number;
+  outcomes: PropertyOutcome<V>[];
+  /** Number of transitions taken per event. */
+  eventFires: Float64Array;
+  /** Number of transitions taken per rule of the system. */
+  ruleFires: Float64Array;
+  /** Shortest path from an initial state to state `index`. */
+  path(index: number): Path;
+}
+
+export interface Path {
+  /** Events taken, `events[i]` leads from `states[i]` to `states[i+1]`. */
+  events: number[];
+  /** Unpacked state vectors, `states[0]` initial. */
+  states: Uint8Array[];
+}
+
+/** Thrown when the system produces a value its bounds do not allow: a bug in the model. */
+export class ModelError extends Error {}
+
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024 * 1024;
+
+export async function explore<V>(
+  system: TransitionSystem<V>,
+  properties: Property<V>[],
+  options: ExploreOptions = {},
+): Promise<ExploreResult<V>> {
+  const started = performance.now();
+  const codec = makeCodec(system.maxValues);
+  const K = codec.words;
+  const store = new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const maxStates = options.maxStates ?? Infinity;
+  const E = system.eventCount;
+  if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
+  if (properties.filter((p) => p.kind === 'deadlock').length > 30) throw new ModelError('at most 30 deadlock properties');
+  const eventFires = new Float64Array(E);
+  // Rules may be discovered during exploration (the XState compiler numbers them lazily).
+  let ruleFires = new Float64Array(Math.max(64, system.ruleCount));
+  const src = new Uint8Array(system.stateBytes);
+  const dst = new Uint8Array(system.stateBytes);
+  const key = new Int32Array(K);
+  const succKeys = new Int32Array(E * K);
+  const succEvent = new Uint16Array(E);
+  const succHash = new Int32Array(E);
+  let sink = 0;
+
+  const always = properties.flatMap((p, i) => (p.kind === 'always' ? [{ p, i }] : []));
+  const sometimes = properties.flatMap((p, i) => (p.kind === 'sometimes' ? [{ p, i }] : []));
+  const deadlocks = properties.flatMap((p, i) => (p.kind === 'deadlock' ? [{ p, i }] : []));
+  const outcomes: PropertyOutcome<V>[] = properties.map((property) => ({ property, state: -1 }));
+  const progressEvent = deadlocks.map(({ p }) => {
+    const flags = new Uint8Array(E);
+    if (p.kind === 'deadlock') for (let e = 0; e < E; e++) flags[e] = p.isProgress(e) ? 1 : 0;
+    return flags;
+  });
+
+  let transitions = 0;
+  let depth = 0;
+  let stopReason: StopReason | undefined;
+  let stopMessage: string | undefined;
+
+  const encodeOrThrow = (state: Uint8Array) => {
+    const bad = codec.encode(state, key, 0);
+    if (bad >= 0) {
+      throw new ModelError(
+        `${system.name}: ${system.byteLabel(bad)} = ${state[bad]} exceeds its declared bound ${system.maxValues[bad]}`,
+      );
+    }
+  };
+  const checking = always.length + sometimes.length > 0;
+  /** Property checks on a state seen for the first time. */
+  const checkNew = (index: number, state: Uint8Array) => {
+    if (always.length === 0 && sometimes.length === 0) return;
+    const view = system.view(state);
+    for (const { p, i } of always) {
+      if (outcomes[i].state < 0 && p.kind === 'always' && !p.holds(view)) outcomes[i].state = index;
+    }
+    for (const { p, i } of sometimes) {
+      if (outcomes[i].state < 0 && p.kind === 'sometimes' && p.reached(view)) outcomes[i].state = index;
+    }
+  };
+
+  try {
+    for (const init of system.initialStates()) {
+      if (store.count >= maxStates) {
+        stopReason = 'max-states';
+        break;
+      }
+      encodeOrThrow(init);
+      const index = store.intern(key, -1, 0);
+      if (index >= 0) checkNew(index, init);
+    }
+
+    let levelEnd = store.count;
+    let lastPoll = performance.now();
+    const pollEvery = options.progressEveryMs ?? 250;
+    outer: for (let i = 0; i < store.count && !stopReason; i++) {
+      if (i === levelEnd) {
+        depth++;
+        levelEnd = store.count;
+      }
+      if ((i & 1023) === 0) {
+        const now = performance.now();
+        if (now - lastPoll >= pollEvery) {
+          lastPoll = now;
+          options.onProgress?.({ states: store.count, transitions, depth, seconds: (now - started) / 1000 });
+          // Give signal handlers (Ctrl-C) a chance to run.
+          await new Promise((r) => setImmediate(r));
+          if (options.shouldStop?.()) {
+            stopReason = 'interrupted';
+            break;
+          }
+        }
+      }
+      codec.decode(store.keys, i * K, src);
+      // Generate every successor first, then look them all up: see StateStore.touch.
+      let n = 0;
+      let progress = 0;
+      for (let e = 0; e < E; e++) {
+        const rule = system.step(src, e, dst);
+        if (rule < 0) continue;
+        transitions++;
+        eventFires[e]++;
+        if (rule >= ruleFires.length) {
+          const grown = new Float64Array(rule * 2 + 64);
+          grown.set(ruleFires);
+          ruleFires = grown;
+        }
+        ruleFires[rule]++;
+        for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
+        if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
+        succEvent[n] = e;
+        n++;
+      }
+      let touched = 0;
+      for (let j = 0; j < n; j++) {
+        const h = store.hashAt(succKeys, j * K);
+        succHash[j] = h;
+        touched ^= store.touch(h);
+      }
+      sink ^= touched;
+      for (let j = 0; j < n; j++) {
+        const allow = store.count < maxStates;
+        const index = store.internAt(succKeys, j * K, succHash[j], i, succEvent[j], allow);
+        if (index === REFUSED) {
+          stopReason = 'max-states';
+          stopMessage = `stopped at --max-states ${maxStates}`;
+          break outer;
+        }
+        if (index >= 0 && checking) {
+          codec.decode(succKeys, j * K, dst);
+          checkNew(index, dst);
+        }
+      }
+      if (deadlocks.length) {
+        let view: V | undefined;
+        for (let d = 0; d < deadlocks.length; d++) {
+          const { p, i: pi } = deadlocks[d];
+          if (outcomes[pi].state >= 0 || p.kind !== 'deadlock') continue;
+          if (progress & (1 << d)) continue;
+          view ??= system.view(src);
+          if (!p.isDone(view)) outcomes[pi].state = i;
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof MemoryLimitError) {
+      stopReason = 'memory';
+      stopMessage = `stopped: ${err.message}`;
+    } else if (err instanceof RangeError && /allocat|Array buffer/i.test(err.message)) {
+      stopReason = 'memory';
+      stopMessage = `stopped: out of memory (${err.message})`;
+    } else {
+      throw err;
+    }
+  }
+
+  if (sink === 0x7fffffff) stopMessage ??= ''; // keeps the touch loads from being optimised away
+  const seconds = (performance.now() - started) / 1000;
+  const states = store.count;
+  const path = (index: number): Path => {
+    const chain: number[] = [];
+    for (let s = index; s >= 0; s = store.parent[s]) chain.push(s);
+    chain.reverse();
+    const statesOut = chain.map((s) => {
+      const out = new Uint8Array(system.stateBytes);
+      codec.decode(store.keys, s * K, out);
+      return out;
+    });
+    return { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
+  };
+  return {
+    complete: !stopReason,
+    stopReason,
+    stopMessage: stopMessage ?? (stopReason === 'interrupted' ? 'interrupted' : undefined),
+    states,
+    transitions,
+    depth,
+    seconds,
+    statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
+    bytesPerState: states > 0 ? Math.round((store.bytes() / states) * 10) / 10 : 0,
+    stateBits: codec.bits,
+    outcomes,
+    eventFires,
+    ruleFires: ruleFires.slice(0, system.ruleCount),
+    path,
+  };
+}

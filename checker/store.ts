@@ -1,0 +1,172 @@
+/**
+ * The set of visited states: an arena of packed keys in discovery order, a parent pointer and the
+ * event that led to each state (so any state's shortest path can be rebuilt), and an
+ * open-addressing hash index whose slots hold just the key words. A slot whose last word is zero
+ * is empty: the codec sets a presence bit in every key's last word.
+ *
+ * A JavaScript Set or Map cannot be used: both fail at 2^24 entries, and their per-entry cost is
+ * ten times this layout's.
+ */
+export class MemoryLimitError extends Error {
+  constructor(readonly neededBytes: number, readonly limitBytes: number) {
+    super(`the state store would need ${neededBytes} bytes, more than the limit of ${limitBytes}`);
+  }
+}
+
+/** `internAt` results other than a new state's index. */
+export const SEEN = -1;
+export const REFUSED = -2;
+
+export class StateStore {
+  /** Words per packed state. */
+  readonly K: number;
+  /** Number of states stored. */
+  count = 0;
+  /** Packed keys, state i at [i*K, (i+1)*K). */
+  keys: Int32Array;
+  /** Index of the state this one was first reached from, -1 for initial states. */
+  parent: Int32Array;
+  /** Event that first reached this state (meaningless for initial states). */
+  via: Uint16Array;
+  private table: Int32Array;
+  private slots: number;
+  private readonly slotWords: number;
+
+  constructor(K: number, private readonly maxBytes: number, initialCapacity = 1 << 12) {
+    this.K = K;
+    this.slotWords = K;
+    this.keys = new Int32Array(initialCapacity * K);
+    this.parent = new Int32Array(initialCapacity);
+    this.via = new Uint16Array(initialCapacity);
+    this.slots = 1 << 13;
+    this.table = new Int32Array(this.slots * this.slotWords);
+  }
+
+  /** Bytes held by the store's arrays. */
+  bytes(): number {
+    return this.keys.byteLength + this.parent.byteLength + this.via.byteLength + this.table.byteLength;
+  }
+
+  /** Murmur3-style mix of the key words. */
+  static hash(key: Int32Array, K: number): number {
+    return StateStore.hashAt(key, 0, K);
+  }
+
+  static hashAt(keys: Int32Array, offset: number, K: number): number {
+    let h = 0x9747b28c ^ K;
+    for (let i = 0; i < K; i++) {
+      let k = Math.imul(keys[offset + i], 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      h ^= k;
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h;
+  }
+
+  /**
+   * Inserts `key` when new and `allowInsert` is set, returning its index; returns SEEN when the
+   * key was already stored and REFUSED when it is new but insertion is not allowed.
+   */
+  intern(key: Int32Array, parent: number, via: number, allowInsert = true): number {
+    return this.internAt(key, 0, StateStore.hash(key, this.K), parent, via, allowInsert);
+  }
+
+  /** Hash of the key at `keys[offset..offset+K)`. */
+  hashAt(keys: Int32Array, offset: number): number {
+    return StateStore.hashAt(keys, offset, this.K);
+  }
+
+  /**
+   * Reads the first slot a hash maps to and returns a word of it. Calling this for every
+   * successor of a state before inserting any lets the CPU fetch those cache lines in parallel;
+   * a probe is otherwise one dependent memory miss after another.
+   */
+  touch(hash: number): number {
+    return this.table[(hash & (this.slots - 1)) * this.slotWords];
+  }
+
+  /** `intern` for the key at `keys[offset..offset+K)` whose hash is already known. */
+  internAt(keys: Int32Array, offset: number, hash: number, parent: number, via: number, allowInsert = true): number {
+    const K = this.K;
+    const last = K - 1;
+    const table = this.table;
+    const mask = this.slots - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const base = slot * K;
+      if (table[base + last] === 0) break;
+      let same = true;
+      for (let i = 0; i < K; i++) {
+        if (table[base + i] !== keys[offset + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return SEEN;
+      slot = (slot + 1) & mask;
+    }
+    if (!allowInsert) return REFUSED;
+    const index = this.count;
+    if (index === this.parent.length) this.growArena();
+    const arena = this.keys;
+    const at = index * K;
+    const base = slot * K;
+    for (let i = 0; i < K; i++) {
+      const w = keys[offset + i];
+      arena[at + i] = w;
+      table[base + i] = w;
+    }
+    this.parent[index] = parent;
+    this.via[index] = via;
+    this.count = index + 1;
+    if (this.count * 10 > this.slots * 7) this.growTable();
+    return index;
+  }
+
+  private check(extra: number): void {
+    const need = this.bytes() + extra;
+    if (need > this.maxBytes) throw new MemoryLimitError(need, this.maxBytes);
+  }
+
+  private growArena(): void {
+    const cap = this.parent.length * 2;
+    this.check(cap * (this.K * 4 + 4 + 2));
+    const keys = new Int32Array(cap * this.K);
+    keys.set(this.keys);
+    const parent = new Int32Array(cap);
+    parent.set(this.parent);
+    const via = new Uint16Array(cap);
+    via.set(this.via);
+    this.keys = keys;
+    this.parent = parent;
+    this.via = via;
+  }
+
+  private growTable(): void {
+    const slots = this.slots * 2;
+    this.check(slots * this.slotWords * 4);
+    const K = this.K;
+    const old = this.table;
+    const table = new Int32Array(slots * K);
+    const mask = slots - 1;
+    // Walk the old table in slot order rather than the arena in state order: a key's new home is
+    // its old home or that plus the old size, so the writes stream through memory instead of
+    // landing at random.
+    for (let base = 0; base < old.length; base += K) {
+      if (old[base + K - 1] === 0) continue;
+      let slot = StateStore.hashAt(old, base, K) & mask;
+      while (table[slot * K + K - 1] !== 0) slot = (slot + 1) & mask;
+      const to = slot * K;
+      for (let i = 0; i < K; i++) table[to + i] = old[base + i];
+    }
+    this.table = table;
+    this.slots = slots;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What the explorer explores: a finite transition system over fixed-size byte vectors.
+ *
+ * The checker knows nothing about DAX, filesystems or XState. Anything that can say what its
+ * initial states are, which events exist (in a fixed order), and what the successor of a state
+ * under an event is, can be checked. The XState compiler (checker/xstate/) produces one of these
+ * from a machine; the test fixtures write them by hand.
+ */
+export interface TransitionSystem<V = unknown> {
+  /** Name used in messages. */
+  readonly name: string;
+  /** Length of an (unpacked) state vector in bytes. */
+  readonly stateBytes: number;
+  /**
+   * For every byte of the state vector, the largest value it may ever hold. The explorer packs
+   * states into the fewest bits these bounds allow; a value beyond its bound is a model error and
+   * stops exploration with a message naming the byte.
+   */
+  readonly maxValues: Uint8Array;
+  /** Number of events; events are tried in index order, which makes exploration deterministic. */
+  readonly eventCount: number;
+  /** Short label of an event, e.g. `T0.store` or `power_fail{image=3}`. */
+  eventLabel(event: number): string;
+  /** Name of a byte of the state vector (for error messages), e.g. `volatile[7]`. */
+  byteLabel(index: number): string;
+  /** The initial states. */
+  initialStates(): Uint8Array[];
+  /**
+   * Successor of `src` under `event`, written into `dst` (same length, contents arbitrary on entry).
+   * Returns -1 when the event is not enabled in `src`, otherwise a rule number ≥ 0 telling which
+   * piece of the specification produced the step (for coverage statistics; see `ruleLabel`).
+   */
+  step(src: Uint8Array, event: number, dst: Uint8Array): number;
+  /** Number of rules `step` can report. */
+  readonly ruleCount: number;
+  /** Human label of a rule, e.g. `running.T0.mmap --T0.mmap--> running.T0.store`. */
+  ruleLabel(rule: number): string;
+  /**
+   * A view of a state for properties. Implementations may return the same object every time,
+   * re-pointed at `state`; callers must not keep it across calls.
+   */
+  view(state: Uint8Array): V;
+}
+
+/** A property is a named sentence about the reachable states. */
+export type Property<V> =
+  | {
+      kind: 'always';
+      /** The invariant as a sentence, e.g. "a data pointer never precedes a durable allocation". */
+      name: string;
+      /** True when the state satisfies the invariant. */
+      holds: (view: V) => boolean;
+    }
+  | {
+      kind: 'sometimes';
+      /** The goal as a sentence, e.g. "the pointer and its data both survive a crash". */
+      name: string;
+      /** True when the state is a witness of the goal. */
+      reached: (view: V) => boolean;
+    }
+  | {
+      kind: 'deadlock';
+      /** e.g. "no thread waits forever". */
+      name: string;
+      /** True when the event is a step of a thread (not the environment: crash, eviction, ...). */
+      isProgress: (event: number) => boolean;
+      /** True when every thread is finished in this state (then having no step is not a deadlock). */
+      isDone: (view: V) => boolean;
+    };
+
+export type PropertyKind = Property<unknown>['kind'];

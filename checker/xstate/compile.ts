@@ -1,0 +1,749 @@
+/**
+ * Compiles an XState v5 machine into a `TransitionSystem` over byte vectors.
+ *
+ * The machine stays a genuine XState machine: `createActor` and `transition()` run it as usual.
+ * This module reads its structure once (state nodes, transitions, guards, actions, the named
+ * implementations given to `setup`) and builds a step function that agrees with XState's own
+ * `transition()` on every event of the machine's alphabet — test/checker/xstate-agreement.test.ts
+ * checks that with random event sequences.
+ *
+ * State vector: two bytes naming the configuration (the set of active state nodes, plus XState's
+ * sticky 'done' status), then every byte of every context field in the context's key order. The
+ * context must be a record of fixed-length `Uint8Array`s. Actions written with `mutator()` run in
+ * place on the vector; plain `assign` actions work too, more slowly.
+ *
+ * Supported: atomic, compound, parallel and final states; transitions with guards (named, inline,
+ * with params, `not`/`and`/`or`/`stateIn`), actions, targets (several allowed), `reenter`;
+ * entry/exit actions and `initial` actions; exact and partial-wildcard (`T0.*`) event descriptors.
+ * Refused with an error naming the machine and the construct: history states, `always`, `after`,
+ * `invoke`, `onDone`, `*` and `xstate.*` descriptors, `route`, and actions that are not `assign`
+ * (raise, sendTo, spawn, log, plain functions), since none of these can be explored soundly here.
+ */
+import { and, initialTransition, matchesState, not, or, stateIn, type AnyStateMachine, type EventObject } from 'xstate';
+import type { TransitionSystem } from '../system.ts';
+import { getMutation, type ByteContext } from './mutator.ts';
+import {
+  children,
+  completesRoot,
+  entrySet,
+  exitSet,
+  isAtomic,
+  removeConflicts,
+  stateValue,
+  type SN,
+  type TD,
+} from './semantics.ts';
+
+/** A machine construct the compiler cannot explore soundly, or a malformed context. */
+export class UnsupportedMachineError extends Error {}
+
+type Guard = (ctx: ByteContext, event: EventObject, cfg: Config) => boolean;
+type Run = (ctx: ByteContext, event: EventObject) => void;
+
+export interface CompiledAction {
+  /** Action type as written in the machine (`dax_iomap_fault`, `xstate.assign`, ...). */
+  type: string;
+  /** Where the action comes from, e.g. `transition running.T0.mmap --T0.mmap-->` or `entry of #m.x`. */
+  origin: string;
+  run: Run;
+  /** Resolves the action's params against a context and event. */
+  params: (ctx: ByteContext, event: EventObject) => unknown;
+}
+
+export interface CompiledTransition {
+  /** Index in `CompiledMachine.transitions` (document order of source nodes). */
+  id: number;
+  source: SN;
+  def: TD;
+  eventType: string;
+  guard: Guard | null;
+  /** Guard as written, for labels: `isPteWritable`, `not(isDaxInode)`, `(inline)`. */
+  guardLabel: string | null;
+  actions: CompiledAction[];
+  /** Position of this transition among those of its source node for its descriptor. */
+  index: number;
+  label: string;
+}
+
+interface Sel {
+  parts: Sel[];
+  fallback: CompiledTransition[];
+}
+
+interface Micro {
+  rule: number;
+  actions: CompiledAction[];
+  runs: Run[];
+  next: number;
+}
+
+export interface Config {
+  id: number;
+  nodes: SN[];
+  nodeSet: Set<SN>;
+  done: boolean;
+  value: unknown;
+  sel: (Sel | null | undefined)[];
+  single: (Micro | undefined)[];
+  multi: Map<string, Micro>;
+}
+
+/** What properties see of a state. */
+export interface MachineView<C extends ByteContext = ByteContext> {
+  readonly context: C;
+  readonly value: unknown;
+  readonly status: 'active' | 'done';
+  readonly configuration: Config;
+  /** `matches('running.T0.done')`: is that state node active? */
+  matches(path: string): boolean;
+}
+
+export interface CompileOptions {
+  /** Name used in messages; defaults to the machine id. */
+  name?: string;
+  /** The event alphabet, in the order the explorer tries events. */
+  events: EventObject[];
+  /** Largest value per context field (one number for all elements, or one per element). */
+  bounds?: Record<string, number | ArrayLike<number>>;
+  /** Label of an event for traces; defaults to `type{payload}`. */
+  eventLabel?: (event: EventObject) => string;
+}
+
+const NOT = (not('x') as unknown as { check: unknown }).check;
+const AND = (and(['x']) as unknown as { check: unknown }).check;
+const OR = (or(['x']) as unknown as { check: unknown }).check;
+const STATE_IN = (stateIn('x') as unknown as { check: unknown }).check;
+
+export function defaultEventLabel(event: EventObject): string {
+  const rest = Object.entries(event).filter(([k]) => k !== 'type');
+  if (!rest.length) return event.type;
+  return `${event.type}{${rest.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(',')}}`;
+}
+
+export class CompiledMachine<C extends ByteContext = ByteContext> implements TransitionSystem<MachineView<C>> {
+  readonly name: string;
+  readonly stateBytes: number;
+  readonly maxValues: Uint8Array;
+  readonly eventCount: number;
+  readonly transitions: CompiledTransition[] = [];
+  readonly fields: { name: string; offset: number; length: number }[] = [];
+  readonly events: EventObject[];
+
+  private readonly root: SN;
+  private readonly nodes: SN[];
+  private readonly nodeExit = new Map<SN, CompiledAction[]>();
+  private readonly nodeEntry = new Map<SN, CompiledAction[]>();
+  private readonly nodeInitial = new Map<SN, CompiledAction[]>();
+  private readonly candidates = new Map<SN, CompiledTransition[][]>();
+  private readonly eventTypeIndex: number[];
+  private readonly eventTypes: string[];
+  private readonly configs: Config[] = [];
+  private readonly configIndex = new Map<string, number>();
+  private readonly configBound: number;
+  private readonly rules: CompiledTransition[][] = [];
+  private readonly ruleIndex = new Map<string, number>();
+  private readonly labels: string[];
+  private readonly initial: Uint8Array;
+  private readonly pathCache = new Map<string, SN | null>();
+  private ctxCache: { buf: Uint8Array; ctx: ByteContext; view?: View<C> }[] = [];
+  private readonly selected: CompiledTransition[] = [];
+  private lastSrc: Uint8Array | null = null;
+  private lastSrcCtx: ByteContext | null = null;
+  private lastDst: Uint8Array | null = null;
+  private lastDstCtx: ByteContext | null = null;
+
+  constructor(
+    private readonly machine: AnyStateMachine,
+    options: CompileOptions,
+  ) {
+    this.name = options.name ?? machine.id;
+    this.root = machine.root as unknown as SN;
+    this.nodes = [...((machine as unknown as { idMap: Map<string, SN> }).idMap).values()].sort((a, b) => a.order - b.order);
+    this.events = options.events;
+    this.eventCount = options.events.length;
+    if (this.eventCount > 0xffff) this.refuse(`has ${this.eventCount} events; at most 65535 are supported`);
+    const label = options.eventLabel ?? defaultEventLabel;
+    this.labels = options.events.map(label);
+    this.eventTypes = [...new Set(options.events.map((e) => e.type))];
+    const typeIdx = new Map(this.eventTypes.map((t, i) => [t, i]));
+    this.eventTypeIndex = options.events.map((e) => typeIdx.get(e.type)!);
+
+    if ((this.root.transitions as Map<string, unknown>).has('xstate.route')) {
+      this.refuse('uses `route` transitions, which daxcheck does not explore');
+    }
+    for (const node of this.nodes) this.compileNode(node);
+    this.configBound = this.countConfigurations(this.root) * (this.nodes.some((n) => n.type === 'final') ? 2 : 1);
+    if (this.configBound > 0x10000) this.refuse(`can be in ${this.configBound} configurations; at most 65536 are supported`);
+
+    // Context layout, from XState's own initial snapshot.
+    const [snap] = initialTransition(machine);
+    const context = (snap as unknown as { context: unknown }).context;
+    if (!context || typeof context !== 'object') this.refuse('has no context; daxcheck needs a record of Uint8Arrays');
+    let offset = 2;
+    for (const [key, value] of Object.entries(context as Record<string, unknown>)) {
+      if (!(value instanceof Uint8Array)) {
+        this.refuse(`context field '${key}' is not a Uint8Array; daxcheck explores contexts of fixed-length byte vectors`);
+      }
+      this.fields.push({ name: key, offset, length: value.length });
+      offset += value.length;
+    }
+    this.stateBytes = offset;
+    this.maxValues = new Uint8Array(offset);
+    this.maxValues[0] = Math.min(255, this.configBound - 1);
+    this.maxValues[1] = (this.configBound - 1) >> 8;
+    for (const f of this.fields) {
+      const b = options.bounds?.[f.name];
+      for (let i = 0; i < f.length; i++) {
+        const max = b === undefined ? 255 : typeof b === 'number' ? b : b[i];
+        if (!(Number.isInteger(max) && max >= 0 && max <= 255)) {
+          this.refuse(`bound of context field '${f.name}[${i}]' must be an integer 0..255, got ${max}`);
+        }
+        this.maxValues[f.offset + i] = max;
+      }
+    }
+    this.initial = this.fromSnapshot(snap as never);
+  }
+
+  // ---------------------------------------------------------------- TransitionSystem
+
+  eventLabel(event: number): string {
+    return this.labels[event];
+  }
+
+  byteLabel(index: number): string {
+    if (index < 2) return 'configuration';
+    const f = this.fields.find((x) => index >= x.offset && index < x.offset + x.length)!;
+    return `${f.name}[${index - f.offset}]`;
+  }
+
+  initialStates(): Uint8Array[] {
+    return [this.initial.slice()];
+  }
+
+  get ruleCount(): number {
+    return this.rules.length;
+  }
+
+  ruleLabel(rule: number): string {
+    return this.rules[rule].map((t) => t.label).join(' + ');
+  }
+
+  /** Machine transitions making up a rule. */
+  ruleTransitions(rule: number): CompiledTransition[] {
+    return this.rules[rule];
+  }
+
+  step(src: Uint8Array, event: number, dst: Uint8Array): number {
+    const cfg = this.configs[src[0] | (src[1] << 8)];
+    let sel = cfg.sel[event];
+    if (sel === undefined) sel = cfg.sel[event] = this.buildSel(this.root, cfg, this.eventTypeIndex[event]);
+    if (sel === null) return -1;
+    const ev = this.events[event];
+    // Context views depend only on the buffer's identity, and the explorer reuses its buffers.
+    let ctx: ByteContext;
+    if (src === this.lastSrc) ctx = this.lastSrcCtx!;
+    else {
+      ctx = this.contextOf(src);
+      this.lastSrc = src;
+      this.lastSrcCtx = ctx;
+    }
+    let micro: Micro;
+    if (sel.parts.length === 0) {
+      // One chain of candidates (the common case): the first whose guard passes.
+      const list = sel.fallback;
+      let t: CompiledTransition | undefined;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i];
+        if (c.guard === null || c.guard(ctx, ev, cfg)) {
+          t = c;
+          break;
+        }
+      }
+      if (t === undefined) return -1;
+      micro = cfg.single[t.id] ?? (cfg.single[t.id] = this.buildMicro(cfg, [t]));
+    } else {
+      const ts = this.selected;
+      ts.length = 0;
+      this.select(sel, ctx, ev, cfg, ts);
+      if (ts.length === 0) return -1;
+      if (ts.length === 1) micro = cfg.single[ts[0].id] ?? (cfg.single[ts[0].id] = this.buildMicro(cfg, [ts[0]]));
+      else {
+        const k = ts.map((t) => t.id).join(',');
+        micro = cfg.multi.get(k) ?? this.buildMicro(cfg, ts.slice());
+        cfg.multi.set(k, micro);
+      }
+    }
+    dst.set(src);
+    let out: ByteContext;
+    if (dst === this.lastDst) out = this.lastDstCtx!;
+    else {
+      out = this.contextOf(dst);
+      this.lastDst = dst;
+      this.lastDstCtx = out;
+    }
+    const runs = micro.runs;
+    for (let i = 0; i < runs.length; i++) runs[i](out, ev);
+    dst[0] = micro.next & 0xff;
+    dst[1] = micro.next >> 8;
+    return micro.rule;
+  }
+
+  view(state: Uint8Array): MachineView<C> {
+    // One view object per buffer, re-pointed at the buffer's configuration: properties run on
+    // every new state, so this must not allocate.
+    const entry = this.entryOf(state);
+    let v = entry.view;
+    if (!v) v = entry.view = new View<C>(this, entry.ctx as C);
+    v.configuration = this.configs[state[0] | (state[1] << 8)];
+    return v;
+  }
+
+  /** @internal used by View */
+  isActive(cfg: Config, path: string): boolean {
+    let node = this.pathCache.get(path);
+    if (node === undefined) {
+      node = resolvePath(this.machine, this.root, path);
+      this.pathCache.set(path, node);
+    }
+    if (node === null) throw new Error(`${this.name}: no state '${path}'`);
+    return cfg.nodeSet.has(node);
+  }
+
+  // ---------------------------------------------------------------- helpers for traces and tests
+
+  /** The transitions and actions an event takes in a state, with params resolved as XState would. */
+  explain(src: Uint8Array, event: number): { transitions: CompiledTransition[]; actions: { type: string; origin: string; params: unknown }[] } | null {
+    const cfg = this.configs[src[0] | (src[1] << 8)];
+    const sel = this.buildSel(this.root, cfg, this.eventTypeIndex[event]);
+    if (!sel) return null;
+    const ev = this.events[event];
+    const scratch = src.slice();
+    const ctx = this.makeContext(scratch);
+    const ts: CompiledTransition[] = [];
+    this.select(sel, ctx, ev, cfg, ts);
+    if (!ts.length) return null;
+    const micro = this.buildMicro(cfg, ts);
+    const actions = micro.actions.map((a) => {
+      const params = a.params(ctx, ev);
+      a.run(ctx, ev);
+      return { type: a.type, origin: a.origin, params };
+    });
+    return { transitions: this.rules[micro.rule], actions };
+  }
+
+  /** The configuration's state value, status and a copy of the context: what XState's snapshot holds. */
+  toSnapshotLike(state: Uint8Array): { value: unknown; status: 'active' | 'done'; context: C } {
+    const cfg = this.configs[state[0] | (state[1] << 8)];
+    const context: ByteContext = {};
+    for (const f of this.fields) context[f.name] = state.slice(f.offset, f.offset + f.length);
+    return { value: cfg.value, status: cfg.done ? 'done' : 'active', context: context as C };
+  }
+
+  /** Encodes an XState snapshot of this machine (e.g. from `transition()` or `resolveState`). */
+  fromSnapshot(snapshot: { _nodes: SN[]; status: string; context: ByteContext }): Uint8Array {
+    const out = new Uint8Array(this.stateBytes);
+    const id = this.intern(new Set(snapshot._nodes), snapshot.status === 'done');
+    out[0] = id & 0xff;
+    out[1] = id >> 8;
+    for (const f of this.fields) {
+      const v = snapshot.context[f.name];
+      if (!(v instanceof Uint8Array) || v.length !== f.length) {
+        this.refuse(`context field '${f.name}' changed shape (expected Uint8Array of ${f.length})`);
+      }
+      out.set(v, f.offset);
+    }
+    return out;
+  }
+
+  /** Byte offset of a context field in the state vector. */
+  fieldOffset(name: string): number {
+    const f = this.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`${this.name}: no context field '${name}'`);
+    return f.offset;
+  }
+
+  /** Is the state node at `path` (dot-separated keys from the root, or `#id`) active in the state? */
+  matches(state: Uint8Array, path: string): boolean {
+    return this.isActive(this.configs[state[0] | (state[1] << 8)], path);
+  }
+
+  /** All state nodes, in document order. */
+  stateNodes(): readonly SN[] {
+    return this.nodes;
+  }
+
+  // ---------------------------------------------------------------- compilation
+
+  private refuse(what: string): never {
+    throw new UnsupportedMachineError(`machine '${this.name}' ${what}`);
+  }
+
+  private compileNode(node: SN): void {
+    const where = `state '#${node.id}'`;
+    if (node.type === 'history') this.refuse(`has a history state (${where}); history is not supported`);
+    if (node.config.always) this.refuse(`uses 'always' (eventless transitions) in ${where}; not supported`);
+    if (node.config.after) this.refuse(`uses 'after' (delayed transitions) in ${where}; not supported`);
+    if (node.config.invoke || node.invoke.length) this.refuse(`uses 'invoke' in ${where}; not supported`);
+    if (node.config.onDone) this.refuse(`uses 'onDone' in ${where}; done events are not supported`);
+    this.nodeEntry.set(node, node.entry.map((a) => this.compileAction(a, `entry of ${where}`)));
+    this.nodeExit.set(node, node.exit.map((a) => this.compileAction(a, `exit of ${where}`)));
+    this.nodeInitial.set(
+      node,
+      node.type === 'compound' ? node.initial.actions.map((a) => this.compileAction(a, `initial of ${where}`)) : [],
+    );
+    for (const [descriptor, defs] of node.transitions) {
+      if (descriptor === '*' || descriptor.startsWith('xstate.')) {
+        this.refuse(`handles '${descriptor}' in ${where}; wildcard and xstate.* descriptors are not supported`);
+      }
+      defs.forEach((def, index) => {
+        const targets = def.target?.map((t) => t.id).join(', ');
+        const guardLabel = def.guard === undefined ? null : this.guardLabel(def.guard);
+        const label =
+          `${node.id} --${descriptor}${guardLabel ? ` [${guardLabel}]` : ''}--> ` + (targets ? targets : '(stays)');
+        const t: CompiledTransition = {
+          id: this.transitions.length,
+          source: node,
+          def,
+          eventType: descriptor,
+          guard: def.guard === undefined ? null : this.compileGuard(def.guard, `transition ${label}`),
+          guardLabel,
+          actions: [],
+          index,
+          label,
+        };
+        t.actions = def.actions.map((a) => this.compileAction(a, `transition ${label}`));
+        this.transitions.push(t);
+      });
+    }
+  }
+
+  private countConfigurations(node: SN): number {
+    const cs = children(node);
+    if (node.type === 'compound') return cs.reduce((n, c) => n + this.countConfigurations(c), 0);
+    if (node.type === 'parallel') return cs.reduce((n, c) => n * this.countConfigurations(c), 1);
+    return 1;
+  }
+
+  private guardLabel(g: unknown): string {
+    if (typeof g === 'string') return g;
+    if (typeof g === 'function') {
+      const f = g as { check?: unknown; guards?: unknown[]; stateValue?: unknown; name?: string };
+      if (f.check === NOT) return `not(${this.guardLabel(f.guards![0])})`;
+      if (f.check === AND) return `and(${f.guards!.map((x) => this.guardLabel(x)).join(', ')})`;
+      if (f.check === OR) return `or(${f.guards!.map((x) => this.guardLabel(x)).join(', ')})`;
+      if (f.check === STATE_IN) return `stateIn(${JSON.stringify(f.stateValue)})`;
+      return f.name && f.name !== 'guard' ? f.name : '(inline)';
+    }
+    if (g && typeof g === 'object' && 'type' in g) {
+      const o = g as { type: string; params?: unknown };
+      return o.params !== undefined && typeof o.params !== 'function' ? `${o.type}(${JSON.stringify(o.params)})` : o.type;
+    }
+    return String(g);
+  }
+
+  private compileGuard(g: unknown, where: string, depth = 0): Guard {
+    if (depth > 32) this.refuse(`has guards that refer to each other in a cycle (${where})`);
+    const impls = (this.machine.implementations?.guards ?? {}) as Record<string, unknown>;
+    if (typeof g === 'function') {
+      const f = g as { check?: unknown; guards?: unknown[]; stateValue?: unknown };
+      if (f.check === NOT) {
+        const inner = this.compileGuard(f.guards![0], where, depth + 1);
+        return (ctx, ev, cfg) => !inner(ctx, ev, cfg);
+      }
+      if (f.check === AND || f.check === OR) {
+        const parts = f.guards!.map((x) => this.compileGuard(x, where, depth + 1));
+        return f.check === AND
+          ? (ctx, ev, cfg) => parts.every((p) => p(ctx, ev, cfg))
+          : (ctx, ev, cfg) => parts.some((p) => p(ctx, ev, cfg));
+      }
+      if (f.check === STATE_IN) {
+        const sv = f.stateValue;
+        if (typeof sv === 'string' && sv.startsWith('#')) {
+          const node = ((this.machine as unknown as { idMap: Map<string, SN> }).idMap).get(sv.slice(1));
+          if (!node) this.refuse(`has stateIn('${sv}') naming no state (${where})`);
+          return (_c, _e, cfg) => cfg.nodeSet.has(node);
+        }
+        return (_c, _e, cfg) => matchesState(sv as never, cfg.value as never);
+      }
+      if (f.check !== undefined) this.refuse(`uses a built-in guard daxcheck does not know (${where})`);
+      const fn = g as (args: unknown, params: unknown) => boolean;
+      const args = { context: null as unknown, event: null as unknown };
+      return (ctx, ev) => {
+        args.context = ctx;
+        args.event = ev;
+        return fn(args, undefined);
+      };
+    }
+    let type: string;
+    let paramsSpec: unknown;
+    let hasParams = false;
+    if (typeof g === 'string') type = g;
+    else if (g && typeof g === 'object' && typeof (g as { type?: unknown }).type === 'string') {
+      type = (g as { type: string }).type;
+      hasParams = 'params' in g;
+      paramsSpec = (g as { params?: unknown }).params;
+    } else return this.refuse(`has a guard daxcheck cannot read (${where})`);
+    const impl = impls[type];
+    if (impl === undefined) this.refuse(`uses guard '${type}', which is not implemented (${where})`);
+    if (typeof impl !== 'function') return this.compileGuard(impl, where, depth + 1);
+    if ('check' in impl) return this.compileGuard(impl, where, depth + 1);
+    const fn = impl as (args: unknown, params: unknown) => boolean;
+    const args = { context: null as unknown, event: null as unknown };
+    if (!hasParams) {
+      return (ctx, ev) => {
+        args.context = ctx;
+        args.event = ev;
+        return fn(args, undefined);
+      };
+    }
+    if (typeof paramsSpec === 'function') {
+      const p = paramsSpec as (a: unknown) => unknown;
+      return (ctx, ev) => {
+        args.context = ctx;
+        args.event = ev;
+        return fn(args, p({ context: ctx, event: ev }));
+      };
+    }
+    return (ctx, ev) => {
+      args.context = ctx;
+      args.event = ev;
+      return fn(args, paramsSpec);
+    };
+  }
+
+  private compileAction(a: unknown, origin: string): CompiledAction {
+    const impls = (this.machine.implementations?.actions ?? {}) as Record<string, unknown>;
+    let impl: unknown;
+    let type: string;
+    let paramsSpec: unknown;
+    if (typeof a === 'function') {
+      impl = a;
+      type = (a as { type?: string }).type ?? ((a as { name?: string }).name || '(inline)');
+    } else if (typeof a === 'string') {
+      impl = impls[a];
+      type = a;
+    } else if (a && typeof a === 'object' && typeof (a as { type?: unknown }).type === 'string') {
+      type = (a as { type: string }).type;
+      impl = impls[type];
+      paramsSpec = (a as { params?: unknown }).params;
+    } else return this.refuse(`has an action daxcheck cannot read (${origin})`);
+    if (impl === undefined) this.refuse(`uses action '${type}', which is not implemented (${origin})`);
+    const params =
+      typeof paramsSpec === 'function'
+        ? (ctx: ByteContext, event: EventObject) => (paramsSpec as (x: unknown) => unknown)({ context: ctx, event })
+        : () => paramsSpec;
+    const mutation = getMutation(impl);
+    if (mutation) {
+      const run: Run =
+        typeof paramsSpec === 'function'
+          ? (ctx, ev) => mutation(ctx, ev, params(ctx, ev))
+          : (ctx, ev) => mutation(ctx, ev, paramsSpec);
+      return { type, origin, run, params };
+    }
+    const builtin = impl as { type?: string; assignment?: unknown; resolve?: unknown };
+    if (builtin.type === 'xstate.assign') {
+      const assignment = builtin.assignment;
+      const fields = () => this.fields;
+      const run: Run = (ctx, ev) => {
+        const args = { context: ctx, event: ev };
+        const p = params(ctx, ev);
+        let partial: Record<string, unknown>;
+        if (typeof assignment === 'function') partial = assignment(args, p) ?? {};
+        else {
+          partial = {};
+          for (const [k, v] of Object.entries(assignment as Record<string, unknown>)) {
+            partial[k] = typeof v === 'function' ? v(args, p) : v;
+          }
+        }
+        for (const [k, v] of Object.entries(partial)) {
+          const f = fields().find((x) => x.name === k);
+          if (!f || !(v instanceof Uint8Array) || v.length !== f.length) {
+            this.refuse(`assigns context field '${k}' something other than a Uint8Array of its length (${origin})`);
+          }
+          if (v !== ctx[k]) ctx[k].set(v);
+        }
+      };
+      return { type: 'xstate.assign', origin, run, params };
+    }
+    if (builtin.resolve) {
+      this.refuse(`uses the built-in action '${builtin.type ?? type}' (${origin}); only assign/mutator actions can be explored`);
+    }
+    return this.refuse(
+      `uses action '${type}', a plain function (${origin}); only assign/mutator actions can be explored, since the explorer sees nothing but the context`,
+    );
+  }
+
+  private candidatesFor(node: SN, typeIndex: number): CompiledTransition[] {
+    let perType = this.candidates.get(node);
+    if (!perType) {
+      perType = [];
+      this.candidates.set(node, perType);
+    }
+    let list = perType[typeIndex];
+    if (list) return list;
+    // XState's getCandidates: the exact descriptor first, then partial wildcards, longest first.
+    const type = this.eventTypes[typeIndex];
+    const own = this.transitions.filter((t) => t.source === node);
+    const exact = own.filter((t) => t.eventType === type);
+    const wild = [...new Set(own.map((t) => t.eventType))]
+      .filter((d) => d !== type && d.endsWith('.*') && matchesPartial(type, d))
+      .sort((a, b) => b.length - a.length)
+      .flatMap((d) => own.filter((t) => t.eventType === d));
+    list = exact.concat(wild);
+    perType[typeIndex] = list;
+    return list;
+  }
+
+  /** Mirrors XState's `transitionNode` recursion: children first, a node's own transitions only when no child has one. */
+  private buildSel(node: SN, cfg: Config, typeIndex: number): Sel | null {
+    const own = this.candidatesFor(node, typeIndex);
+    if (isAtomic(node)) return own.length ? { parts: [], fallback: own } : null;
+    if (node.type === 'compound') {
+      const child = children(node).find((c) => cfg.nodeSet.has(c));
+      const c = child ? this.buildSel(child, cfg, typeIndex) : null;
+      if (!c) return own.length ? { parts: [], fallback: own } : null;
+      return { parts: c.parts, fallback: c.fallback.concat(own) };
+    }
+    const parts = children(node)
+      .filter((c) => cfg.nodeSet.has(c))
+      .map((c) => this.buildSel(c, cfg, typeIndex))
+      .filter((s): s is Sel => s !== null);
+    if (!parts.length) return own.length ? { parts: [], fallback: own } : null;
+    if (parts.length === 1) return { parts: parts[0].parts, fallback: parts[0].fallback.concat(own) };
+    return { parts, fallback: own };
+  }
+
+  private select(sel: Sel, ctx: ByteContext, ev: EventObject, cfg: Config, out: CompiledTransition[]): void {
+    const before = out.length;
+    for (const part of sel.parts) this.select(part, ctx, ev, cfg, out);
+    if (out.length > before) return;
+    for (const t of sel.fallback) {
+      if (t.guard === null || t.guard(ctx, ev, cfg)) {
+        out.push(t);
+        return;
+      }
+    }
+  }
+
+  private buildMicro(cfg: Config, selected: CompiledTransition[]): Micro {
+    const active = new Set(cfg.nodes);
+    const defs = selected.map((t) => t.def);
+    const kept = defs.length > 1 ? removeConflicts(defs, active, this.root) : defs;
+    const ts = kept.map((d) => selected.find((t) => t.def === d)!);
+    const actions: CompiledAction[] = [];
+    const exits = exitSet(kept, active, this.root).sort((a, b) => b.order - a.order);
+    for (const s of exits) {
+      actions.push(...this.nodeExit.get(s)!);
+      active.delete(s);
+    }
+    for (const t of ts) actions.push(...t.actions);
+    const { enter, defaultEntry } = entrySet(kept, this.root);
+    const entered = [...enter].sort((a, b) => a.order - b.order);
+    for (const s of entered) {
+      active.add(s);
+      actions.push(...this.nodeEntry.get(s)!);
+      if (defaultEntry.has(s)) actions.push(...this.nodeInitial.get(s)!);
+    }
+    const done = cfg.done || completesRoot(entered, active);
+    if (done) {
+      for (const s of [...active].sort((a, b) => b.order - a.order)) actions.push(...this.nodeExit.get(s)!);
+    }
+    const key = ts.map((t) => t.id).join(',');
+    let rule = this.ruleIndex.get(key);
+    if (rule === undefined) {
+      rule = this.rules.length;
+      this.rules.push(ts);
+      this.ruleIndex.set(key, rule);
+    }
+    return { rule, actions, runs: actions.map((a) => a.run), next: this.intern(active, done) };
+  }
+
+  private intern(active: Set<SN>, done: boolean): number {
+    const nodes = [...active].sort((a, b) => a.order - b.order);
+    const key = (done ? 'D' : '') + nodes.map((n) => n.order).join(',');
+    let id = this.configIndex.get(key);
+    if (id !== undefined) return id;
+    id = this.configs.length;
+    if (id >= this.configBound) this.refuse('reached more configurations than its structure allows (internal error)');
+    const nodeSet = new Set(nodes);
+    this.configs.push({
+      id,
+      nodes,
+      nodeSet,
+      done,
+      value: stateValue(this.root, nodeSet),
+      sel: new Array(this.eventCount),
+      single: [],
+      multi: new Map(),
+    });
+    this.configIndex.set(key, id);
+    return id;
+  }
+
+  private makeContext(buf: Uint8Array): ByteContext {
+    const ctx: ByteContext = {};
+    for (const f of this.fields) ctx[f.name] = buf.subarray(f.offset, f.offset + f.length);
+    return ctx;
+  }
+
+  /** Context views over a buffer; the explorer reuses two buffers, so a tiny cache avoids re-slicing. */
+  private contextOf(buf: Uint8Array): ByteContext {
+    const cache = this.ctxCache;
+    for (let i = 0; i < cache.length; i++) if (cache[i].buf === buf) return cache[i].ctx;
+    return this.entryOf(buf).ctx;
+  }
+
+  private entryOf(buf: Uint8Array): { buf: Uint8Array; ctx: ByteContext; view?: View<C> } {
+    const cache = this.ctxCache;
+    for (let i = 0; i < cache.length; i++) if (cache[i].buf === buf) return cache[i];
+    const entry = { buf, ctx: this.makeContext(buf) };
+    cache.unshift(entry);
+    if (cache.length > 4) cache.pop();
+    return entry;
+  }
+}
+
+class View<C extends ByteContext> implements MachineView<C> {
+  configuration!: Config;
+  constructor(
+    private readonly owner: CompiledMachine<C>,
+    readonly context: C,
+  ) {}
+  get value(): unknown {
+    return this.configuration.value;
+  }
+  get status(): 'active' | 'done' {
+    return this.configuration.done ? 'done' : 'active';
+  }
+  matches(path: string): boolean {
+    return this.owner.isActive(this.configuration, path);
+  }
+}
+
+function matchesPartial(eventType: string, descriptor: string): boolean {
+  const want = descriptor.split('.');
+  const got = eventType.split('.');
+  for (let i = 0; i < want.length; i++) {
+    if (want[i] === '*') return i === want.length - 1;
+    if (want[i] !== got[i]) return false;
+  }
+  return true;
+}
+
+function resolvePath(machine: AnyStateMachine, root: SN, path: string): SN | null {
+  if (path.startsWith('#')) return (((machine as unknown as { idMap: Map<string, SN> }).idMap).get(path.slice(1)) ?? null) as SN | null;
+  let node: SN | undefined = root;
+  for (const key of path.split('.')) {
+    node = node?.states?.[key];
+    if (!node) return null;
+  }
+  return node;
+}
+
+/** Compiles `machine` for exploration. See the module comment for what is supported. */
+export function compileMachine<C extends ByteContext = ByteContext>(
+  machine: AnyStateMachine,
+  options: CompileOptions,
+): CompiledMachine<C> {
+  return new CompiledMachine<C>(machine, options);
+}
