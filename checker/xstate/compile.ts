@@ -88,6 +88,12 @@ export interface Config {
   multi: Map<string, Micro>;
 }
 
+/** What `explain` reports of one step. */
+export interface ExplainedStep {
+  transitions: CompiledTransition[];
+  actions: { type: string; origin: string; params: unknown; before: Uint8Array; after: Uint8Array }[];
+}
+
 /** What properties see of a state. */
 export interface MachineView<C extends ByteContext = ByteContext> {
   readonly context: C;
@@ -311,8 +317,11 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
 
   // ---------------------------------------------------------------- helpers for traces and tests
 
-  /** The transitions and actions an event takes in a state, with params resolved as XState would. */
-  explain(src: Uint8Array, event: number): { transitions: CompiledTransition[]; actions: { type: string; origin: string; params: unknown }[] } | null {
+  /**
+   * The transitions and actions an event takes in a state, with params resolved as XState would
+   * and the state vector before and after each action (for traces). Null when not enabled.
+   */
+  explain(src: Uint8Array, event: number): ExplainedStep | null {
     const cfg = this.configs[src[0] | (src[1] << 8)];
     const sel = this.buildSel(this.root, cfg, this.eventTypeIndex[event]);
     if (!sel) return null;
@@ -325,8 +334,9 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     const micro = this.buildMicro(cfg, ts);
     const actions = micro.actions.map((a) => {
       const params = a.params(ctx, ev);
+      const before = scratch.slice();
       a.run(ctx, ev);
-      return { type: a.type, origin: a.origin, params };
+      return { type: a.type, origin: a.origin, params, before, after: scratch.slice() };
     });
     return { transitions: this.rules[micro.rule], actions };
   }

@@ -1,0 +1,304 @@
+/**
+ * Counterexamples in kernel terms: each step of a trace as the system call, instruction or kernel
+ * path it stands for ("T0: dax_iomap_fault(write, block 1) → block 1 allocated in the running
+ * transaction (pmem block 1, zeroed); PTE writable"), the state as named fields for step-by-step
+ * differences, and the durable state a crash left behind.
+ */
+import type { AppLayout } from './app-layout.ts';
+import { durableWord } from './fs.ts';
+import { recordState } from './implementations.ts';
+import { inodeItems, runningItems } from './journal.ts';
+import {
+  BLOCK_SIZE,
+  DATA,
+  ERRNO_NAMES,
+  EXTENT_NAMES,
+  HDR,
+  HOLE,
+  OK,
+  PTE_NAMES,
+  PTR,
+  SAW_DANGLING,
+  SAW_NAMES,
+  STALE,
+  UNWRITTEN,
+  VMA_NONE,
+  VMA_SYNC,
+  WORD_STRIDE,
+  WRITTEN,
+  ZERO,
+  type DaxContext,
+  type Layout,
+} from './layout.ts';
+import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
+
+/** A word value as the application wrote it. */
+export function wordName(v: number): string {
+  if (v === ZERO) return '0';
+  if (v === STALE) return 'stale';
+  if (v === HDR) return 'HDR';
+  if (v >= PTR(0)) return `→blk${v - PTR(0)}`;
+  if (v >= DATA(0)) return `DATA${v - DATA(0)}`;
+  return `#${v}`;
+}
+
+const FD = 3;
+const MAP_ADDR = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
+
+/** An action taken by a step, with the step's event and the context just before and after it. */
+export interface TakenAction {
+  type: string;
+  params: unknown;
+  event: { type: string; p?: number; image?: number };
+  before: DaxContext;
+  after: DaxContext;
+}
+
+type P = Record<string, number | boolean | string>;
+
+function extentText(kind: number, phys: number): string {
+  return kind === HOLE ? 'hole' : `${EXTENT_NAMES[kind]} → pmem block ${phys}`;
+}
+
+/** File blocks whose physical block is p, in the in-memory extent map. */
+function blocksOf(c: DaxContext, L: Layout, p: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < L.B; b++) if (c.volatile[L.vExtKind + b] !== HOLE && c.volatile[L.vExtPhys + b] === p) out.push(b);
+  return out;
+}
+
+function wordPlace(c: DaxContext, L: Layout, i: number): string {
+  const p = Math.floor(i / L.W);
+  const w = i % L.W;
+  const bs = blocksOf(c, L, p);
+  return bs.length ? `block ${bs[0]} word ${w}` : `pmem block ${p} word ${w}`;
+}
+
+function dirtyCount(c: DaxContext, L: Layout): number {
+  let n = 0;
+  for (let i = 0; i < L.P * L.W; i++) n += c.volatile[L.vDirty + i];
+  return n;
+}
+
+/** Journal items in the running transaction, named. */
+function itemNames(c: DaxContext, L: Layout): string[] {
+  const out: string[] = [];
+  if (c.volatile[L.vSize] !== c.durable[L.dSize]) out.push('i_size');
+  for (let b = 0; b < L.B; b++) {
+    if (c.volatile[L.vExtKind + b] !== c.durable[L.dExtKind + b] || c.volatile[L.vExtPhys + b] !== c.durable[L.dExtPhys + b]) {
+      out.push(`block ${b} extent`);
+    }
+  }
+  const u = c.volatile[L.vUnrelated];
+  if (u) out.push(`${u} unrelated object${u > 1 ? 's' : ''}`);
+  return out;
+}
+
+const errnoText = (c: DaxContext, L: Layout, t: number) => {
+  const e = c.volatile[L.vErr + t];
+  return e === OK ? '0' : `-${ERRNO_NAMES[e]}`;
+};
+
+/** One action of a step as kernel text; null for actions that only do bookkeeping. */
+export function describeAction(L: Layout, app: AppLayout, a: TakenAction): string | null {
+  const { before, after } = a;
+  const p = (a.params ?? {}) as P;
+  const t = p.t as number;
+  const b = p.b as number;
+  switch (a.type) {
+    case 'open':
+      return `open("/mnt/pmem/log", O_RDWR) = ${after.volatile[L.vErr + t] === OK ? FD : errnoText(after, L, t)}`;
+    case 'ftruncate':
+      return `ftruncate(${FD}, ${(p.blocks as number) * BLOCK_SIZE}) = ${errnoText(after, L, t)}`;
+    case 'fallocate':
+      return `fallocate(${FD}, 0, ${(p.from as number) * BLOCK_SIZE}, ${((p.to as number) - (p.from as number)) * BLOCK_SIZE}) = ${errnoText(after, L, t)}`;
+    case 'mmap': {
+      const ok = after.volatile[L.vErr + t] === OK;
+      const len = before.volatile[L.vSize] * BLOCK_SIZE;
+      const granted = after.volatile[L.vVma + (p.m as number)];
+      const note =
+        ok && p.flags === 'shared_sync_unvalidated'
+          ? ' (MAP_SYNC ignored without MAP_SHARED_VALIDATE: an ordinary shared mapping)'
+          : ok && granted === VMA_SYNC
+            ? ' (VM_SYNC)'
+            : '';
+      return `mmap(NULL, ${len}, PROT_READ|PROT_WRITE, ${MMAP_FLAG_TEXT[p.flags as MmapFlags]}, ${FD}, 0) = ${ok ? MAP_ADDR(p.m as number) : errnoText(after, L, t)}${note}`;
+    }
+    case 'munmap':
+      return `munmap(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}) = ${errnoText(after, L, t)}`;
+    case 'msync':
+    case 'fsync':
+    case 'fdatasync': {
+      const call =
+        a.type === 'msync' ? `msync(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MS_SYNC)` : `${a.type}(${FD})`;
+      const flushed = dirtyCount(before, L) - dirtyCount(after, L);
+      const items = itemNames(before, L);
+      return `${call} = ${errnoText(after, L, t)} → ${flushed} dirty word${flushed === 1 ? '' : 's'} written back; ${
+        items.length ? `journal committed (${items.join(', ')})` : 'nothing to commit'
+      }`;
+    }
+    case 'store': {
+      const off = b * BLOCK_SIZE + (p.w as number) * WORD_STRIDE;
+      return `store ${wordName(p.value as number)} to block ${b} word ${p.w} (${MAP_ADDR(p.m as number)} + 0x${off.toString(16)}): cache line dirty`;
+    }
+    case 'clwb_sfence': {
+      const flushed = dirtyCount(before, L) - dirtyCount(after, L);
+      if (!before.durable[L.dSdax]) return `clwb + sfence on block ${b}: the data is in the page cache, a CPU flush does not make it durable`;
+      return `clwb + sfence on block ${b} → ${flushed} dirty word${flushed === 1 ? '' : 's'} written back to pmem`;
+    }
+    case 'dax_iomap_fault':
+    case 'page_mkwrite':
+    case 'filemap_fault': {
+      const write = a.type !== 'filemap_fault' && p.write !== false;
+      const name = a.type === 'dax_iomap_fault' ? `dax_iomap_fault(${write ? 'write' : 'read'}, block ${b})` : `${a.type}(block ${b})`;
+      if (after.volatile[L.vErr + t] !== OK) return `${name} → ${ERRNO_NAMES[after.volatile[L.vErr + t]]}`;
+      const k0 = before.volatile[L.vExtKind + b];
+      const k1 = after.volatile[L.vExtKind + b];
+      const phys = after.volatile[L.vExtPhys + b];
+      const cache = a.type === 'page_mkwrite' ? ' (page cache)' : '';
+      if (!write) return `${name} → ${k1 === WRITTEN ? 'PTE read-only' : 'zero page mapped read-only'}`;
+      if (k0 === HOLE && k1 === WRITTEN) {
+        return `${name} → block ${b} allocated in running transaction (pmem block ${phys}, zeroed)${cache}; PTE writable`;
+      }
+      if (k0 === UNWRITTEN && k1 === WRITTEN) {
+        return `${name} → unwritten extent of block ${b} zeroed and converted in running transaction${cache}; PTE writable`;
+      }
+      return `${name} → block ${b} already allocated${cache}; PTE writable`;
+    }
+    case 'dax_pfn_mkwrite':
+      return `dax_pfn_mkwrite(block ${b}) → PTE writable`;
+    case 'dax_finish_sync_fault': {
+      if (before.volatile[L.vVma + (p.m as number)] !== VMA_SYNC) return null;
+      const items = itemNames(before, L);
+      return inodeItems(before, L) > 0
+        ? `dax_finish_sync_fault → MAP_SYNC: journal committed (${items.join(', ')}) before the fault returns`
+        : 'dax_finish_sync_fault → metadata already committed, nothing to sync';
+    }
+    case 'jbd2_journal_commit_transaction':
+      return `jbd2_journal_commit_transaction → ${itemNames(before, L).join(', ')} now durable`;
+    case 'evict_cache_line': {
+      const phys = a.event.p ?? 0;
+      const where = blocksOf(before, L, phys).map((x) => `block ${x}`)[0] ?? `pmem block ${phys}`;
+      return before.durable[L.dSdax]
+        ? `the CPU evicts the dirty cache line of ${where} → written back to pmem`
+        : `the flusher thread writes back the dirty page of ${where}`;
+    }
+    case 'power_fail': {
+      const image = a.event.image ?? 0;
+      const reached: string[] = [];
+      const lost: string[] = [];
+      for (let i = 0; i < L.P * L.W; i++) {
+        if (!before.volatile[L.vDirty + i]) continue;
+        const what = `${wordPlace(before, L, i)} (${wordName(before.volatile[L.vCache + i])})`;
+        (image & (1 << i) ? reached : lost).push(what);
+      }
+      const parts = ['power failure'];
+      if (reached.length) parts.push(`${reached.join(', ')} had reached pmem from the cache`);
+      if (lost.length) parts.push(`lost from the ${before.durable[L.dSdax] ? 'CPU' : 'page'} cache: ${lost.join(', ')}`);
+      const pending = itemNames(before, L);
+      if (pending.length) parts.push(`running transaction lost (${pending.join(', ')})`);
+      return parts.join('; ');
+    }
+    case 'journal_recover': {
+      const blocks = [...Array(L.B).keys()].map((x) => `block ${x} ${extentText(after.durable[L.dExtKind + x], after.durable[L.dExtPhys + x])}`);
+      return `mount: journal recovery replays committed transactions → i_size ${after.durable[L.dSize] * BLOCK_SIZE}, ${blocks.join(', ')}`;
+    }
+    case 'app_recovery_check': {
+      const parts = [...Array(L.T).keys()].map((x) => {
+        const s = recordState(after, L, app, x);
+        const target = app.dataBlock(x);
+        const kind = after.durable[L.dExtKind + target];
+        const detail =
+          s === SAW_DANGLING
+            ? target >= after.durable[L.dSize]
+              ? ` (block ${target} is beyond the end of the file)`
+              : kind === HOLE
+                ? ` (block ${target} is a hole: the pointer leads to zeros)`
+                : ` (block ${target} is an unwritten extent: the pointer leads to zeros)`
+            : '';
+        return `record ${x}: ${SAW_NAMES[s]}${detail}`;
+      });
+      return `application recovery check: ${parts.join('; ')}`;
+    }
+    case 'app_believes_durable':
+      return `(the application now treats record ${t} as durable)`;
+    case 'restart':
+      return 'the application starts again';
+    default:
+      return a.type;
+  }
+}
+
+/** Who takes a step: `T0`, `jbd2`, `cpu`, ... from the event type. */
+export function actorOf(eventType: string): string {
+  const dot = eventType.indexOf('.');
+  if (/^T\d+\./.test(eventType)) return eventType.slice(0, dot);
+  if (eventType === 'power_fail') return 'power';
+  if (eventType === 'app.recover' || eventType === 'restart') return 'app';
+  return dot > 0 ? eventType.slice(0, dot) : eventType;
+}
+
+/** The whole step as one line of kernel text. */
+export function describeStep(L: Layout, app: AppLayout, eventType: string, actions: TakenAction[]): string {
+  const texts = actions.map((a) => describeAction(L, app, a)).filter((x): x is string => x !== null);
+  return `${actorOf(eventType)}: ${texts.join('; ')}`;
+}
+
+/** The state as named fields, for "what changed" in each step. Ghost fields are left out. */
+export function describeState(L: Layout, c: DaxContext): Record<string, string> {
+  const v = c.volatile;
+  const d = c.durable;
+  const out: Record<string, string> = {};
+  out['i_size'] = `${v[L.vSize] * BLOCK_SIZE}`;
+  out['i_size (committed)'] = `${d[L.dSize] * BLOCK_SIZE}`;
+  for (let b = 0; b < L.B; b++) {
+    out[`block ${b}`] = extentText(v[L.vExtKind + b], v[L.vExtPhys + b]);
+    out[`block ${b} (committed)`] = extentText(d[L.dExtKind + b], d[L.dExtPhys + b]);
+  }
+  out['running transaction'] = `${runningItems(c, L)} item(s)`;
+  for (let p = 0; p < L.P; p++) {
+    for (let w = 0; w < L.W; w++) {
+      const i = L.word(p, w);
+      out[`pmem ${p}.${w}`] = wordName(d[L.dPmem + i]);
+      out[`cache ${p}.${w}`] = v[L.vDirty + i] ? `${wordName(v[L.vCache + i])} (dirty)` : 'clean';
+    }
+  }
+  for (let t = 0; t < L.T; t++) out[`T${t} fd`] = v[L.vFd + t] ? 'open' : 'closed';
+  for (let m = 0; m < L.M; m++) {
+    const kind = v[L.vVma + m];
+    out[`mapping ${m}`] = kind === VMA_NONE ? 'none' : kind === VMA_SYNC ? 'MAP_SYNC' : 'MAP_SHARED';
+    for (let b = 0; b < L.B; b++) out[`PTE ${m}.${b}`] = PTE_NAMES[v[L.vPte + m * L.B + b]];
+  }
+  return out;
+}
+
+/** Fields that differ between two state descriptions. */
+export function stateChanges(before: Record<string, string>, after: Record<string, string>): { field: string; before: string; after: string }[] {
+  return Object.keys(after)
+    .filter((k) => before[k] !== after[k])
+    .map((field) => ({ field, before: before[field], after: after[field] }));
+}
+
+/** What the file holds after the crash and recovery: the durable state, in file terms. */
+export interface DurableState {
+  size: number;
+  blocks: { block: number; extent: string; words: string[] }[];
+  records: { thread: number; found: string }[];
+  text: string;
+}
+
+export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): DurableState {
+  const d = c.durable;
+  const blocks = [...Array(L.B).keys()].map((b) => ({
+    block: b,
+    extent: b < d[L.dSize] ? extentText(d[L.dExtKind + b], d[L.dExtPhys + b]) : 'beyond EOF',
+    words: [...Array(L.W).keys()].map((w) => wordName(durableWord(d, L, b, w))),
+  }));
+  const records = [...Array(L.T).keys()].map((t) => ({ thread: t, found: SAW_NAMES[recordState(c, L, app, t)] }));
+  const text =
+    `file size ${d[L.dSize] * BLOCK_SIZE}; ` +
+    blocks.map((x) => `block ${x.block}: ${x.extent} [${x.words.join(', ')}]`).join('; ') +
+    '; ' +
+    records.map((r) => `record ${r.thread}: ${r.found}`).join('; ');
+  return { size: d[L.dSize] * BLOCK_SIZE, blocks, records, text };
+}

@@ -1,0 +1,123 @@
+/**
+ * Page tables and the page-fault paths of a DAX mapping.
+ *
+ * Each mapping has, per file block, a page-table entry that is absent, read-only or writable.
+ * A write fault on a DAX file (`dax_iomap_fault`) asks the filesystem for the block; a hole or an
+ * unwritten extent is allocated or converted in the running transaction, the block zeroed on the
+ * media, and a writable entry installed that points straight at persistent memory. A write to a
+ * read-only entry of an allocated block goes through `pfn_mkwrite`. On a MAP_SYNC mapping the
+ * fault does not return until the metadata behind the block is committed
+ * (`dax_finish_sync_fault`, i.e. the metadata half of fdatasync); specs add that step.
+ *
+ * A file without S_DAX is mapped through the page cache instead (`filemap_fault`,
+ * `page_mkwrite`); allocation happens the same way, but the data stays in DRAM until written back.
+ */
+import {
+  EXTENT_NAMES,
+  HOLE,
+  OK,
+  PTE_NONE,
+  PTE_RO,
+  PTE_RW,
+  SIGBUS,
+  UNWRITTEN,
+  VMA_NONE,
+  VMA_SYNC,
+  WRITTEN,
+  type DaxContext,
+  type Layout,
+} from './layout.ts';
+import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, zeroPhysDurably } from './fs.ts';
+import { commitRunningTransaction, isInodeDirty } from './journal.ts';
+
+export function pte(c: DaxContext, L: Layout, m: number, b: number): number {
+  return c.volatile[L.vPte + m * L.B + b];
+}
+
+export function setPte(c: DaxContext, L: Layout, m: number, b: number, value: number): void {
+  c.volatile[L.vPte + m * L.B + b] = value;
+}
+
+export function vma(c: DaxContext, L: Layout, m: number): number {
+  return c.volatile[L.vVma + m];
+}
+
+/** `unmap_mapping_range`: drops every page-table entry of every mapping for blocks [from, to). */
+export function unmapMappingRange(c: DaxContext, L: Layout, from: number, to: number): void {
+  for (let m = 0; m < L.M; m++) for (let b = from; b < to && b < L.B; b++) setPte(c, L, m, b, PTE_NONE);
+}
+
+/** What a fault did, for traces. */
+export interface FaultOutcome {
+  errno: number;
+  /** The extent as it was before the fault. */
+  before: (typeof EXTENT_NAMES)[number];
+  /** Physical block now behind the file block, -1 if none. */
+  phys: number;
+}
+
+/**
+ * Would a store to file block b through mapping m need a write fault (`dax_iomap_fault` or
+ * `page_mkwrite`)? True when there is no entry, or only a read-only entry of the zero page.
+ */
+export function needsWriteFault(c: DaxContext, L: Layout, m: number, b: number): boolean {
+  const e = pte(c, L, m, b);
+  return e === PTE_NONE || (e === PTE_RO && extentKind(c, L, b) !== WRITTEN);
+}
+
+/** Would a store need only `pfn_mkwrite` (read-only entry of an allocated, written block)? */
+export function needsPfnMkwrite(c: DaxContext, L: Layout, m: number, b: number): boolean {
+  return pte(c, L, m, b) === PTE_RO && extentKind(c, L, b) === WRITTEN;
+}
+
+/**
+ * `dax_iomap_fault` (or, without S_DAX, `filemap_fault` / `page_mkwrite`): the fault handler for
+ * file block b of mapping m. Beyond EOF, or with no space left, the thread gets SIGBUS.
+ */
+export function pageFault(c: DaxContext, L: Layout, t: number, m: number, b: number, write: boolean): FaultOutcome {
+  const before = EXTENT_NAMES[extentKind(c, L, b)];
+  if (b >= fileSize(c, L) || vma(c, L, m) === VMA_NONE) {
+    c.volatile[L.vErr + t] = SIGBUS;
+    return { errno: SIGBUS, before, phys: physOf(c, L, b) };
+  }
+  if (!write) {
+    // A hole or unwritten extent maps the zero page read-only; nothing is allocated.
+    setPte(c, L, m, b, PTE_RO);
+    c.volatile[L.vErr + t] = OK;
+    return { errno: OK, before, phys: physOf(c, L, b) };
+  }
+  const kind = extentKind(c, L, b);
+  if (kind === HOLE) {
+    const p = allocatePhys(c, L);
+    if (p < 0) {
+      c.volatile[L.vErr + t] = SIGBUS;
+      return { errno: SIGBUS, before, phys: -1 };
+    }
+    zeroPhysDurably(c, L, p);
+    setExtent(c, L, b, WRITTEN, p);
+  } else if (kind === UNWRITTEN) {
+    zeroPhysDurably(c, L, physOf(c, L, b));
+    setExtent(c, L, b, WRITTEN, physOf(c, L, b));
+  }
+  setPte(c, L, m, b, PTE_RW);
+  c.volatile[L.vErr + t] = OK;
+  return { errno: OK, before, phys: physOf(c, L, b) };
+}
+
+/** `dax_pfn_mkwrite`: the first write to a read-only entry of an allocated block makes it writable. */
+export function pfnMkwrite(c: DaxContext, L: Layout, t: number, m: number, b: number): void {
+  setPte(c, L, m, b, PTE_RW);
+  c.volatile[L.vErr + t] = OK;
+}
+
+/**
+ * `dax_finish_sync_fault`: on a VM_SYNC mapping, when the inode has uncommitted metadata
+ * (IOMAP_F_DIRTY), commit it before the fault returns. Returns the journal items committed.
+ */
+export function finishSyncFault(c: DaxContext, L: Layout, m: number): number {
+  if (vma(c, L, m) !== VMA_SYNC || !isInodeDirty(c, L)) return 0;
+  return commitRunningTransaction(c, L);
+}
+
+/** Is the fault path of this file DAX (S_DAX set)? */
+export { isDaxInode };

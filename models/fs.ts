@@ -1,0 +1,87 @@
+/**
+ * The filesystem: one file's in-memory inode (size, extent map) and the block allocator.
+ *
+ * Each file block is a hole, an unwritten extent (allocated, reads as zeros) or a written extent,
+ * mapped to a physical block of persistent memory. The in-memory inode is volatile; the durable
+ * copy is what the journal last committed (models/journal.ts).
+ */
+import {
+  HOLE,
+  WRITTEN,
+  ZERO,
+  type DaxContext,
+  type DurableBytes,
+  type Layout,
+} from './layout.ts';
+
+export function fileSize(c: DaxContext, L: Layout): number {
+  return c.volatile[L.vSize];
+}
+
+export function extentKind(c: DaxContext, L: Layout, b: number): number {
+  return c.volatile[L.vExtKind + b];
+}
+
+/** Physical block behind file block b in memory, or -1 for a hole. */
+export function physOf(c: DaxContext, L: Layout, b: number): number {
+  return c.volatile[L.vExtKind + b] === HOLE ? -1 : c.volatile[L.vExtPhys + b];
+}
+
+export function isDaxInode(c: DaxContext, L: Layout): boolean {
+  return c.durable[L.dSdax] === 1;
+}
+
+export function setExtent(c: DaxContext, L: Layout, b: number, kind: number, phys: number): void {
+  c.volatile[L.vExtKind + b] = kind;
+  c.volatile[L.vExtPhys + b] = kind === HOLE ? 0 : phys;
+}
+
+/**
+ * A physical block is free when neither the in-memory nor the committed extent map uses it: a
+ * block freed in memory must not be reused before the free is committed, or a crash would bring
+ * back an extent pointing at someone else's data.
+ */
+export function isPhysFree(c: DaxContext, L: Layout, p: number): boolean {
+  for (let b = 0; b < L.B; b++) {
+    if (c.volatile[L.vExtKind + b] !== HOLE && c.volatile[L.vExtPhys + b] === p) return false;
+    if (c.durable[L.dExtKind + b] !== HOLE && c.durable[L.dExtPhys + b] === p) return false;
+  }
+  return true;
+}
+
+/** The lowest free physical block, or -1 (ENOSPC). Lowest-first keeps the state space canonical. */
+export function allocatePhys(c: DaxContext, L: Layout): number {
+  for (let p = 0; p < L.P; p++) if (isPhysFree(c, L, p)) return p;
+  return -1;
+}
+
+/**
+ * Zeroes a physical block durably, as DAX does before it maps a newly allocated block
+ * (non-temporal stores and a flush: the zeros are on media before the allocation is visible).
+ */
+export function zeroPhysDurably(c: DaxContext, L: Layout, p: number): void {
+  for (let w = 0; w < L.W; w++) {
+    const i = L.word(p, w);
+    c.durable[L.dPmem + i] = ZERO;
+    c.volatile[L.vCache + i] = 0;
+    c.volatile[L.vDirty + i] = 0;
+  }
+}
+
+/** What a load of word w of file block b returns now (through the CPU cache or page cache). */
+export function visibleWord(c: DaxContext, L: Layout, b: number, w: number): number {
+  if (b >= c.volatile[L.vSize] || c.volatile[L.vExtKind + b] !== WRITTEN) return ZERO;
+  const i = L.word(c.volatile[L.vExtPhys + b], w);
+  return c.volatile[L.vDirty + i] ? c.volatile[L.vCache + i] : c.durable[L.dPmem + i];
+}
+
+/** What a load of word w of file block b returns from the durable state alone (after recovery). */
+export function durableWord(d: DurableBytes, L: Layout, b: number, w: number): number {
+  if (b >= d[L.dSize] || d[L.dExtKind + b] !== WRITTEN) return ZERO;
+  return d[L.dPmem + L.word(d[L.dExtPhys + b], w)];
+}
+
+/** Is file block b part of the durable file, allocated and written? */
+export function isDurablyWritten(d: DurableBytes, L: Layout, b: number): boolean {
+  return b < d[L.dSize] && d[L.dExtKind + b] === WRITTEN;
+}

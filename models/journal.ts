@@ -1,0 +1,60 @@
+/**
+ * The journal (jbd2 for ext4, the CIL and log for XFS), reduced to what durability depends on.
+ *
+ * Metadata changes (i_size, extent map, and the dirty objects of unrelated inodes) go into the
+ * running transaction, which lives in memory. A commit writes the whole running transaction to the
+ * log at once: ext4 cannot commit one inode's changes without everything that joined the
+ * transaction before them, which is why a synchronous fault may commit unrelated work.
+ * Recovery after a crash replays committed transactions only.
+ *
+ * The running transaction is not stored: it is the difference between the in-memory inode and the
+ * committed one, plus the count of unrelated dirty objects.
+ */
+import { fileSize } from './fs.ts';
+import type { DaxContext, Layout } from './layout.ts';
+
+/** Items of this file's inode in the running transaction: i_size and each changed extent. */
+export function inodeItems(c: DaxContext, L: Layout): number {
+  const v = c.volatile;
+  const d = c.durable;
+  let n = v[L.vSize] !== d[L.dSize] ? 1 : 0;
+  for (let b = 0; b < L.B; b++) {
+    if (v[L.vExtKind + b] !== d[L.dExtKind + b] || v[L.vExtPhys + b] !== d[L.dExtPhys + b]) n++;
+  }
+  return n;
+}
+
+/** Is the inode metadata-dirty (IOMAP_F_DIRTY: it has changes an fdatasync would have to commit)? */
+export function isInodeDirty(c: DaxContext, L: Layout): boolean {
+  return inodeItems(c, L) > 0;
+}
+
+/** All items in the running transaction. */
+export function runningItems(c: DaxContext, L: Layout): number {
+  return inodeItems(c, L) + c.volatile[L.vUnrelated];
+}
+
+/** Commits the running transaction; returns how many items it wrote. */
+export function commitRunningTransaction(c: DaxContext, L: Layout): number {
+  const items = runningItems(c, L);
+  const v = c.volatile;
+  const d = c.durable;
+  d[L.dSize] = fileSize(c, L);
+  for (let b = 0; b < L.B; b++) {
+    d[L.dExtKind + b] = v[L.vExtKind + b];
+    d[L.dExtPhys + b] = v[L.vExtPhys + b];
+  }
+  v[L.vUnrelated] = 0;
+  return items;
+}
+
+/** Journal recovery: the in-memory inode becomes what the committed transactions say. */
+export function replayCommittedTransactions(c: DaxContext, L: Layout): void {
+  const v = c.volatile;
+  const d = c.durable;
+  v[L.vSize] = d[L.dSize];
+  for (let b = 0; b < L.B; b++) {
+    v[L.vExtKind + b] = d[L.dExtKind + b];
+    v[L.vExtPhys + b] = d[L.dExtPhys + b];
+  }
+}

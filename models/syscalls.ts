@@ -1,0 +1,154 @@
+/**
+ * The system calls the applications use: open, ftruncate, fallocate, mmap, munmap, msync, fsync,
+ * fdatasync. Each returns an errno (OK = 0) and records it as the thread's last result.
+ */
+import {
+  BLOCK_SIZE,
+  EBADF,
+  ENOMEM,
+  ENOSPC,
+  EOPNOTSUPP,
+  HOLE,
+  OK,
+  PTE_NONE,
+  UNWRITTEN,
+  VMA_NONE,
+  VMA_SHARED,
+  VMA_SYNC,
+  WRITTEN,
+  type DaxContext,
+  type Layout,
+} from './layout.ts';
+import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
+import { commitRunningTransaction } from './journal.ts';
+import { writeBackPhys } from './pmem.ts';
+import { setPte, unmapMappingRange, vma } from './faults.ts';
+
+/** The mmap flag combinations the specs use. */
+export type MmapFlags =
+  /** MAP_SHARED */
+  | 'shared'
+  /** MAP_SHARED_VALIDATE | MAP_SYNC */
+  | 'shared_validate_sync'
+  /** MAP_SHARED | MAP_SYNC: legacy mmap ignores unknown flags, so MAP_SYNC is silently dropped */
+  | 'shared_sync_unvalidated';
+
+export const MMAP_FLAG_TEXT: Record<MmapFlags, string> = {
+  shared: 'MAP_SHARED',
+  shared_validate_sync: 'MAP_SHARED_VALIDATE|MAP_SYNC',
+  shared_sync_unvalidated: 'MAP_SHARED|MAP_SYNC',
+};
+
+function result(c: DaxContext, L: Layout, t: number, errno: number): number {
+  c.volatile[L.vErr + t] = errno;
+  return errno;
+}
+
+export function hasFd(c: DaxContext, L: Layout, t: number): boolean {
+  return c.volatile[L.vFd + t] === 1;
+}
+
+export function sysOpen(c: DaxContext, L: Layout, t: number): number {
+  c.volatile[L.vFd + t] = 1;
+  return result(c, L, t, OK);
+}
+
+/** ftruncate(fd, blocks * 4096). Shrinking unmaps and frees the blocks beyond the new size. */
+export function sysFtruncate(c: DaxContext, L: Layout, t: number, blocks: number): number {
+  if (!hasFd(c, L, t)) return result(c, L, t, EBADF);
+  const old = fileSize(c, L);
+  if (blocks < old) {
+    unmapMappingRange(c, L, blocks, old);
+    for (let b = blocks; b < L.B; b++) {
+      setExtent(c, L, b, HOLE, 0);
+      forgetPromises(c, L, b);
+    }
+  }
+  c.volatile[L.vSize] = blocks;
+  return result(c, L, t, OK);
+}
+
+/** fallocate(fd, 0, from, to - from): allocates unwritten extents for holes, extends i_size. */
+export function sysFallocate(c: DaxContext, L: Layout, t: number, from: number, to: number): number {
+  if (!hasFd(c, L, t)) return result(c, L, t, EBADF);
+  for (let b = from; b < to; b++) {
+    if (extentKind(c, L, b) !== HOLE) continue;
+    const p = allocatePhys(c, L);
+    if (p < 0) return result(c, L, t, ENOSPC);
+    setExtent(c, L, b, UNWRITTEN, p);
+  }
+  if (to > fileSize(c, L)) c.volatile[L.vSize] = to;
+  return result(c, L, t, OK);
+}
+
+/**
+ * The errno mmap would return. MAP_SYNC is honoured only on a DAX file of a kernel that
+ * implements it; elsewhere MAP_SHARED_VALIDATE makes the kernel refuse it with EOPNOTSUPP.
+ */
+export function mmapErrno(c: DaxContext, L: Layout, t: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
+  if (!hasFd(c, L, t)) return EBADF;
+  if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L))) return EOPNOTSUPP;
+  return OK;
+}
+
+export function sysMmap(c: DaxContext, L: Layout, t: number, m: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
+  const errno = mmapErrno(c, L, t, flags, kernelHasMapSync);
+  if (errno === OK) c.volatile[L.vVma + m] = flags === 'shared_validate_sync' ? VMA_SYNC : VMA_SHARED;
+  return result(c, L, t, errno);
+}
+
+export function sysMunmap(c: DaxContext, L: Layout, t: number, m: number): number {
+  c.volatile[L.vVma + m] = VMA_NONE;
+  for (let b = 0; b < L.B; b++) setPte(c, L, m, b, PTE_NONE);
+  return result(c, L, t, OK);
+}
+
+/** What fsync did, for traces. */
+export interface SyncOutcome {
+  errno: number;
+  /** Dirty words written back (cache lines flushed, or page-cache words written). */
+  flushed: number;
+  /** Journal items committed. */
+  committed: number;
+}
+
+/**
+ * vfs_fsync_range over the whole file: write back the file's dirty data (on DAX,
+ * `dax_writeback_mapping_range` flushes its dirty cache lines), then commit the running
+ * transaction. Afterwards every word of the file is promised durable (ghost).
+ */
+export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
+  if (!hasFd(c, L, t)) return { errno: result(c, L, t, EBADF), flushed: 0, committed: 0 };
+  let flushed = 0;
+  for (let b = 0; b < L.B; b++) {
+    const p = physOf(c, L, b);
+    if (p >= 0 && extentKind(c, L, b) === WRITTEN) flushed += writeBackPhys(c, L, p);
+  }
+  const committed = commitRunningTransaction(c, L);
+  promiseFile(c, L);
+  return { errno: result(c, L, t, OK), flushed, committed };
+}
+
+/** msync(addr, len, MS_SYNC) over mapping m: ENOMEM when nothing is mapped there. */
+export function sysMsync(c: DaxContext, L: Layout, t: number, m: number): SyncOutcome {
+  if (vma(c, L, m) === VMA_NONE) return { errno: result(c, L, t, ENOMEM), flushed: 0, committed: 0 };
+  return syncFile(c, L, t);
+}
+
+/** Ghost: fsync returned, so every word of the file as it reads now must survive a crash. */
+export function promiseFile(c: DaxContext, L: Layout): void {
+  const size = fileSize(c, L);
+  for (let b = 0; b < L.B; b++) {
+    for (let w = 0; w < L.W; w++) {
+      c.ghost[L.gPromise + b * L.W + w] = b < size ? visibleWord(c, L, b, w) + 1 : 0;
+    }
+  }
+}
+
+/** Ghost: a later change to block b (store, truncate, punch) ends what an earlier fsync promised. */
+export function forgetPromises(c: DaxContext, L: Layout, b: number, w?: number): void {
+  if (w !== undefined) c.ghost[L.gPromise + b * L.W + w] = 0;
+  else for (let x = 0; x < L.W; x++) c.ghost[L.gPromise + b * L.W + x] = 0;
+}
+
+export const bytes = (blocks: number) => blocks * BLOCK_SIZE;

@@ -1,0 +1,37 @@
+/**
+ * What an application does to mapped memory without the kernel: CPU stores through a writable
+ * page-table entry, and the userspace flush of the "PMEM programming model" (clwb or clflushopt on
+ * each cache line, then sfence).
+ */
+import { PTE_NONE, PTE_RW, type DaxContext, type Layout } from './layout.ts';
+import { isDaxInode, physOf } from './fs.ts';
+import { pte } from './faults.ts';
+import { storeWord, writeBackPhys } from './pmem.ts';
+import { forgetPromises } from './syscalls.ts';
+
+/** Can the thread store to block b through mapping m without faulting? */
+export function isPteWritable(c: DaxContext, L: Layout, m: number, b: number): boolean {
+  return pte(c, L, m, b) === PTE_RW;
+}
+
+export function isPteMapped(c: DaxContext, L: Layout, m: number, b: number): boolean {
+  return pte(c, L, m, b) !== PTE_NONE;
+}
+
+/** A CPU store of `value` to word w of file block b, through a writable entry of mapping m. */
+export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: number, value: number): void {
+  if (!isPteWritable(c, L, m, b)) throw new Error(`model error: store to block ${b} through mapping ${m} without a writable PTE`);
+  storeWord(c, L, physOf(c, L, b), w, value);
+  forgetPromises(c, L, b, w);
+}
+
+/**
+ * clwb (or clflushopt) of every cache line of block b, then sfence. On DAX the dirty lines reach
+ * persistent memory; without S_DAX the data is in the page cache and a CPU flush does nothing
+ * for durability. Returns the words made durable.
+ */
+export function userFlush(c: DaxContext, L: Layout, b: number): number {
+  const p = physOf(c, L, b);
+  if (p < 0 || !isDaxInode(c, L)) return 0;
+  return writeBackPhys(c, L, p);
+}

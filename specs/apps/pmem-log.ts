@@ -1,0 +1,234 @@
+/**
+ * The application of ../shared/DOMAIN.md ("Why the proposals exist"), after Dave Chinner's
+ * counterexample (seed 002, 2016-09-14): a persistent structure that grows from block 0 into
+ * block 1 + t, stores its data there, stores a pointer to it in block 0, and flushes.
+ *
+ * Two flavours:
+ *  - `trusting`: the "PMEM programming model". It believes its record durable once the cache
+ *    lines are flushed from userspace (clwb + sfence), and never calls fsync.
+ *  - `fsync`: makes the data durable with fsync before it publishes the pointer, and fsyncs
+ *    again before it relies on the pointer.
+ * Each thread runs the program as a region of the spec's machine; every step is a state, every
+ * instruction or system call an event of that thread (`T0.store`, `T0.mmap`, ...). A store that
+ * needs a page fault stays in its state while the fault is handled, as the CPU retries it.
+ */
+import { and } from 'xstate';
+import { appLayout } from '../../models/app-layout.ts';
+import type { MmapFlags } from '../../models/syscalls.ts';
+
+export type AppName = 'trusting' | 'fsync';
+
+/** Variations of the application a configuration can choose. */
+export interface AppOptions {
+  /** How the careful flavour syncs: fsync(fd), fdatasync(fd) or msync(addr, len, MS_SYNC). */
+  sync?: 'fsync' | 'fdatasync' | 'msync';
+  /** Preallocate the file with fallocate(fd, 0, 0, len) (unwritten extents) before mapping it. */
+  prealloc?: boolean;
+  /** munmap the mapping when done. */
+  munmap?: boolean;
+}
+
+export type Step =
+  | { name: string; op: 'open' }
+  | { name: string; op: 'ftruncate'; blocks: number }
+  | { name: string; op: 'mmap'; flags: MmapFlags; fallback?: Step[] }
+  | { name: string; op: 'store'; b: number; w: number; value: number; believe?: boolean }
+  | { name: string; op: 'flush'; b: number; believe?: boolean }
+  | { name: string; op: 'fallocate'; from: number; to: number }
+  | { name: string; op: 'sync'; call: 'fsync' | 'fdatasync' | 'msync'; believe?: boolean }
+  | { name: string; op: 'munmap' };
+
+/** An XState action or guard reference. */
+export type Ref = { type: string; params?: Record<string, unknown> };
+
+/** How the proposal's kernel handles a DAX write fault (the part specs differ in). */
+export interface FaultPath {
+  /** Whether mmap understands MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC) at all. */
+  mapSync: boolean;
+  /** Actions of a write fault on a DAX mapping at { t, m, b }. */
+  writeFault(at: { t: number; m: number; b: number }): Ref[];
+}
+
+const app = appLayout();
+
+/** The program of thread t in flavour `name`, mapping the file with `flags`. */
+export function program(name: AppName, t: number, blocks: number, flags: MmapFlags, o: AppOptions = {}): Step[] {
+  const data = app.dataBlock(t);
+  const call = o.sync ?? 'fsync';
+  const head: Step[] = [
+    { name: 'open', op: 'open' },
+    o.prealloc
+      ? { name: 'fallocate', op: 'fallocate', from: 0, to: blocks }
+      : { name: 'ftruncate', op: 'ftruncate', blocks },
+  ];
+  const tail: Step[] = o.munmap ? [{ name: 'munmap', op: 'munmap' }] : [];
+  const header: Step[] = [
+    { name: 'storeHeader', op: 'store', b: app.header, w: app.headerWord, value: app.headerValue },
+    { name: 'flushHeader', op: 'flush', b: app.header },
+  ];
+  const trusting: Step[] = [
+    ...header,
+    { name: 'storeData', op: 'store', b: data, w: app.dataWord, value: app.dataValue(t) },
+    { name: 'flushData', op: 'flush', b: data },
+    { name: 'storePointer', op: 'store', b: app.header, w: app.pointerWord(t), value: app.pointerValue(t) },
+    { name: 'flushPointer', op: 'flush', b: app.header, believe: true },
+  ];
+  const careful: Step[] = [
+    ...header,
+    { name: 'storeData', op: 'store', b: data, w: app.dataWord, value: app.dataValue(t) },
+    { name: 'flushData', op: 'flush', b: data },
+    { name: `${call}Data`, op: 'sync', call },
+    { name: 'storePointer', op: 'store', b: app.header, w: app.pointerWord(t), value: app.pointerValue(t) },
+    { name: 'flushPointer', op: 'flush', b: app.header },
+    { name: `${call}Pointer`, op: 'sync', call, believe: true },
+  ];
+  // Where MAP_SYNC is refused (EOPNOTSUPP), the application falls back to MAP_SHARED and fsync.
+  const fallback = ([{ name: 'mmap', op: 'mmap', flags: 'shared' }, ...careful, ...tail] as Step[]).map(
+    (s): Step => ({ ...s, name: `fallback_${s.name}` }),
+  );
+  return [
+    ...head,
+    { name: 'mmap', op: 'mmap', flags, fallback: flags === 'shared_validate_sync' ? fallback : undefined },
+    ...(name === 'trusting' ? trusting : careful),
+    ...tail,
+  ];
+}
+
+export interface RegionOptions {
+  /** The file is S_DAX: stores fault through dax_iomap_fault, else through page_mkwrite. */
+  dax: boolean;
+  /**
+   * Whether mmap(MAP_SHARED_VALIDATE|MAP_SYNC) succeeds. That depends only on the kernel and the
+   * mount, both fixed for a configuration, so the region contains only the branch that runs: the
+   * main program, or (EOPNOTSUPP) the fallback; the other could never fire. The branch's guard
+   * still asks the model's mmap, so the choice is checked, not assumed.
+   */
+  mapSyncGranted: boolean;
+  /** Some third party can shrink the file, so a fault may end in SIGBUS. */
+  sigbus?: boolean;
+  /**
+   * Something other than the thread can take page-table entries away (truncate, hole punch,
+   * invalidation). Without it, only a thread's first store to a block can fault, and no fault
+   * transitions are generated for the later ones: they could never fire.
+   */
+  revocable?: boolean;
+}
+
+/** The XState region (a compound state) running `steps` as thread t, and the event types it uses. */
+export function threadRegion(t: number, steps: Step[], kernel: FaultPath, options: RegionOptions) {
+  const T = `T${t}`;
+  const m = t;
+  const states: Record<string, unknown> = {};
+  const types = new Set<string>();
+  const on = (type: string) => {
+    types.add(`${T}.${type}`);
+    return `${T}.${type}`;
+  };
+  const believe = (s: { believe?: boolean }): Ref[] => (s.believe ? [{ type: 'app_believes_durable', params: { t } }] : []);
+
+  // Blocks this thread has already made writable, along the program's path so far.
+  let faulted = new Set<number>();
+  const addSteps = (list: Step[], after: string) => {
+    // Where MAP_SYNC is refused, the rest of the main program is never reached: stop at mmap.
+    const stop = list.findIndex((s) => s.op === 'mmap' && s.fallback && !options.mapSyncGranted);
+    if (stop >= 0) list = list.slice(0, stop + 1);
+    list.forEach((s, i) => {
+      const next = i + 1 < list.length ? list[i + 1].name : after;
+      states[s.name] = stepState(s, next);
+      if (s.op === 'mmap' && s.fallback && !options.mapSyncGranted) {
+        const saved = faulted;
+        faulted = new Set();
+        addSteps(s.fallback, after);
+        faulted = saved;
+      }
+    });
+  };
+
+  const stepState = (s: Step, next: string) => {
+    switch (s.op) {
+      case 'open':
+        return { on: { [on('open')]: { target: next, actions: { type: 'open', params: { t } } } } };
+      case 'ftruncate':
+        return { on: { [on('ftruncate')]: { target: next, actions: { type: 'ftruncate', params: { t, blocks: s.blocks } } } } };
+      case 'mmap': {
+        const params = { t, m, flags: s.flags, mapSync: kernel.mapSync };
+        if (!s.fallback) return { on: { [on('mmap')]: { target: next, actions: { type: 'mmap', params } } } };
+        // MAP_SYNC refused (EOPNOTSUPP): the application falls back to MAP_SHARED and fsync. The
+        // guard asserts the outcome the configuration implies; should the model's mmap disagree,
+        // the thread cannot move and the deadlock property reports it.
+        return {
+          on: {
+            [on('mmap')]: {
+              guard: { type: options.mapSyncGranted ? 'mmapSucceeds' : 'mmapFails', params },
+              target: options.mapSyncGranted ? next : s.fallback[0].name,
+              actions: { type: 'mmap', params },
+            },
+          },
+        };
+      }
+      case 'store': {
+        const at = { t, m, b: s.b };
+        const mayFault = options.revocable || !faulted.has(s.b);
+        faulted.add(s.b);
+        return {
+          on: {
+            [on('store')]: {
+              guard: { type: 'isPteWritable', params: at },
+              target: next,
+              actions: [{ type: 'store', params: { ...at, w: s.w, value: s.value } }, ...believe(s)],
+            },
+            ...(mayFault ? faultTransitions(at) : {}),
+          },
+        };
+      }
+      case 'flush': {
+        const at = { t, m, b: s.b };
+        return {
+          on: {
+            [on('clwb')]: {
+              guard: { type: 'isPteMapped', params: at },
+              target: next,
+              actions: [{ type: 'clwb_sfence', params: at }, ...believe(s)],
+            },
+          },
+        };
+      }
+      case 'sync': {
+        const params = s.call === 'msync' ? { t, m } : { t };
+        return { on: { [on(s.call)]: { target: next, actions: [{ type: s.call, params }, ...believe(s)] } } };
+      }
+      case 'fallocate':
+        return {
+          on: { [on('fallocate')]: { target: next, actions: { type: 'fallocate', params: { t, from: s.from, to: s.to } } } },
+        };
+      case 'munmap':
+        return { on: { [on('munmap')]: { target: next, actions: { type: 'munmap', params: { t, m } } } } };
+    }
+  };
+
+  /**
+   * A store that cannot retire faults: on DAX through `dax_iomap_fault`, without DAX through
+   * `page_mkwrite` on a page-cache page. Only the path the file's mount can take is generated, so
+   * the coverage report's "never fired" list means something. Faults beyond EOF (a third party
+   * truncated the file) kill the thread with SIGBUS where the spec has such third parties.
+   */
+  const faultTransitions = (at: { t: number; m: number; b: number }) => {
+    const handler = options.dax ? 'dax_iomap_fault' : 'page_mkwrite';
+    const needs = options.dax ? 'needsDaxWriteFault' : 'needsPageMkwrite';
+    const actions = options.dax ? kernel.writeFault(at) : [{ type: 'page_mkwrite', params: at }];
+    const fatal = { type: handler, params: options.dax ? { ...at, write: true } : at };
+    return {
+      [on(handler)]: [
+        ...(options.sigbus
+          ? [{ guard: and([{ type: needs, params: at }, { type: 'isBeyondEof', params: at }]), target: 'killed', actions: fatal }]
+          : []),
+        { guard: { type: needs, params: at }, actions },
+      ],
+    };
+  };
+
+  addSteps(steps, 'done');
+  states.done = { type: 'final' };
+  if (options.sigbus) states.killed = { type: 'final' };
+  return { region: { initial: steps[0].name, states }, eventTypes: [...types] };
+}

@@ -1,0 +1,71 @@
+/**
+ * Run configurations of the baseline spec. Expected verdicts and state counts: specs/manifest.json.
+ */
+import type { RunConfig } from '../common/spec.ts';
+
+const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
+
+export const baselineConfigs: RunConfig[] = [
+  {
+    name: 'trusting',
+    description: 'the PMEM-programming-model application flushes from userspace and never calls fsync: Chinner\'s counterexample',
+    app: 'trusting',
+    ...common,
+    default: true,
+  },
+  {
+    name: 'fsync',
+    description: 'the application fsyncs its data before publishing the pointer, and again before relying on it',
+    app: 'fsync',
+    ...common,
+    default: true,
+  },
+  {
+    name: 'fallocate-trusting',
+    description: 'the trusting application preallocates with fallocate first: unwritten extents still need a metadata commit when first written (Chinner\'s rule 1)',
+    app: 'trusting',
+    appOptions: { prealloc: true },
+    ...common,
+    default: true,
+  },
+  {
+    name: 'msync',
+    description: 'the careful application syncs with msync(MS_SYNC) instead of fsync, and unmaps when done',
+    app: 'fsync',
+    appOptions: { sync: 'msync', munmap: true },
+    ...common,
+    default: false,
+  },
+  {
+    name: 'fdatasync',
+    description: 'the careful application syncs with fdatasync',
+    app: 'fsync',
+    appOptions: { sync: 'fdatasync' },
+    ...common,
+    default: false,
+  },
+  {
+    name: 'trusting-2threads',
+    description: 'two threads append records concurrently, each trusting its userspace flushes',
+    app: 'trusting',
+    ...common,
+    threads: 2,
+    default: false,
+  },
+  {
+    name: 'fsync-2threads',
+    description: 'two threads append records concurrently, each with fsync',
+    app: 'fsync',
+    ...common,
+    threads: 2,
+    default: false,
+  },
+  {
+    name: 'fsync-2crashes',
+    description: 'the fsync application restarts after a power failure and runs again, up to two power failures',
+    app: 'fsync',
+    ...common,
+    crashBudget: 2,
+    default: false,
+  },
+];

@@ -1,0 +1,55 @@
+/**
+ * Run configurations of the MAP_SYNC spec. Expected verdicts and state counts: specs/manifest.json.
+ */
+import type { RunConfig } from '../common/spec.ts';
+
+const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
+
+export const mapSyncConfigs: RunConfig[] = [
+  {
+    name: 'trusting',
+    description: 'the PMEM-programming-model application on a MAP_SYNC mapping: userspace flushes suffice',
+    app: 'trusting',
+    ...common,
+    default: true,
+  },
+  {
+    name: 'non-dax',
+    description: 'the file has no DAX: mmap(MAP_SYNC) fails with EOPNOTSUPP and the application falls back to MAP_SHARED and fsync',
+    app: 'trusting',
+    ...common,
+    dax: false,
+    default: true,
+  },
+  {
+    name: 'unvalidated',
+    description: 'the application passes MAP_SHARED|MAP_SYNC without MAP_SHARED_VALIDATE: the kernel ignores the flag and nothing is synchronous',
+    app: 'trusting',
+    ...common,
+    mmapFlags: 'shared_sync_unvalidated',
+    default: true,
+  },
+  {
+    name: 'fallocate-trusting',
+    description: 'the trusting application preallocates with fallocate: MAP_SYNC commits the unwritten-extent conversion at fault time',
+    app: 'trusting',
+    appOptions: { prealloc: true, munmap: true },
+    ...common,
+    default: false,
+  },
+  {
+    name: 'fsync',
+    description: 'the fsync application on a MAP_SYNC mapping (belt and braces)',
+    app: 'fsync',
+    ...common,
+    default: false,
+  },
+  {
+    name: 'trusting-2threads',
+    description: 'two threads append records concurrently on MAP_SYNC mappings, trusting userspace flushes',
+    app: 'trusting',
+    ...common,
+    threads: 2,
+    default: false,
+  },
+];

@@ -1,0 +1,97 @@
+/**
+ * MAP_SYNC: mmap(MAP_SHARED_VALIDATE | MAP_SYNC).
+ *
+ * Sources: seed 000 (linux-api, June 2017) and seed 003 (linux-fsdevel, October 2018). Dave
+ * Chinner: "The MAP_SYNC proposal is effectively 'run the metadata side of fdatasync() on every
+ * page fault'". A write fault on a VM_SYNC mapping whose inode has uncommitted metadata commits it
+ * (dax_finish_sync_fault) before the page-table entry becomes writable, so once the store retires
+ * the block is durably part of the file and a userspace flush makes the data durable. Where that
+ * cannot be honoured (a file without DAX), mmap fails with EOPNOTSUPP; MAP_SHARED_VALIDATE is
+ * what makes the kernel refuse rather than ignore the flag.
+ *
+ * Promise: when a write fault on a MAP_SYNC mapping returns, the metadata behind the block is
+ * durable; a userspace flush then makes the data durable without fsync.
+ */
+import { EOPNOTSUPP, PTE_RW, VMA_NONE, VMA_SYNC, WRITTEN } from '../../models/layout.ts';
+import type { DaxProperty } from '../../models/invariants.ts';
+import type { Layout } from '../../models/layout.ts';
+import { buildDaxSpec } from '../common/dax-machine.ts';
+import type { RunConfig, Spec } from '../common/spec.ts';
+import { mapSyncConfigs } from './configs.ts';
+
+export const MAP_SYNC_NAMES = {
+  committed: 'every writable page of a MAP_SYNC mapping is backed by committed metadata',
+  daxOnly: 'MAP_SYNC is granted only on a DAX file',
+  refused: 'mmap(MAP_SYNC) on a file without DAX fails with EOPNOTSUPP and the application falls back to fsync',
+} as const;
+
+function mapSyncProperties(L: Layout, config: RunConfig): DaxProperty[] {
+  const props: DaxProperty[] = [
+    {
+      kind: 'always',
+      name: MAP_SYNC_NAMES.committed,
+      holds: (v) => {
+        if (!v.matches('running')) return true;
+        const { durable: d, volatile: x } = v.context;
+        for (let m = 0; m < L.M; m++) {
+          if (x[L.vVma + m] !== VMA_SYNC) continue;
+          for (let b = 0; b < L.B; b++) {
+            if (x[L.vPte + m * L.B + b] !== PTE_RW) continue;
+            const committed =
+              b < d[L.dSize] &&
+              d[L.dExtKind + b] === WRITTEN &&
+              d[L.dExtKind + b] === x[L.vExtKind + b] &&
+              d[L.dExtPhys + b] === x[L.vExtPhys + b];
+            if (!committed) return false;
+          }
+        }
+        return true;
+      },
+    },
+    {
+      kind: 'always',
+      name: MAP_SYNC_NAMES.daxOnly,
+      holds: (v) => {
+        for (let m = 0; m < L.M; m++) if (v.context.volatile[L.vVma + m] === VMA_SYNC && !v.context.durable[L.dSdax]) return false;
+        return true;
+      },
+    },
+  ];
+  if (!config.dax) {
+    props.push({
+      kind: 'sometimes',
+      name: MAP_SYNC_NAMES.refused,
+      // The model's mmap returned EOPNOTSUPP, left no mapping, and the application went on.
+      reached: (v) =>
+        v.matches('running.T0.fallback_mmap') &&
+        v.context.volatile[L.vErr] === EOPNOTSUPP &&
+        v.context.volatile[L.vVma] === VMA_NONE,
+    });
+  }
+  return props;
+}
+
+export const mapSync: Spec = {
+  name: 'map-sync',
+  title: 'MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC)',
+  sources: ['000', '003'],
+  promise: 'When a write fault on a MAP_SYNC mapping returns, the metadata behind the block is durable, so a userspace flush makes the data durable; mmap fails with EOPNOTSUPP where this cannot be honoured.',
+  configs: mapSyncConfigs,
+  build: (config) =>
+    buildDaxSpec({
+      id: 'map-sync',
+      config,
+      mmapFlags: 'shared_validate_sync',
+      faultPath: {
+        mapSync: true,
+        // dax_iomap_fault allocates in the running transaction, then dax_finish_sync_fault commits
+        // it (vfs_fsync_range on the faulting range) before the PTE is made writable.
+        writeFault: (at) => [
+          { type: 'dax_iomap_fault', params: { ...at, write: true } },
+          { type: 'dax_finish_sync_fault', params: at },
+        ],
+      },
+      properties: (L) => mapSyncProperties(L, config),
+    }),
+};
+

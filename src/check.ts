@@ -1,0 +1,139 @@
+/**
+ * Checks one spec configuration: builds the machine, compiles it, explores every reachable state,
+ * and turns what the explorer found into verdicts, traces and statistics.
+ */
+import { explore, type ExploreOptions } from '../checker/bfs.ts';
+import { compileMachine, type CompiledMachine } from '../checker/xstate/compile.ts';
+import type { DaxContext } from '../models/layout.ts';
+import type { RunConfig, Spec } from '../specs/common/spec.ts';
+import type { ConfigExpectation } from './manifest.ts';
+import { buildTrace, type Trace } from './trace.ts';
+
+export type Verdict = 'holds' | 'violated' | 'reachable' | 'unreachable' | 'unknown';
+
+export interface PropertyResult {
+  spec: string;
+  config: string;
+  property: string;
+  kind: 'always' | 'sometimes' | 'deadlock';
+  verdict: Verdict;
+  /** The manifest's expected verdict, null when none is recorded. */
+  expected: Verdict | null;
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  /** Counterexample (violated) or witness (reachable). */
+  trace: Trace | null;
+}
+
+export interface ConfigRun {
+  spec: string;
+  config: string;
+  description: string;
+  /** True when every reachable state was explored. */
+  complete: boolean;
+  stopReason: string | null;
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  statesPerSecond: number;
+  bytesPerState: number;
+  stateBits: number;
+  /** Transitions taken per event type, in alphabet order. */
+  eventFires: { event: string; fired: number }[];
+  /** Every machine transition with how often it was taken (complete runs only). */
+  transitionFires: { transition: string; fired: number }[];
+  expectedStates: number | null;
+  expectedTransitions: number | null;
+  results: PropertyResult[];
+}
+
+/**
+ * Spec code no run exercised: event types and machine transitions that never fired in any of the
+ * given (complete) runs of one spec. A transition that exists only in some configurations counts
+ * as dead only if none of those fired it.
+ */
+export function deadSpecCode(runs: ConfigRun[]): { events: string[]; transitions: string[] } {
+  const sum = (pairs: [string, number][]) => {
+    const m = new Map<string, number>();
+    for (const [k, n] of pairs) m.set(k, (m.get(k) ?? 0) + n);
+    return [...m].filter(([, n]) => n === 0).map(([k]) => k);
+  };
+  const complete = runs.filter((r) => r.complete);
+  return {
+    events: sum(complete.flatMap((r) => r.eventFires.map((e): [string, number] => [e.event, e.fired]))),
+    transitions: sum(complete.flatMap((r) => r.transitionFires.map((t): [string, number] => [t.transition, t.fired]))),
+  };
+}
+
+/** Did the run match the manifest: every verdict, and (when complete) the state space size? */
+export function runAsExpected(run: ConfigRun): boolean {
+  if (run.results.some((r) => r.verdict !== r.expected)) return false;
+  if (!run.complete) return false;
+  return run.expectedStates === run.states && run.expectedTransitions === run.transitions;
+}
+
+export function verdictOf(kind: PropertyResult['kind'], found: boolean, complete: boolean): Verdict {
+  if (kind === 'sometimes') return found ? 'reachable' : complete ? 'unreachable' : 'unknown';
+  return found ? 'violated' : complete ? 'holds' : 'unknown';
+}
+
+export interface CheckOptions extends ExploreOptions {}
+
+export async function checkConfig(
+  spec: Spec,
+  config: RunConfig,
+  expectation: ConfigExpectation | undefined,
+  options: CheckOptions = {},
+): Promise<ConfigRun> {
+  const built = spec.build(config);
+  const sys: CompiledMachine<DaxContext> = compileMachine<DaxContext>(built.machine, {
+    name: `${spec.name}/${config.name}`,
+    events: built.events,
+    bounds: built.bounds,
+  });
+  const r = await explore(sys, built.properties, options);
+
+  const byType = new Map<string, number>();
+  sys.events.forEach((e, i) => byType.set(e.type, (byType.get(e.type) ?? 0) + r.eventFires[i]));
+  const fired = new Float64Array(sys.transitions.length);
+  for (let rule = 0; rule < r.ruleFires.length; rule++) {
+    for (const t of sys.ruleTransitions(rule)) fired[t.id] += r.ruleFires[rule];
+  }
+
+  const results: PropertyResult[] = r.outcomes.map((o) => ({
+    spec: spec.name,
+    config: config.name,
+    property: o.property.name,
+    kind: o.property.kind,
+    verdict: verdictOf(o.property.kind, o.state >= 0, r.complete),
+    expected: expectation?.expect[o.property.name] ?? null,
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: r.seconds,
+    trace: o.state >= 0 ? buildTrace(sys, built.layout, built.app, r.path(o.state)) : null,
+  }));
+
+  return {
+    spec: spec.name,
+    config: config.name,
+    description: config.description,
+    complete: r.complete,
+    stopReason: r.stopMessage ?? null,
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: r.seconds,
+    statesPerSecond: r.statesPerSecond,
+    bytesPerState: r.bytesPerState,
+    stateBits: r.stateBits,
+    eventFires: [...byType].map(([event, fired]) => ({ event, fired })),
+    transitionFires: r.complete ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
+    expectedStates: expectation?.states ?? null,
+    expectedTransitions: expectation?.transitions ?? null,
+    results,
+  };
+}

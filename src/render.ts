@@ -1,0 +1,85 @@
+/**
+ * Human output of `daxcheck check`: a verdict table, then each counterexample step by step in
+ * kernel terms, then what the explorer measured.
+ */
+import { deadSpecCode, runAsExpected, type ConfigRun, type PropertyResult } from './check.ts';
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+function mark(r: PropertyResult): string {
+  if (r.expected === null) return 'no expectation recorded';
+  return r.verdict === r.expected ? 'as expected' : `UNEXPECTED (expected ${r.expected})`;
+}
+
+export function renderTable(runs: ConfigRun[]): string {
+  const rows = runs.flatMap((run) =>
+    run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r), r.property]),
+  );
+  const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'property'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  widths[widths.length - 1] = 0;
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? 8 : w))), ...rows.map(line)].join('\n');
+}
+
+export function renderTrace(r: PropertyResult): string {
+  if (!r.trace) return '';
+  const title =
+    r.kind === 'sometimes'
+      ? `witness for "${r.property}"`
+      : r.kind === 'deadlock'
+        ? `shortest path to a deadlock ("${r.property}")`
+        : `shortest counterexample to "${r.property}"`;
+  const out = [`${r.spec}/${r.config}: ${title}, ${r.trace.steps.length} steps`];
+  const w = String(r.trace.steps.length).length;
+  r.trace.steps.forEach((s, i) => {
+    out.push(`  ${String(i + 1).padStart(w)}. ${s.actor}: ${s.text}`);
+  });
+  if (r.trace.durableAfterCrash) out.push(`  durable after crash and recovery: ${r.trace.durableAfterCrash.text}`);
+  return out.join('\n');
+}
+
+export function renderStats(run: ConfigRun): string {
+  const parts = [
+    `${run.spec}/${run.config}: ${run.states} states, ${run.transitions} transitions, depth ${run.depth}, ` +
+      `${run.seconds.toFixed(2)} s (${run.statesPerSecond} states/s, ${run.stateBits} bits/state)` +
+      (run.complete ? ', exhaustive within its bounds' : `, INCOMPLETE: ${run.stopReason}`),
+  ];
+  if (run.complete && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
+    parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded`);
+  }
+  if (run.complete && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
+  return parts.join('\n');
+}
+
+/** Per spec: events and transitions no configuration of this run fired. */
+export function renderDeadCode(runs: ConfigRun[]): string {
+  const out: string[] = [];
+  for (const spec of [...new Set(runs.map((r) => r.spec))]) {
+    const mine = runs.filter((r) => r.spec === spec);
+    const dead = deadSpecCode(mine);
+    if (!dead.events.length && !dead.transitions.length) continue;
+    out.push(`${spec}: spec code no configuration of this run exercised (${mine.map((r) => r.config).join(', ')}):`);
+    if (dead.events.length) out.push(`  events that never fired: ${dead.events.join(', ')}`);
+    for (const t of dead.transitions) out.push(`  transition never taken: ${t}`);
+  }
+  return out.join('\n');
+}
+
+export function renderRuns(runs: ConfigRun[]): string {
+  const sections = [renderTable(runs)];
+  const traces = runs.flatMap((run) =>
+    run.results.filter((r) => r.trace && (r.kind !== 'sometimes' || r.verdict !== r.expected)).map(renderTrace),
+  );
+  if (traces.length) sections.push(traces.join('\n\n'));
+  sections.push(runs.map(renderStats).join('\n'));
+  const dead = renderDeadCode(runs);
+  if (dead) sections.push(dead);
+  const bad = runs.filter((r) => !runAsExpected(r)).length;
+  sections.push(
+    bad === 0
+      ? `all ${runs.length} configuration(s) as the manifest expects`
+      : `${bad} of ${runs.length} configuration(s) differ from the manifest`,
+  );
+  return sections.join('\n\n');
+}
