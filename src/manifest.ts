@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './args.ts';
 import type { Verdict } from './check.ts';
 
 export interface ConfigExpectation {
@@ -19,10 +20,21 @@ export interface ConfigExpectation {
 
 export type Manifest = Record<string, Record<string, ConfigExpectation>>;
 
-export const MANIFEST_PATH = fileURLToPath(new URL('../specs/manifest.json', import.meta.url));
+/** specs/manifest.json, or the file named by DAXCHECK_MANIFEST (tests use a copy). */
+export const MANIFEST_PATH = process.env.DAXCHECK_MANIFEST ?? fileURLToPath(new URL('../specs/manifest.json', import.meta.url));
 
 export function loadManifest(path = MANIFEST_PATH): Manifest {
-  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the manifest ${path}`);
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (err) {
+    throw new UsageError(`the manifest ${path} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 /** Writes the manifest with stable key order and formatting. */

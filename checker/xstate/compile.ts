@@ -82,6 +82,12 @@ export interface Config {
   nodes: SN[];
   nodeSet: Set<SN>;
   done: boolean;
+  /**
+   * XState 5.33 sorts a done machine's active nodes in place, descending, to run their exit
+   * actions, and keeps that array as the next snapshot's nodes; from then on the regions of a
+   * parallel state are visited last to first. True for configurations reached that way.
+   */
+  reversed: boolean;
   value: unknown;
   sel: (Sel | null | undefined)[];
   single: (Micro | undefined)[];
@@ -178,7 +184,8 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       this.refuse('uses `route` transitions, which daxcheck does not explore');
     }
     for (const node of this.nodes) this.compileNode(node);
-    this.configBound = this.countConfigurations(this.root) * (this.nodes.some((n) => n.type === 'final') ? 2 : 1);
+    // Each set of active nodes can be active, done, or done with regions in reverse order.
+    this.configBound = this.countConfigurations(this.root) * (this.nodes.some((n) => n.type === 'final') ? 3 : 1);
     if (this.configBound > 0x10000) this.refuse(`can be in ${this.configBound} configurations; at most 65536 are supported`);
 
     // Context layout, from XState's own initial snapshot.
@@ -352,7 +359,8 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   /** Encodes an XState snapshot of this machine (e.g. from `transition()` or `resolveState`). */
   fromSnapshot(snapshot: { _nodes: SN[]; status: string; context: ByteContext }): Uint8Array {
     const out = new Uint8Array(this.stateBytes);
-    const id = this.intern(new Set(snapshot._nodes), snapshot.status === 'done');
+    const done = snapshot.status === 'done';
+    const id = this.intern(new Set(snapshot._nodes), done, done && snapshot._nodes[0] !== this.root);
     out[0] = id & 0xff;
     out[1] = id >> 8;
     for (const f of this.fields) {
@@ -614,7 +622,9 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       if (!c) return own.length ? { parts: [], fallback: own } : null;
       return { parts: c.parts, fallback: c.fallback.concat(own) };
     }
-    const parts = children(node)
+    const regions = children(node);
+    if (cfg.reversed) regions.reverse();
+    const parts = regions
       .filter((c) => cfg.nodeSet.has(c))
       .map((c) => this.buildSel(c, cfg, typeIndex))
       .filter((s): s is Sel => s !== null);
@@ -665,12 +675,12 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       this.rules.push(ts);
       this.ruleIndex.set(key, rule);
     }
-    return { rule, actions, runs: actions.map((a) => a.run), next: this.intern(active, done) };
+    return { rule, actions, runs: actions.map((a) => a.run), next: this.intern(active, done, done) };
   }
 
-  private intern(active: Set<SN>, done: boolean): number {
+  private intern(active: Set<SN>, done: boolean, reversed: boolean): number {
     const nodes = [...active].sort((a, b) => a.order - b.order);
-    const key = (done ? 'D' : '') + nodes.map((n) => n.order).join(',');
+    const key = (reversed ? 'R' : done ? 'D' : '') + nodes.map((n) => n.order).join(',');
     let id = this.configIndex.get(key);
     if (id !== undefined) return id;
     id = this.configs.length;
@@ -681,6 +691,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       nodes,
       nodeSet,
       done,
+      reversed,
       value: stateValue(this.root, nodeSet),
       sel: new Array(this.eventCount),
       single: [],

@@ -1,0 +1,115 @@
+/**
+ * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --no-spin] [-- --no-check]`
+ *
+ * Measures, in one run so the ratios mean something on a noisy machine:
+ *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
+ *    the same compiler and explorer as every spec): states, transitions, seconds, states/s,
+ *    bytes per state;
+ *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing;
+ *  - `daxcheck check` over every spec's default configurations.
+ * With --json it prints one JSON line; otherwise a short table.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { explore } from '../checker/bfs.ts';
+import { compileMachine } from '../checker/xstate/compile.ts';
+import { referenceModel, type RefContext } from './reference-model.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    T: { type: 'string', default: '2' },
+    B: { type: 'string', default: '4' },
+    'no-spin': { type: 'boolean' },
+    'no-check': { type: 'boolean' },
+  },
+});
+const T = Number(values.T);
+const B = Number(values.B);
+if (!Number.isInteger(T) || !Number.isInteger(B) || T < 1 || B < 1 || T > 4 || B > 6) {
+  process.stderr.write(`bench: --T and --B must be small positive integers, got ${values.T}, ${values.B}\n`);
+  process.exit(2);
+}
+
+function log(msg: string) {
+  if (!values.json) process.stderr.write(msg + '\n');
+}
+
+async function explorer() {
+  const m = referenceModel(T, B);
+  const t0 = performance.now();
+  const sys = compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds });
+  const compileMs = performance.now() - t0;
+  const r = await explore(sys, m.properties);
+  return {
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: Math.round(r.seconds * 100) / 100,
+    statesPerSecond: r.statesPerSecond,
+    bytesPerState: r.bytesPerState,
+    compileMs: Math.round(compileMs * 10) / 10,
+  };
+}
+
+/** Spin, installed with apt-get when missing (the bench must work on a fresh machine). */
+function spin(): Record<string, unknown> {
+  const script = process.env.DAXCHECK_SPIN_BASELINE ?? join(root, '..', 'shared', 'bench', 'spin-baseline.sh');
+  if (!existsSync(script)) return { skipped: `no Spin baseline script at ${script} (set DAXCHECK_SPIN_BASELINE)` };
+  if (spawnSync('sh', ['-c', 'command -v spin']).status !== 0) {
+    log('bench: installing spin from Debian (apt-get) ...');
+    const aptGet = (...args: string[]) =>
+      (process.getuid?.() === 0 ? spawnSync('apt-get', args, { stdio: 'ignore' }) : spawnSync('sudo', ['apt-get', ...args], { stdio: 'ignore' })).status === 0;
+    if (!(aptGet('update') && aptGet('install', '-y', 'spin'))) return { skipped: 'spin is not installed and apt-get could not install it' };
+  }
+  const out = execFileSync('bash', [script, String(T), String(B)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+/** Wall time of `daxcheck check` over every spec's default configurations, in a fresh process. */
+function checkAll() {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'daxcheck.mjs'), 'check', '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - t0) / 1000;
+  const doc = r.stdout ? JSON.parse(r.stdout) : { runs: [] };
+  return {
+    seconds: Math.round(seconds * 100) / 100,
+    exitCode: r.status,
+    configurations: doc.runs.length,
+    states: doc.runs.reduce((n: number, x: { states: number }) => n + x.states, 0),
+  };
+}
+
+log(`bench: explorer on the reference model T=${T}, B=${B} ...`);
+const ours = await explorer();
+const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, ...ours };
+if (!values['no-spin']) {
+  log('bench: Spin on the same model ...');
+  const s = spin();
+  result.spin = s;
+  if (typeof s.statesPerSecond === 'number') {
+    result.vsSpin = Math.round((ours.statesPerSecond / s.statesPerSecond) * 100) / 100;
+    if (s.states !== ours.states) result.spinStatesDiffer = true;
+  }
+}
+if (!values['no-check']) {
+  log('bench: daxcheck check (default configurations) ...');
+  result.checkAll = checkAll();
+}
+
+if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+else {
+  const s = result.spin as { statesPerSecond?: number; seconds?: number; skipped?: string } | undefined;
+  const lines = [
+    `explorer  ${ours.states} states  ${ours.transitions} transitions  ${ours.seconds} s  ${ours.statesPerSecond} states/s  ${ours.bytesPerState} bytes/state`,
+    s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s ? `spin      skipped: ${s.skipped}` : '',
+    result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
+  ];
+  process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
+}

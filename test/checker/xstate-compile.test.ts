@@ -1,0 +1,69 @@
+import { and, assign, createMachine, raise, setup } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { explore } from '../../checker/bfs.ts';
+import { compileMachine, UnsupportedMachineError } from '../../checker/xstate/compile.ts';
+import { mutator } from '../../checker/xstate/mutator.ts';
+
+const ctx = () => ({ n: new Uint8Array(1) });
+
+describe('compileMachine: what it refuses, with a message naming the construct', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ['always', () => createMachine({ context: ctx(), initial: 'a', states: { a: { always: 'b' }, b: {} } }), /'always'/],
+    ['after', () => createMachine({ context: ctx(), initial: 'a', states: { a: { after: { 10: 'b' } }, b: {} } }), /'after'/],
+    ['invoke', () => createMachine({ context: ctx(), initial: 'a', states: { a: { invoke: { src: 'x' } } } }), /'invoke'/],
+    ['history', () => createMachine({ context: ctx(), initial: 'a', states: { a: {}, h: { type: 'history' } } }), /history/],
+    ['onDone', () => createMachine({ context: ctx(), initial: 'a', states: { a: { initial: 'x', states: { x: { type: 'final' } }, onDone: 'b' }, b: {} } }), /onDone/],
+    ['wildcard', () => createMachine({ context: ctx(), initial: 'a', states: { a: { on: { '*': 'a' } } } }), /wildcard/],
+    ['raise', () => createMachine({ context: ctx(), initial: 'a', states: { a: { on: { go: { actions: raise({ type: 'x' }) } } } } }), /xstate.raise/],
+    ['plain function action', () => createMachine({ context: ctx(), initial: 'a', states: { a: { on: { go: { actions: () => {} } } } } }), /plain function/],
+    ['context of numbers', () => createMachine({ context: { n: 1 }, initial: 'a', states: { a: {} } }), /not a Uint8Array/],
+    ['missing guard', () => createMachine({ context: ctx(), initial: 'a', states: { a: { on: { go: { guard: 'nope', target: 'a' } } } } }), /guard 'nope'/],
+  ];
+  for (const [name, make, message] of cases) {
+    it(`refuses ${name}`, () => {
+      expect(() => compileMachine(make() as never, { events: [{ type: 'go' }] })).toThrow(UnsupportedMachineError);
+      expect(() => compileMachine(make() as never, { events: [{ type: 'go' }] })).toThrow(message);
+    });
+  }
+});
+
+describe('compileMachine: exploring a machine', () => {
+  it('runs plain assign actions as well as mutators', async () => {
+    const m = setup({
+      types: {} as { context: { n: Uint8Array } },
+      guards: { below: ({ context }, p: { max: number }) => context.n[0] < p.max },
+      actions: {
+        inc: assign({ n: ({ context }) => Uint8Array.of(context.n[0] + 1) }),
+        incFast: mutator<{ n: Uint8Array }>((c) => {
+          c.n[0]++;
+        }),
+      },
+    }).createMachine({
+      context: ctx(),
+      initial: 'a',
+      states: {
+        a: {
+          on: {
+            slow: { guard: { type: 'below', params: { max: 5 } }, actions: 'inc' },
+            fast: { guard: and([{ type: 'below', params: { max: 5 } }]), actions: 'incFast' },
+          },
+        },
+      },
+    });
+    const sys = compileMachine(m, { events: [{ type: 'slow' }, { type: 'fast' }], bounds: { n: 7 } });
+    const r = await explore(sys, []);
+    expect([r.states, r.transitions]).toEqual([6, 10]);
+  });
+
+  it('explains a step: transitions, actions with params, states before and after', () => {
+    const m = setup({
+      types: {} as { context: { n: Uint8Array } },
+      actions: { add: mutator<{ n: Uint8Array }, { type: string }, { k: number }>((c, _e, p) => void (c.n[0] += p.k)) },
+    }).createMachine({ context: ctx(), initial: 'a', states: { a: { on: { go: { target: 'b', actions: { type: 'add', params: { k: 3 } } } } }, b: {} } });
+    const sys = compileMachine(m, { events: [{ type: 'go' }] });
+    const ex = sys.explain(sys.initialStates()[0], 0)!;
+    expect(ex.transitions.map((t) => t.label)).toEqual(['(machine).a --go--> (machine).b']);
+    expect(ex.actions.map((a) => [a.type, a.params])).toEqual([['add', { k: 3 }]]);
+    expect(ex.actions[0].after[2]).toBe(3);
+  });
+});

@@ -1,0 +1,125 @@
+/** The daxcheck command as a user runs it: exit codes, one-line errors, JSON and files. */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('daxcheck: bad usage is one clear line and exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['check', 'nope'], /^daxcheck: unknown spec 'nope' \(known: baseline, map-sync.*\)\n$/],
+    [['check', 'baseline', '--config', 'nope'], /^daxcheck: spec 'baseline' has no configuration 'nope' \(it has: trusting, fsync/],
+    [['check', '--config', 'nope'], /^daxcheck: no spec has configuration 'nope'\n$/],
+    [['check', '--max-states', 'abc'], /^daxcheck: --max-states must be a positive integer, got 'abc'\n$/],
+    [['check', '--max-states', '-5'], /^daxcheck: --max-states must be a positive integer, got '-5'\n$/],
+    [['check', '--max-states', '0'], /^daxcheck: --max-states must be a positive integer, got '0'\n$/],
+    [['check', '--max-memory', '1.5'], /^daxcheck: --max-memory must be a positive integer, got '1.5'\n$/],
+    [['check', '--frobnicate'], /^daxcheck: Unknown option '--frobnicate'\n$/],
+    [['frobnicate'], /^daxcheck: unknown command 'frobnicate'/],
+    [['list', 'extra'], /^daxcheck: list takes no arguments/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(' '), () => {
+      const r = run(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('a malformed manifest is bad input, not a stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daxcheck-'));
+    const path = join(dir, 'manifest.json');
+    writeFileSync(path, '{ not json');
+    const r = run(['check', 'baseline'], { DAXCHECK_MANIFEST: path });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^daxcheck: the manifest .* is not valid JSON/);
+  });
+});
+
+describe('daxcheck check', () => {
+  it('exits 0 when every verdict is as the manifest expects, and shows the counterexample in kernel terms', () => {
+    const r = run(['check']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/baseline\/trusting\s+always\s+VIOLATED\s+as expected\s+a data pointer never precedes a durable allocation/);
+    expect(r.out).toMatch(/dax_iomap_fault\(write, block 1\) → block 1 allocated in running transaction/);
+    expect(r.out).toMatch(/durable after crash and recovery: .*record 0: dangling pointer/);
+    expect(r.out).toMatch(/exhaustive within its bounds/);
+    expect(r.out).toMatch(/configuration\(s\) as the manifest expects/);
+  });
+
+  it('--json prints one document with the documented fields', () => {
+    const r = run(['check', 'baseline', '--config', 'trusting', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    const v = doc.results.find((x: { property: string }) => x.property === 'a data pointer never precedes a durable allocation');
+    for (const k of ['spec', 'config', 'property', 'kind', 'verdict', 'expected', 'states', 'transitions', 'depth', 'seconds', 'trace']) expect(v).toHaveProperty(k);
+    expect(v.verdict).toBe('violated');
+    expect(v.trace.steps[0]).toMatchObject({ event: 'T0.open', text: expect.stringContaining('open(') });
+    expect(v.trace.durableAfterCrash.records[0].found).toBe('dangling pointer');
+  });
+
+  it('--max-states cuts exploration short: verdicts unknown, never holds, exit 1', () => {
+    const r = run(['check', 'map-sync', '--config', 'trusting', '--max-states', '5', '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out);
+    for (const x of doc.results) expect(x.verdict).not.toBe('holds');
+    expect(doc.results.some((x: { verdict: string }) => x.verdict === 'unknown')).toBe(true);
+    expect(doc.runs[0].complete).toBe(false);
+  });
+
+  it('exits 1 when a verdict differs from the manifest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daxcheck-'));
+    const path = join(dir, 'manifest.json');
+    const m = JSON.parse(readFileSync(join(import.meta.dirname, '../../specs/manifest.json'), 'utf8'));
+    m.baseline.trusting.expect['a data pointer never precedes a durable allocation'] = 'holds';
+    writeFileSync(path, JSON.stringify(m));
+    const r = run(['check', 'baseline', '--config', 'trusting'], { DAXCHECK_MANIFEST: path });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/VIOLATED\s+UNEXPECTED \(expected holds\)/);
+  });
+
+  it('--record-counts writes measured counts only for runs whose verdicts are as expected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daxcheck-'));
+    const path = join(dir, 'manifest.json');
+    copyFileSync(join(import.meta.dirname, '../../specs/manifest.json'), path);
+    const m = JSON.parse(readFileSync(path, 'utf8'));
+    const want = m.baseline.fsync.states;
+    delete m.baseline.fsync.states;
+    writeFileSync(path, JSON.stringify(m));
+    expect(run(['check', 'baseline', '--config', 'fsync'], { DAXCHECK_MANIFEST: path }).code).toBe(1);
+    expect(run(['check', 'baseline', '--config', 'fsync', '--record-counts'], { DAXCHECK_MANIFEST: path }).code).toBe(0);
+    expect(JSON.parse(readFileSync(path, 'utf8')).baseline.fsync.states).toBe(want);
+  });
+
+  it('--write DIR stores results.json and one JSON file per trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'daxcheck-'));
+    expect(run(['check', 'baseline', '--config', 'trusting', '--write', dir]).code).toBe(0);
+    expect(existsSync(join(dir, 'results.json'))).toBe(true);
+    const traces = readdirSync(join(dir, 'traces', 'baseline', 'trusting'));
+    expect(traces.length).toBeGreaterThanOrEqual(3);
+    const t = JSON.parse(readFileSync(join(dir, 'traces', 'baseline', 'trusting', traces.find((f) => f.startsWith('0-'))!), 'utf8'));
+    expect(t.property).toBe('a data pointer never precedes a durable allocation');
+    expect(t.steps.at(-1).actions[0].type).toBe('power_fail');
+  });
+});
+
+describe('daxcheck list', () => {
+  it('lists specs, configurations and properties', () => {
+    const r = run(['list']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^baseline — /m);
+    expect(r.out).toMatch(/--config non-dax \(default\)/);
+    expect(r.out).toMatch(/always\s+every writable page of a MAP_SYNC mapping is backed by committed metadata/);
+    const j = JSON.parse(run(['list', '--json']).out);
+    expect(j.specs.map((s: { spec: string }) => s.spec)).toEqual(['baseline', 'map-sync']);
+  });
+});
