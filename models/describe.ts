@@ -31,6 +31,8 @@ import {
   type Layout,
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
+import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
+import type { MachineView } from '../checker/xstate/compile.ts';
 
 /** A word value as the application wrote it. */
 export function wordName(v: number): string {
@@ -46,13 +48,7 @@ const FD = 3;
 const MAP_ADDR = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
 
 /** An action taken by a step, with the step's event and the context just before and after it. */
-export interface TakenAction {
-  type: string;
-  params: unknown;
-  event: { type: string; p?: number; image?: number };
-  before: DaxContext;
-  after: DaxContext;
-}
+export type TakenAction = StepAction<DaxContext> & { event: { type: string; p?: number; image?: number } };
 
 type P = Record<string, number | boolean | string>;
 
@@ -238,10 +234,12 @@ export function actorOf(eventType: string): string {
   return dot > 0 ? eventType.slice(0, dot) : eventType;
 }
 
-/** The whole step as one line of kernel text. */
-export function describeStep(L: Layout, app: AppLayout, eventType: string, actions: TakenAction[]): string {
-  const texts = actions.map((a) => describeAction(L, app, a)).filter((x): x is string => x !== null);
-  return `${actorOf(eventType)}: ${texts.join('; ')}`;
+/** The whole step as kernel text (without the actor). */
+export function describeStep(L: Layout, app: AppLayout, actions: TakenAction[]): string {
+  return actions
+    .map((a) => describeAction(L, app, a))
+    .filter((x): x is string => x !== null)
+    .join('; ');
 }
 
 /** The state as named fields, for "what changed" in each step. Ghost fields are left out. */
@@ -272,20 +270,13 @@ export function describeState(L: Layout, c: DaxContext): Record<string, string> 
   return out;
 }
 
-/** Fields that differ between two state descriptions. */
-export function stateChanges(before: Record<string, string>, after: Record<string, string>): { field: string; before: string; after: string }[] {
-  return Object.keys(after)
-    .filter((k) => before[k] !== after[k])
-    .map((field) => ({ field, before: before[field], after: after[field] }));
-}
-
 /** What the file holds after the crash and recovery: the durable state, in file terms. */
-export interface DurableState {
+export type DurableState = DurableSummary & {
   size: number;
   blocks: { block: number; extent: string; words: string[] }[];
   records: { thread: number; found: string }[];
   text: string;
-}
+};
 
 export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): DurableState {
   const d = c.durable;
@@ -301,4 +292,20 @@ export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): Durab
     '; ' +
     records.map((r) => `record ${r.thread}: ${r.found}`).join('; ');
   return { size: d[L.dSize] * BLOCK_SIZE, blocks, records, text };
+}
+
+/** The renderer of every spec built on the shared model and the application of DOMAIN.md. */
+export function daxRenderer(L: Layout, app: AppLayout): Renderer<DaxContext> {
+  return {
+    actor: (event) => actorOf(event.type),
+    step: (_event, actions) => describeStep(L, app, actions as TakenAction[]),
+    // For a thread's step: the errno its system call returned (or the signal it got).
+    outcome(event, _before, after) {
+      const m = /^T(\d+)\./.exec(event.type);
+      return m ? { errno: ERRNO_NAMES[after.volatile[L.vErr + Number(m[1])]] } : null;
+    },
+    state: (c) => describeState(L, c),
+    afterCrash: (view: MachineView<DaxContext>) =>
+      view.matches('recovered') || view.matches('checked') ? describeDurable(L, app, view.context) : null,
+  };
 }

@@ -4,8 +4,7 @@
  */
 import { explore, type ExploreOptions } from '../checker/bfs.ts';
 import { compileMachine, type CompiledMachine } from '../checker/xstate/compile.ts';
-import type { DaxContext } from '../models/layout.ts';
-import type { RunConfig, Spec } from '../specs/common/spec.ts';
+import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import type { ConfigExpectation } from './manifest.ts';
 import { buildTrace, type Trace } from './trace.ts';
 
@@ -83,13 +82,13 @@ export function verdictOf(kind: PropertyResult['kind'], found: boolean, complete
 export interface CheckOptions extends ExploreOptions {}
 
 export async function checkConfig(
-  spec: Spec,
+  spec: AnySpec,
   config: RunConfig,
   expectation: ConfigExpectation | undefined,
   options: CheckOptions = {},
 ): Promise<ConfigRun> {
   const built = spec.build(config);
-  const sys: CompiledMachine<DaxContext> = compileMachine<DaxContext>(built.machine, {
+  const sys: CompiledMachine = compileMachine(built.machine, {
     name: `${spec.name}/${config.name}`,
     events: built.events,
     bounds: built.bounds,
@@ -114,7 +113,7 @@ export async function checkConfig(
     transitions: r.transitions,
     depth: r.depth,
     seconds: r.seconds,
-    trace: o.state >= 0 ? buildTrace(sys, built.layout, built.app, r.path(o.state)) : null,
+    trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state)) : null,
   }));
 
   return {

@@ -1,14 +1,18 @@
 /**
- * specs/manifest.json: for every spec configuration, the verdict each property is expected to
- * have and the size of the state space. Tests and `daxcheck check` compare every run against it,
- * so a change to a spec that flips a verdict or changes the state space is seen.
+ * The manifests: `specs/<spec>/manifest.json` records, for every configuration of the spec, the
+ * verdict each property is expected to have and the size of the state space. Tests and
+ * `daxcheck check` compare every run against them, so a change to a spec that flips a verdict or
+ * changes the state space is seen.
  *
  * Expected verdicts are the spec author's claims ("the checker must find this bug", "the fixed
  * design must pass"); they are written by hand. State and transition counts are measured, and
  * `daxcheck check --record-counts` writes them for runs whose verdicts are all as expected.
+ *
+ * DAXCHECK_MANIFEST names one file holding every spec's entries instead (tests use a copy).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
 import type { Verdict } from './check.ts';
 
@@ -18,12 +22,16 @@ export interface ConfigExpectation {
   expect: Record<string, Verdict>;
 }
 
-export type Manifest = Record<string, Record<string, ConfigExpectation>>;
+/** Expectations of one spec, by configuration name. */
+export type SpecManifest = Record<string, ConfigExpectation>;
+/** Expectations of every spec, by spec name. */
+export type Manifest = Record<string, SpecManifest>;
 
-/** specs/manifest.json, or the file named by DAXCHECK_MANIFEST (tests use a copy). */
-export const MANIFEST_PATH = process.env.DAXCHECK_MANIFEST ?? fileURLToPath(new URL('../specs/manifest.json', import.meta.url));
+export function specManifestPath(spec: string): string {
+  return fileURLToPath(new URL(`../specs/${spec}/manifest.json`, import.meta.url));
+}
 
-export function loadManifest(path = MANIFEST_PATH): Manifest {
+function readJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -31,13 +39,29 @@ export function loadManifest(path = MANIFEST_PATH): Manifest {
     throw new UsageError(`cannot read the manifest ${path}`);
   }
   try {
-    return JSON.parse(text) as Manifest;
+    return JSON.parse(text);
   } catch (err) {
     throw new UsageError(`the manifest ${path} is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-/** Writes the manifest with stable key order and formatting. */
-export function saveManifest(m: Manifest, path = MANIFEST_PATH): void {
-  writeFileSync(path, JSON.stringify(m, null, 2) + '\n');
+export function loadManifest(): Manifest {
+  const single = process.env.DAXCHECK_MANIFEST;
+  if (single) return readJson(single) as Manifest;
+  const out: Manifest = {};
+  for (const s of specs) {
+    const path = specManifestPath(s.name);
+    out[s.name] = existsSync(path) ? (readJson(path) as SpecManifest) : {};
+  }
+  return out;
+}
+
+/** Writes the manifests back with stable formatting. */
+export function saveManifest(m: Manifest): void {
+  const single = process.env.DAXCHECK_MANIFEST;
+  if (single) {
+    writeFileSync(single, JSON.stringify(m, null, 2) + '\n');
+    return;
+  }
+  for (const [spec, entries] of Object.entries(m)) writeFileSync(specManifestPath(spec), JSON.stringify(entries, null, 2) + '\n');
 }

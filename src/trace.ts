@@ -4,20 +4,23 @@
  * state; and, when the trace ends in a crash, the durable state recovery rebuilt. The native
  * harness replays these JSON traces on a real kernel.
  */
+import type { EventObject } from 'xstate';
 import type { Path } from '../checker/bfs.ts';
 import type { CompiledMachine } from '../checker/xstate/compile.ts';
-import type { AppLayout } from '../models/app-layout.ts';
-import { describeDurable, describeState, describeStep, stateChanges, type DurableState, type TakenAction } from '../models/describe.ts';
-import { afterCrash } from '../models/invariants.ts';
-import type { DaxContext, Layout } from '../models/layout.ts';
+import type { ByteContext } from '../checker/xstate/mutator.ts';
+import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
 
 export interface TraceStep {
   /** The event, e.g. `T0.dax_iomap_fault` or `power_fail{image=2}`. */
   event: string;
+  /** The event's payload (e.g. `{ image: 2 }` for a crash image), null when it has none. */
+  payload: Record<string, unknown> | null;
   /** Who acted: `T0`, `jbd2`, `cpu`, `power`, `app`. */
   actor: string;
   /** The step in kernel terms. */
   text: string;
+  /** Results a program can compare (e.g. the errno a thread's system call returned). */
+  outcome: Record<string, unknown> | null;
   /** Machine transitions taken (source --event [guard]--> target). */
   transitions: string[];
   /** Actions run, with their params: what the native harness executes. */
@@ -29,35 +32,43 @@ export interface TraceStep {
 export interface Trace {
   steps: TraceStep[];
   /** The durable state after the crash and recovery, when the trace ends after a crash. */
-  durableAfterCrash: DurableState | null;
+  durableAfterCrash: DurableSummary | null;
 }
 
-export function buildTrace(sys: CompiledMachine<DaxContext>, L: Layout, app: AppLayout, path: Path): Trace {
+/** Fields that differ between two state descriptions. */
+function changes(before: Record<string, string>, after: Record<string, string>) {
+  return Object.keys(after)
+    .filter((k) => before[k] !== after[k])
+    .map((field) => ({ field, before: before[field], after: after[field] }));
+}
+
+export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, render: Renderer<C>, path: Path): Trace {
   const ctxOf = (state: Uint8Array) => sys.toSnapshotLike(state).context;
   const steps: TraceStep[] = path.events.map((e, i) => {
     const src = path.states[i];
     const dst = path.states[i + 1];
     const ex = sys.explain(src, e);
     if (!ex) throw new Error(`internal error: step ${i + 1} of a trace (${sys.eventLabel(e)}) is not enabled`);
-    const taken: TakenAction[] = ex.actions.map((a) => ({
+    const event: EventObject = sys.events[e];
+    const taken: StepAction<C>[] = ex.actions.map((a) => ({
       type: a.type,
       params: a.params,
-      event: sys.events[e] as TakenAction['event'],
+      event,
       before: ctxOf(a.before),
       after: ctxOf(a.after),
     }));
-    const eventType = sys.events[e].type;
-    const text = describeStep(L, app, eventType, taken);
+    const { type: _type, ...payload } = event;
     return {
       event: sys.eventLabel(e),
-      actor: text.slice(0, text.indexOf(':')),
-      text: text.slice(text.indexOf(':') + 2),
+      payload: Object.keys(payload).length ? payload : null,
+      actor: render.actor(event),
+      text: render.step(event, taken),
+      outcome: render.outcome(event, ctxOf(src), ctxOf(dst)),
       transitions: ex.transitions.map((t) => t.label),
       actions: ex.actions.map((a) => ({ type: a.type, params: a.params ?? null })),
-      changes: stateChanges(describeState(L, ctxOf(src)), describeState(L, ctxOf(dst))),
+      changes: changes(render.state(ctxOf(src)), render.state(ctxOf(dst))),
     };
   });
   const last = path.states[path.states.length - 1];
-  const durableAfterCrash = afterCrash(sys.view(last)) ? describeDurable(L, app, ctxOf(last)) : null;
-  return { steps, durableAfterCrash };
+  return { steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
 }

@@ -13,10 +13,11 @@
  * durable. Userspace cache flushes alone promise nothing about the metadata that maps the data.
  */
 import { buildDaxSpec } from '../common/dax-machine.ts';
-import type { Spec } from '../common/spec.ts';
+import type { DaxRunConfig, Spec } from '../common/spec.ts';
+import type { DaxContext } from '../../models/layout.ts';
 import { baselineConfigs } from './configs.ts';
 
-export const baseline: Spec = {
+export const baseline: Spec<DaxRunConfig, DaxContext> = {
   name: 'baseline',
   title: 'Baseline: DAX mmap, durability by fsync/msync',
   sources: ['002', '003'],

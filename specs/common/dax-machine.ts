@@ -18,12 +18,13 @@ import { bounds, checkDimensions, initialContext, Layout, type DaxContext } from
 import type { MmapFlags } from '../../models/syscalls.ts';
 import { program, threadRegion, type FaultPath } from '../apps/pmem-log.ts';
 import { appDimensions } from '../../models/app-layout.ts';
-import type { BuiltSpec, RunConfig } from './spec.ts';
+import type { BuiltSpec, DaxRunConfig } from './spec.ts';
+import { daxRenderer } from '../../models/describe.ts';
 
 export interface DaxMachineOptions {
   /** Machine id, e.g. `map-sync`. */
   id: string;
-  config: RunConfig;
+  config: DaxRunConfig;
   /** mmap flags the spec's application passes (a configuration may override them). */
   mmapFlags: MmapFlags;
   /** The proposal's write-fault path. */
@@ -32,7 +33,7 @@ export interface DaxMachineOptions {
   properties?: (L: Layout) => DaxProperty[];
 }
 
-export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec {
+export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const cfg = o.config;
   const dims = { ...appDimensions(cfg.threads), unrelated: 0 };
   const problem = checkDimensions(dims);
@@ -96,7 +97,6 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec {
     events,
     bounds: b,
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L) ?? [])],
-    layout: L,
-    app,
+    render: daxRenderer(L, app),
   };
 }

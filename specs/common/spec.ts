@@ -1,12 +1,12 @@
 /**
- * What a spec is: a proposal from the thread as an XState machine over the shared model, its run
- * configurations, and the properties it is checked against. Expected verdicts and state counts
- * live apart, in specs/manifest.json.
+ * What a spec is: a proposal from the thread as an XState machine, its run configurations, the
+ * properties it is checked against, and how its states and steps read in kernel terms. Expected
+ * verdicts and state counts live apart, in the spec's manifest.json.
  */
-import type { AnyStateMachine, EventObject } from 'xstate';
-import type { AppLayout } from '../../models/app-layout.ts';
-import type { DaxProperty } from '../../models/invariants.ts';
-import type { Layout } from '../../models/layout.ts';
+import type { EventObject, AnyStateMachine } from 'xstate';
+import type { Property } from '../../checker/system.ts';
+import type { MachineView } from '../../checker/xstate/compile.ts';
+import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { AppName, AppOptions } from '../apps/pmem-log.ts';
 
@@ -16,6 +16,12 @@ export interface RunConfig {
   name: string;
   /** One line: what this configuration shows. */
   description: string;
+  /** Part of the default set that `daxcheck check` runs without --config. */
+  default: boolean;
+}
+
+/** Configuration of the specs built on the application of DOMAIN.md (specs/common/dax-machine.ts). */
+export interface DaxRunConfig extends RunConfig {
   /** Which application runs. */
   app: AppName;
   /** Variations of the application (sync call, preallocation, munmap). */
@@ -30,22 +36,45 @@ export interface RunConfig {
   evict: boolean;
   /** mmap flags the application passes, when not the spec's usual ones. */
   mmapFlags?: MmapFlags;
-  /** Part of the default set that `daxcheck check` runs without --config. */
-  default: boolean;
+}
+
+/** An action a trace step ran, with the step's event and the context before and after it. */
+export interface StepAction<C extends ByteContext> {
+  type: string;
+  params: unknown;
+  event: EventObject;
+  before: C;
+  after: C;
+}
+
+/** What the file (or device) holds after a crash and recovery. */
+export type DurableSummary = { text: string } & Record<string, unknown>;
+
+/** How a spec's states and steps read in kernel terms. */
+export interface Renderer<C extends ByteContext> {
+  /** Who takes a step with this event: `T0`, `jbd2`, `cpu`, `power`, ... */
+  actor(event: EventObject): string;
+  /** The step in kernel terms, without the actor. */
+  step(event: EventObject, actions: StepAction<C>[]): string;
+  /** Results of the step a program can compare (e.g. `{ errno: 'EOPNOTSUPP' }`), or null. */
+  outcome(event: EventObject, before: C, after: C): Record<string, unknown> | null;
+  /** The state as named fields; a step's changes are the fields that differ. */
+  state(context: C): Record<string, string>;
+  /** When the trace ends after a crash, the durable state recovery rebuilt; else null. */
+  afterCrash(view: MachineView<C>): DurableSummary | null;
 }
 
 /** A spec instantiated for one configuration, ready for the explorer. */
-export interface BuiltSpec {
+export interface BuiltSpec<C extends ByteContext = ByteContext> {
   machine: AnyStateMachine;
   events: EventObject[];
-  bounds: Record<string, number[]>;
-  properties: DaxProperty[];
-  layout: Layout;
-  app: AppLayout;
+  bounds: Record<string, number | number[]>;
+  properties: Property<MachineView<C>>[];
+  render: Renderer<C>;
 }
 
-export interface Spec {
-  /** Name used on the command line, e.g. `map-sync`. */
+export interface Spec<Cfg extends RunConfig = RunConfig, C extends ByteContext = ByteContext> {
+  /** Name used on the command line, e.g. `map-sync`; also its folder under specs/. */
   name: string;
   /** The proposal, e.g. `MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC)`. */
   title: string;
@@ -53,6 +82,10 @@ export interface Spec {
   sources: string[];
   /** What the proposal promises, in a sentence or two. */
   promise: string;
-  configs: RunConfig[];
-  build(config: RunConfig): BuiltSpec;
+  configs: Cfg[];
+  build(config: Cfg): BuiltSpec<C>;
 }
+
+/** Any spec, whatever its configuration and context types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySpec = Spec<any, any>;

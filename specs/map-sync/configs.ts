@@ -1,11 +1,11 @@
 /**
  * Run configurations of the MAP_SYNC spec. Expected verdicts and state counts: specs/manifest.json.
  */
-import type { RunConfig } from '../common/spec.ts';
+import type { DaxRunConfig } from '../common/spec.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
-export const mapSyncConfigs: RunConfig[] = [
+export const mapSyncConfigs: DaxRunConfig[] = [
   {
     name: 'trusting',
     description: 'the PMEM-programming-model application on a MAP_SYNC mapping: userspace flushes suffice',

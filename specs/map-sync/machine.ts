@@ -16,7 +16,8 @@ import { EOPNOTSUPP, PTE_RW, VMA_NONE, VMA_SYNC, WRITTEN } from '../../models/la
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { Layout } from '../../models/layout.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
-import type { RunConfig, Spec } from '../common/spec.ts';
+import type { DaxRunConfig, Spec } from '../common/spec.ts';
+import type { DaxContext } from '../../models/layout.ts';
 import { mapSyncConfigs } from './configs.ts';
 
 export const MAP_SYNC_NAMES = {
@@ -25,7 +26,7 @@ export const MAP_SYNC_NAMES = {
   refused: 'mmap(MAP_SYNC) on a file without DAX fails with EOPNOTSUPP and the application falls back to fsync',
 } as const;
 
-function mapSyncProperties(L: Layout, config: RunConfig): DaxProperty[] {
+function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
@@ -71,7 +72,7 @@ function mapSyncProperties(L: Layout, config: RunConfig): DaxProperty[] {
   return props;
 }
 
-export const mapSync: Spec = {
+export const mapSync: Spec<DaxRunConfig, DaxContext> = {
   name: 'map-sync',
   title: 'MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC)',
   sources: ['000', '003'],

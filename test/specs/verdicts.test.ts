@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/check.ts';
 import { loadManifest } from '../../src/manifest.ts';
+import type { DurableState } from '../../models/describe.ts';
 import { NAMES } from '../../models/invariants.ts';
 import { specs, findSpec } from '../../specs/index.ts';
 
@@ -53,7 +54,7 @@ describe("Chinner's counterexample (seed 002, 2016-09-14) in the baseline", () =
     expect(crash).toBe(steps.length - 1);
     expect(steps.some((s, i) => i > fault1 && /fsync|msync/.test(s.event))).toBe(false);
     // After recovery block 0 points into block 1, which is not part of the file.
-    const durable = r.trace!.durableAfterCrash!;
+    const durable = r.trace!.durableAfterCrash as DurableState;
     expect(durable.blocks[0].words[1]).toBe('→blk1');
     expect(durable.blocks[1].extent).toBe('hole');
     expect(durable.records[0].found).toBe('dangling pointer');

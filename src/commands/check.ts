@@ -1,0 +1,118 @@
+/**
+ * `daxcheck check`: explores spec configurations and compares each verdict (and the state space
+ * size) with the manifests. Ctrl-C stops the running exploration and reports what was found.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parse, positiveInt } from '../args.ts';
+import { checkConfig, runAsExpected, type ConfigRun } from '../check.ts';
+import { loadManifest, saveManifest, type Manifest } from '../manifest.ts';
+import { renderRuns } from '../render.ts';
+import { select } from '../select.ts';
+
+export const usage = `daxcheck check [spec...] [--config NAME[,NAME]] [--all-configs] [--json]
+                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts]`;
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {
+    config: { type: 'string' },
+    'all-configs': { type: 'boolean' },
+    json: { type: 'boolean' },
+    'max-states': { type: 'string' },
+    'max-memory': { type: 'string' },
+    write: { type: 'string' },
+    'record-counts': { type: 'boolean' },
+  });
+  const positionals = parsed.positionals;
+  const values = parsed.values as {
+    config?: string;
+    'all-configs'?: boolean;
+    json?: boolean;
+    'max-states'?: string;
+    'max-memory'?: string;
+    write?: string;
+    'record-counts'?: boolean;
+  };
+  const maxStates = positiveInt('max-states', values['max-states']);
+  const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
+  const jobs = select(positionals, values.config, values['all-configs'] ?? false);
+  const manifest = loadManifest();
+  const maxBytes = maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : Math.floor(totalmem() * 0.6);
+
+  // Ctrl-C stops the current exploration; what was found so far is still reported.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ndaxcheck: interrupted, reporting what was found (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const runs: ConfigRun[] = [];
+  try {
+    for (const { spec, config } of jobs) {
+      if (interrupted) break;
+      const progress = process.stderr.isTTY && !values.json;
+      const run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
+        maxStates,
+        maxBytes,
+        shouldStop: () => interrupted,
+        onProgress: progress
+          ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
+          : undefined,
+        progressEveryMs: 1000,
+      });
+      if (progress) process.stderr.write('\r\x1b[K');
+      runs.push(run);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  if (values['record-counts']) recordCounts(runs, manifest);
+  if (values.write) writeResults(values.write, runs, interrupted);
+  if (values.json) process.stdout.write(JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
+  else {
+    process.stdout.write(renderRuns(runs) + '\n');
+    if (interrupted) process.stdout.write(`interrupted: ${jobs.length - runs.length} configuration(s) not run\n`);
+  }
+  return !interrupted && runs.every(runAsExpected) ? 0 : 1;
+}
+
+function toJson(runs: ConfigRun[], interrupted: boolean) {
+  return {
+    interrupted,
+    results: runs.flatMap((r) => r.results),
+    runs: runs.map(({ results: _r, ...stats }) => ({ ...stats, asExpected: runAsExpected({ ...stats, results: _r }) })),
+  };
+}
+
+function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
+  for (const run of runs) {
+    const entry = manifest[run.spec]?.[run.config];
+    const verdictsOk = run.results.every((r) => r.verdict === r.expected);
+    if (!entry || !run.complete || !verdictsOk) {
+      process.stderr.write(`daxcheck: not recording ${run.spec}/${run.config}: ${!entry ? 'no manifest entry' : !run.complete ? 'incomplete run' : 'verdicts differ from the manifest'}\n`);
+      continue;
+    }
+    entry.states = run.states;
+    entry.transitions = run.transitions;
+    run.expectedStates = run.states;
+    run.expectedTransitions = run.transitions;
+  }
+  saveManifest(manifest);
+}
+
+/** DIR/results.json and one JSON file per trace: DIR/traces/<spec>/<config>/<kind>-<n>.json. */
+function writeResults(dir: string, runs: ConfigRun[], interrupted: boolean): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
+  for (const run of runs) {
+    const d = join(dir, 'traces', run.spec, run.config);
+    mkdirSync(d, { recursive: true });
+    run.results.forEach((r, i) => {
+      if (!r.trace) return;
+      writeFileSync(join(d, `${i}-${r.kind}.json`), JSON.stringify({ spec: r.spec, config: r.config, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');
+    });
+  }
+}
