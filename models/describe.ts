@@ -5,7 +5,7 @@
  * differences, and the durable state a crash left behind.
  */
 import type { AppLayout } from './app-layout.ts';
-import { durableWord } from './fs.ts';
+import { cpuFlushPersists, durableWord } from './fs.ts';
 import { recordState } from './implementations.ts';
 import { inodeItems, runningItems } from './journal.ts';
 import {
@@ -140,6 +140,7 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
     case 'clwb_sfence': {
       const flushed = dirtyCount(before, L) - dirtyCount(after, L);
       if (!before.durable[L.dSdax]) return `clwb + sfence on block ${b}: the data is in the page cache, a CPU flush does not make it durable`;
+      if (!cpuFlushPersists(before, L)) return `clwb + sfence on block ${b}: reaches only the host's page cache (virtualized NVDIMM), not durable`;
       return `clwb + sfence on block ${b} → ${flushed} dirty word${flushed === 1 ? '' : 's'} written back to pmem`;
     }
     case 'dax_iomap_fault':
@@ -190,7 +191,7 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       }
       const parts = ['power failure'];
       if (reached.length) parts.push(`${reached.join(', ')} had reached pmem from the cache`);
-      if (lost.length) parts.push(`lost from the ${before.durable[L.dSdax] ? 'CPU' : 'page'} cache: ${lost.join(', ')}`);
+      if (lost.length) parts.push(`lost from the ${!before.durable[L.dSdax] ? 'page' : cpuFlushPersists(before, L) ? 'CPU' : "host's page"} cache: ${lost.join(', ')}`);
       const pending = itemNames(before, L);
       if (pending.length) parts.push(`running transaction lost (${pending.join(', ')})`);
       return parts.join('; ');

@@ -6,6 +6,8 @@
  * copy is what the journal last committed (models/journal.ts).
  */
 import {
+  ADR,
+  EADR,
   HOLE,
   WRITTEN,
   ZERO,
@@ -29,6 +31,16 @@ export function physOf(c: DaxContext, L: Layout, b: number): number {
 
 export function isDaxInode(c: DaxContext, L: Layout): boolean {
   return c.durable[L.dSdax] === 1;
+}
+
+/**
+ * Does a CPU cache flush (or eviction) of this file's data reach the persistence domain? Only
+ * for a DAX file on real persistent memory: without S_DAX the data is in the page cache, and on a
+ * virtualized NVDIMM a flush reaches only the host's page cache.
+ */
+export function cpuFlushPersists(c: DaxContext, L: Layout): boolean {
+  const p = c.durable[L.dPlatform];
+  return isDaxInode(c, L) && (p === ADR || p === EADR);
 }
 
 export function setExtent(c: DaxContext, L: Layout, b: number, kind: number, phys: number): void {

@@ -115,7 +115,9 @@ export class Layout {
   // durable
   readonly dSize = 0;
   readonly dSdax = 1;
-  readonly dExtKind = 2;
+  /** The platform's persistence domain (PLATFORMS); fixed for a configuration. */
+  readonly dPlatform = 2;
+  readonly dExtKind = 3;
   readonly dExtPhys: number;
   readonly dPmem: number;
   readonly durableBytes: number;
@@ -187,11 +189,29 @@ export function checkDimensions(d: Dimensions): string | null {
   );
 }
 
+/**
+ * Where a store is durable (seed 002, end of thread):
+ *  - adr: the memory controller's queues are in the persistence domain; clwb + sfence suffices;
+ *  - eadr: the CPU caches are too; a store is durable once globally visible;
+ *  - virtual-nvdimm: an emulated NVDIMM backed by a host file; the guest kernel believes it is
+ *    synchronous, but CPU flushes reach only the host's page cache: only the kernel's flush
+ *    (fsync, msync, through a flush-hint address) makes data durable;
+ *  - virtio-pmem: the same, but the device says its flush is asynchronous, so MAP_SYNC is refused.
+ */
+export const PLATFORMS = ['adr', 'eadr', 'virtual-nvdimm', 'virtio-pmem'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+export const ADR = 0;
+export const EADR = 1;
+export const VIRTUAL_NVDIMM = 2;
+export const VIRTIO_PMEM = 3;
+
 export interface InitialFile {
   /** The file's size in blocks when the application starts (durable: created and synced before). */
   size: number;
   /** S_DAX: the file is on a DAX mount (or has FS_XFLAG_DAX). */
   dax: boolean;
+  /** The platform's persistence domain; ADR when not given. */
+  platform?: Platform;
 }
 
 /** The initial context: a durable, empty file of `size` blocks (all holes) on pmem full of stale data. */
@@ -201,6 +221,7 @@ export function initialContext(L: Layout, file: InitialFile): DaxContext {
   const ghost = new Uint8Array(L.ghostBytes) as GhostBytes;
   durable[L.dSize] = file.size;
   durable[L.dSdax] = file.dax ? 1 : 0;
+  durable[L.dPlatform] = PLATFORMS.indexOf(file.platform ?? 'adr');
   durable.fill(STALE, L.dPmem, L.dPmem + L.P * L.W);
   vol[L.vSize] = file.size;
   return { durable, volatile: vol, ghost };
@@ -211,6 +232,7 @@ export function bounds(L: Layout): { durable: number[]; volatile: number[]; ghos
   const durable = new Array<number>(L.durableBytes).fill(0);
   durable[L.dSize] = L.B;
   durable[L.dSdax] = 1;
+  durable[L.dPlatform] = PLATFORMS.length - 1;
   for (let b = 0; b < L.B; b++) {
     durable[L.dExtKind + b] = WRITTEN;
     durable[L.dExtPhys + b] = L.P - 1;

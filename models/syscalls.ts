@@ -14,6 +14,7 @@ import {
   UNWRITTEN,
   VMA_NONE,
   VMA_SHARED,
+  VIRTIO_PMEM,
   VMA_SYNC,
   WRITTEN,
   type DaxContext,
@@ -82,12 +83,15 @@ export function sysFallocate(c: DaxContext, L: Layout, t: number, from: number, 
 }
 
 /**
- * The errno mmap would return. MAP_SYNC is honoured only on a DAX file of a kernel that
- * implements it; elsewhere MAP_SHARED_VALIDATE makes the kernel refuse it with EOPNOTSUPP.
+ * The errno mmap would return. MAP_SYNC is honoured only on a DAX file, on a device with a
+ * synchronous flush, of a kernel that implements it; elsewhere MAP_SHARED_VALIDATE makes the
+ * kernel refuse it with EOPNOTSUPP.
  */
 export function mmapErrno(c: DaxContext, L: Layout, t: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
   if (!hasFd(c, L, t)) return EBADF;
-  if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L))) return EOPNOTSUPP;
+  // A device whose flush is asynchronous (virtio-pmem) cannot honour MAP_SYNC either.
+  const asyncFlush = c.durable[L.dPlatform] === VIRTIO_PMEM;
+  if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L) || asyncFlush)) return EOPNOTSUPP;
   return OK;
 }
 

@@ -4,7 +4,7 @@
  * each cache line, then sfence).
  */
 import { PTE_NONE, PTE_RW, type DaxContext, type Layout } from './layout.ts';
-import { isDaxInode, physOf } from './fs.ts';
+import { cpuFlushPersists, physOf } from './fs.ts';
 import { pte } from './faults.ts';
 import { storeWord, writeBackPhys } from './pmem.ts';
 import { forgetPromises } from './syscalls.ts';
@@ -27,11 +27,12 @@ export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: num
 
 /**
  * clwb (or clflushopt) of every cache line of block b, then sfence. On DAX the dirty lines reach
- * persistent memory; without S_DAX the data is in the page cache and a CPU flush does nothing
- * for durability. Returns the words made durable.
+ * persistent memory; without S_DAX the data is in the page cache, and on a virtualized NVDIMM the
+ * flush reaches only the host's page cache: no durability either way. Returns the words made
+ * durable.
  */
 export function userFlush(c: DaxContext, L: Layout, b: number): number {
   const p = physOf(c, L, b);
-  if (p < 0 || !isDaxInode(c, L)) return 0;
+  if (p < 0 || !cpuFlushPersists(c, L)) return 0;
   return writeBackPhys(c, L, p);
 }

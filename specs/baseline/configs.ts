@@ -29,6 +29,14 @@ export const baselineConfigs: DaxRunConfig[] = [
     default: true,
   },
   {
+    name: 'trusting-eadr',
+    description: 'eADR: even with CPU caches in the persistence domain the trusting application loses its block: the metadata is the problem',
+    app: 'trusting',
+    ...common,
+    platform: 'eadr',
+    default: false,
+  },
+  {
     name: 'msync',
     description: 'the careful application syncs with msync(MS_SYNC) instead of fsync, and unmaps when done',
     app: 'fsync',

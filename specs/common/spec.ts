@@ -8,6 +8,7 @@ import type { Property } from '../../checker/system.ts';
 import type { MachineView } from '../../checker/xstate/compile.ts';
 import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
+import type { Platform } from '../../models/layout.ts';
 import type { AppName, AppOptions } from '../apps/pmem-log.ts';
 
 /** A run configuration: the bounds and environment one exploration runs in. */
@@ -36,6 +37,8 @@ export interface DaxRunConfig extends RunConfig {
   evict: boolean;
   /** mmap flags the application passes, when not the spec's usual ones. */
   mmapFlags?: MmapFlags;
+  /** The platform's persistence domain; ADR when not given. */
+  platform?: Platform;
 }
 
 /** An action a trace step ran, with the step's event and the context before and after it. */

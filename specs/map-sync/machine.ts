@@ -23,7 +23,7 @@ import { mapSyncConfigs } from './configs.ts';
 export const MAP_SYNC_NAMES = {
   committed: 'every writable page of a MAP_SYNC mapping is backed by committed metadata',
   daxOnly: 'MAP_SYNC is granted only on a DAX file',
-  refused: 'mmap(MAP_SYNC) on a file without DAX fails with EOPNOTSUPP and the application falls back to fsync',
+  refused: 'mmap(MAP_SYNC) where it cannot be honoured fails with EOPNOTSUPP and the application falls back to fsync',
 } as const;
 
 function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
@@ -58,7 +58,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
       },
     },
   ];
-  if (!config.dax) {
+  if (!config.dax || config.platform === 'virtio-pmem') {
     props.push({
       kind: 'sometimes',
       name: MAP_SYNC_NAMES.refused,
