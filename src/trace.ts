@@ -30,6 +30,8 @@ export interface TraceStep {
 }
 
 export interface Trace {
+  /** Every state field before the first step; each step's `changes` update it. */
+  initialState: Record<string, string>;
   steps: TraceStep[];
   /** The durable state after the crash and recovery, when the trace ends after a crash. */
   durableAfterCrash: DurableSummary | null;
@@ -70,5 +72,5 @@ export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, rende
     };
   });
   const last = path.states[path.states.length - 1];
-  return { steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
+  return { initialState: render.state(ctxOf(path.states[0])), steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
 }

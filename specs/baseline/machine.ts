@@ -22,6 +22,14 @@ export const baseline: Spec<DaxRunConfig, DaxContext> = {
   title: 'Baseline: DAX mmap, durability by fsync/msync',
   sources: ['002', '003'],
   promise: 'Data stored through a DAX mapping is durable once fsync, fdatasync or msync(MS_SYNC) returns; a userspace flush alone does not make the block it lives in part of the file.',
+  capabilities: {
+    'no fsync needed after userspace flushes': 'no',
+    'sub-allocation of a namespace (ordinary files)': 'yes',
+    'reflink, dedupe, hole punch, truncate on mapped files': 'yes',
+    'background maintenance (defrag, scrub, EOF scan)': 'yes',
+    'works on files without DAX': 'yes (page cache)',
+    'extra cost in a page fault': 'none',
+  },
   configs: baselineConfigs,
   build: (config) =>
     buildDaxSpec({

@@ -35,7 +35,9 @@ export interface DaxMachineOptions {
 
 export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const cfg = o.config;
-  const dims = { ...appDimensions(cfg.threads), unrelated: 0 };
+  const base = appDimensions(cfg.threads);
+  const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
+  const dims = { ...base, blocks, phys: Math.max(base.phys, blocks), unrelated: 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
   const L = new Layout(dims);
@@ -44,7 +46,8 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const regions: Record<string, unknown> = {};
   const appEvents: string[] = [];
   for (let t = 0; t < L.T; t++) {
-    const steps = program(cfg.app, t, L.B, cfg.mmapFlags ?? o.mmapFlags, cfg.appOptions);
+    const flags = cfg.mmapFlags ?? o.mmapFlags;
+    const steps = typeof cfg.app === 'string' ? program(cfg.app, t, L.B, flags, cfg.appOptions) : cfg.app.program(t, L.B, flags);
     const { region, eventTypes } = threadRegion(t, steps, o.faultPath, {
       dax: cfg.dax,
       mapSyncGranted: o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem',

@@ -9,7 +9,7 @@ import type { MachineView } from '../../checker/xstate/compile.ts';
 import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { Platform } from '../../models/layout.ts';
-import type { AppName, AppOptions } from '../apps/pmem-log.ts';
+import type { AppName, AppOptions, Step } from '../apps/pmem-log.ts';
 
 /** A run configuration: the bounds and environment one exploration runs in. */
 export interface RunConfig {
@@ -23,8 +23,10 @@ export interface RunConfig {
 
 /** Configuration of the specs built on the application of DOMAIN.md (specs/common/dax-machine.ts). */
 export interface DaxRunConfig extends RunConfig {
-  /** Which application runs. */
-  app: AppName;
+  /** Which application runs: a flavour of DOMAIN.md's, or a program of its own (a scenario). */
+  app: AppName | CustomApp;
+  /** File blocks, when more than the application's structure needs (1 + threads). */
+  blocks?: number;
   /** Variations of the application (sync call, preallocation, munmap). */
   appOptions?: AppOptions;
   /** Application threads. */
@@ -39,6 +41,15 @@ export interface DaxRunConfig extends RunConfig {
   mmapFlags?: MmapFlags;
   /** The platform's persistence domain; ADR when not given. */
   platform?: Platform;
+}
+
+/**
+ * An application program other than DOMAIN.md's, e.g. a replay scenario ("write every block of a
+ * MAP_SYNC mapping, then crash before munmap"). Steps are those of specs/apps/pmem-log.ts.
+ */
+export interface CustomApp {
+  name: string;
+  program(t: number, blocks: number, flags: MmapFlags): Step[];
 }
 
 /** An action a trace step ran, with the step's event and the context before and after it. */
@@ -85,6 +96,11 @@ export interface Spec<Cfg extends RunConfig = RunConfig, C extends ByteContext =
   sources: string[];
   /** What the proposal promises, in a sentence or two. */
   promise: string;
+  /**
+   * What the proposal allows and gives up, for the side-by-side comparison: capability name to a
+   * short answer, e.g. `{ 'sub-allocation of a namespace': 'yes', reflink: 'yes (invalidates mappings)' }`.
+   */
+  capabilities: Record<string, string>;
   configs: Cfg[];
   build(config: Cfg): BuiltSpec<C>;
 }

@@ -77,6 +77,14 @@ export const mapSync: Spec<DaxRunConfig, DaxContext> = {
   title: 'MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC)',
   sources: ['000', '003'],
   promise: 'When a write fault on a MAP_SYNC mapping returns, the metadata behind the block is durable, so a userspace flush makes the data durable; mmap fails with EOPNOTSUPP where this cannot be honoured.',
+  capabilities: {
+    'no fsync needed after userspace flushes': 'yes, on ADR/eADR persistent memory',
+    'sub-allocation of a namespace (ordinary files)': 'yes',
+    'reflink, dedupe, hole punch, truncate on mapped files': 'yes (mappings invalidated, faults sync again)',
+    'background maintenance (defrag, scrub, EOF scan)': 'yes',
+    'works on files without DAX': 'no: EOPNOTSUPP, the application must fall back',
+    'extra cost in a page fault': 'a journal commit when the inode has dirty metadata',
+  },
   configs: mapSyncConfigs,
   build: (config) =>
     buildDaxSpec({
