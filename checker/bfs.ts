@@ -13,13 +13,15 @@
  */
 import { makeCodec } from './codec.ts';
 import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
-import type { Property, TransitionSystem } from './system.ts';
+import type { Measure, Property, TransitionSystem } from './system.ts';
 
 export interface ExploreOptions {
   /** Stop before storing more than this many states. */
   maxStates?: number;
   /** Memory budget of the state store in bytes. */
   maxBytes?: number;
+  /** Quantities to measure over every transition (the largest value is reported). */
+  measures?: Measure<unknown>[];
   /** Polled between states; return true to stop (e.g. after Ctrl-C). */
   shouldStop?: () => boolean;
   /** Called about every `progressEveryMs` with the running totals. */
@@ -50,6 +52,8 @@ export interface ExploreResult<V> {
   /** Bits of a packed state. */
   stateBits: number;
   outcomes: PropertyOutcome<V>[];
+  /** Each measure's largest value over the transitions explored (null if none counted). */
+  measures: { name: string; unit: string; max: number | null; transitions: number }[];
   /** Number of transitions taken per event. */
   eventFires: Float64Array;
   /** Number of transitions taken per rule of the system. */
@@ -118,6 +122,8 @@ export async function explore<V>(
     }
   };
   const checking = always.length + sometimes.length > 0;
+  const measures = (options.measures ?? []) as Measure<V>[];
+  const measured = measures.map((m) => ({ name: m.name, unit: m.unit, max: null as number | null, transitions: 0 }));
   /** Property checks on a state seen for the first time. */
   const checkNew = (index: number, state: Uint8Array) => {
     if (always.length === 0 && sometimes.length === 0) return;
@@ -178,6 +184,13 @@ export async function explore<V>(
         }
         ruleFires[rule]++;
         for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
+        for (let k = 0; k < measures.length; k++) {
+          const value = measures[k].edge(system.view(src), e, system.view(dst));
+          if (value === undefined) continue;
+          const m = measured[k];
+          m.transitions++;
+          if (m.max === null || value > m.max) m.max = value;
+        }
         if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
         succEvent[n] = e;
         n++;
@@ -251,6 +264,7 @@ export async function explore<V>(
     bytesPerState: states > 0 ? Math.round((store.bytes() / states) * 10) / 10 : 0,
     stateBits: codec.bits,
     outcomes,
+    measures: measured,
     eventFires,
     ruleFires: ruleFires.slice(0, system.ruleCount),
     path,

@@ -69,3 +69,14 @@ export type Property<V> =
     };
 
 export type PropertyKind = Property<unknown>['kind'];
+
+/**
+ * A quantity measured over every transition the explorer takes, e.g. "journal items committed
+ * inside one page fault". The explorer reports its largest value.
+ */
+export interface Measure<V> {
+  name: string;
+  unit: string;
+  /** The value of the transition from `src` to `dst` under `event`, or undefined if it does not count. */
+  edge(src: V, event: number, dst: V): number | undefined;
+}

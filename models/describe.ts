@@ -17,20 +17,24 @@ import {
   HOLE,
   OK,
   PTE_NAMES,
+  PTE_RW,
   PTR,
   SAW_DANGLING,
   SAW_NAMES,
   STALE,
+  SHARED,
   UNWRITTEN,
   VMA_NONE,
   VMA_SYNC,
   WORD_STRIDE,
   WRITTEN,
   ZERO,
+  isWrittenKind,
   type DaxContext,
   type Layout,
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
+import { OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
 import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 
@@ -48,7 +52,7 @@ const FD = 3;
 const MAP_ADDR = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
 
 /** An action taken by a step, with the step's event and the context just before and after it. */
-export type TakenAction = StepAction<DaxContext> & { event: { type: string; p?: number; image?: number } };
+export type TakenAction = StepAction<DaxContext> & { event: { type: string; p?: number } };
 
 type P = Record<string, number | boolean | string>;
 
@@ -153,7 +157,10 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       const k1 = after.volatile[L.vExtKind + b];
       const phys = after.volatile[L.vExtPhys + b];
       const cache = a.type === 'page_mkwrite' ? ' (page cache)' : '';
-      if (!write) return `${name} → ${k1 === WRITTEN ? 'PTE read-only' : 'zero page mapped read-only'}`;
+      if (!write) return `${name} → ${isWrittenKind(k1) ? 'PTE read-only' : 'zero page mapped read-only'}`;
+      if (k0 === SHARED && k1 === WRITTEN) {
+        return `${name} → block ${b} shared with another file: copied to pmem block ${phys} in running transaction (copy on write); PTE writable`;
+      }
       if (k0 === HOLE && k1 === WRITTEN) {
         return `${name} → block ${b} allocated in running transaction (pmem block ${phys}, zeroed)${cache}; PTE writable`;
       }
@@ -181,24 +188,26 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
         : `the flusher thread writes back the dirty page of ${where}`;
     }
     case 'power_fail': {
-      const image = a.event.image ?? 0;
-      const reached: string[] = [];
-      const lost: string[] = [];
+      const dirty: string[] = [];
       for (let i = 0; i < L.P * L.W; i++) {
-        if (!before.volatile[L.vDirty + i]) continue;
-        const what = `${wordPlace(before, L, i)} (${wordName(before.volatile[L.vCache + i])})`;
-        (image & (1 << i) ? reached : lost).push(what);
+        if (before.volatile[L.vDirty + i]) dirty.push(`${wordPlace(before, L, i)} (${wordName(before.volatile[L.vCache + i])})`);
       }
       const parts = ['power failure'];
-      if (reached.length) parts.push(`${reached.join(', ')} had reached pmem from the cache`);
-      if (lost.length) parts.push(`lost from the ${!before.durable[L.dSdax] ? 'page' : cpuFlushPersists(before, L) ? 'CPU' : "host's page"} cache: ${lost.join(', ')}`);
+      const cache = !before.durable[L.dSdax] ? 'page cache' : cpuFlushPersists(before, L) ? 'CPU cache' : "host's page cache";
+      parts.push(dirty.length ? `dirty in the ${cache}: ${dirty.join(', ')}` : 'no dirty cache lines');
       const pending = itemNames(before, L);
-      if (pending.length) parts.push(`running transaction lost (${pending.join(', ')})`);
+      parts.push(pending.length ? `running transaction lost (${pending.join(', ')})` : 'nothing uncommitted in the journal');
       return parts.join('; ');
     }
-    case 'journal_recover': {
+    case 'cache_line_reached_media':
+    case 'cache_line_lost': {
+      const i = [...Array(L.P * L.W).keys()].find((x) => before.volatile[L.vDirty + x] && !after.volatile[L.vDirty + x])!;
+      const what = `${wordPlace(before, L, i)} (${wordName(before.volatile[L.vCache + i])})`;
+      return a.type === 'cache_line_reached_media' ? `${what} had reached pmem before the power failed` : `${what} is lost`;
+    }
+    case 'mount_and_recover': {
       const blocks = [...Array(L.B).keys()].map((x) => `block ${x} ${extentText(after.durable[L.dExtKind + x], after.durable[L.dExtPhys + x])}`);
-      return `mount: journal recovery replays committed transactions → i_size ${after.durable[L.dSize] * BLOCK_SIZE}, ${blocks.join(', ')}`;
+      return `journal recovery replays committed transactions → i_size ${after.durable[L.dSize] * BLOCK_SIZE}, ${blocks.join(', ')}`;
     }
     case 'app_recovery_check': {
       const parts = [...Array(L.T).keys()].map((x) => {
@@ -217,6 +226,46 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       });
       return `application recovery check: ${parts.join('; ')}`;
     }
+    case 'third_party_refused': {
+      const op = p.op as ThirdPartyOp;
+      return `${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''} = -EPERM (the inode is PMEM_IMMUTABLE)`;
+    }
+    case 'third_party_start': {
+      const op = p.op as ThirdPartyOp;
+      const parts = [`${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''}`];
+      if (after.volatile[L.vMmapLock]) parts.push('MMAPLOCK taken, new faults wait');
+      const written = dirtyCount(before, L) - dirtyCount(after, L);
+      if (written > 0) parts.push(`filemap_write_and_wait_range writes back ${written} dirty word${written === 1 ? '' : 's'}`);
+      const dropped = countPtes(before, L) - countPtes(after, L);
+      if (dropped > 0) parts.push(`unmap_mapping_range drops ${dropped} page-table entr${dropped === 1 ? 'y' : 'ies'}`);
+      return parts.join(': ');
+    }
+    case 'third_party_apply': {
+      const op = p.op as ThirdPartyOp;
+      const ext = (c: DaxContext, x: number) => extentText(c.volatile[L.vExtKind + x], c.volatile[L.vExtPhys + x]);
+      switch (op) {
+        case 'defrag':
+        case 'scrub':
+        case 'dedupe':
+          return `${OP_CALLS[op]} moves block ${b}: ${ext(before, b)} → ${ext(after, b)} (copied; running transaction)`;
+        case 'punch':
+          return `${OP_CALLS[op]}: block ${b} freed (running transaction)`;
+        case 'truncate':
+          return `${OP_CALLS[op]}: i_size ${after.volatile[L.vSize] * BLOCK_SIZE}, blocks ${b}.. freed (running transaction)`;
+        case 'split':
+          return `extent tree split: the mapping of block ${b} moves to leaf ${after.volatile[L.vExtLeaf + b]} (running transaction; the block does not move)`;
+        case 'eofscan':
+          return `${OP_CALLS[op]}: blocks beyond EOF freed`;
+        default:
+          return `${OP_CALLS[op]}: every written block now shared with another file (running transaction)`;
+      }
+    }
+    case 'third_party_finish':
+      return before.volatile[L.vMmapLock] || inodeItems(before, L) !== inodeItems(after, L)
+        ? `${OP_CALLS[p.op as ThirdPartyOp]} done${inodeItems(after, L) < inodeItems(before, L) ? ', metadata committed' : ''}${before.volatile[L.vMmapLock] ? ', MMAPLOCK released' : ''}`
+        : `${OP_CALLS[p.op as ThirdPartyOp]} done`;
+    case 'other_inode_dirty':
+      return `other inodes dirty ${L.U} metadata object${L.U === 1 ? '' : 's'} in the running transaction`;
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':
@@ -226,11 +275,20 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
   }
 }
 
+/** Present page-table entries, over all mappings. */
+function countPtes(c: DaxContext, L: Layout): number {
+  let n = 0;
+  for (let i = 0; i < L.M * L.B; i++) if (c.volatile[L.vPte + i] !== 0) n++;
+  return n;
+}
+
 /** Who takes a step: `T0`, `jbd2`, `cpu`, ... from the event type. */
 export function actorOf(eventType: string): string {
   const dot = eventType.indexOf('.');
   if (/^T\d+\./.test(eventType)) return eventType.slice(0, dot);
-  if (eventType === 'power_fail') return 'power';
+  if (eventType.startsWith('M.')) return 'third party';
+  if (eventType === 'other.dirty') return 'other inodes';
+  if (eventType === 'power_fail' || eventType.startsWith('power.')) return 'power';
   if (eventType === 'app.recover' || eventType === 'restart') return 'app';
   return dot > 0 ? eventType.slice(0, dot) : eventType;
 }
@@ -266,7 +324,10 @@ export function describeState(L: Layout, c: DaxContext): Record<string, string> 
   for (let m = 0; m < L.M; m++) {
     const kind = v[L.vVma + m];
     out[`mapping ${m}`] = kind === VMA_NONE ? 'none' : kind === VMA_SYNC ? 'MAP_SYNC' : 'MAP_SHARED';
-    for (let b = 0; b < L.B; b++) out[`PTE ${m}.${b}`] = PTE_NAMES[v[L.vPte + m * L.B + b]];
+    for (let b = 0; b < L.B; b++) {
+      const e = v[L.vPte + m * L.B + b];
+      out[`PTE ${m}.${b}`] = e === PTE_RW || (e !== 0 && isWrittenKind(v[L.vExtKind + b])) ? `${PTE_NAMES[e]} → pmem ${v[L.vPtePhys + m * L.B + b]}` : PTE_NAMES[e];
+    }
   }
   return out;
 }

@@ -4,7 +4,10 @@
  * Each mapping has, per file block, a page-table entry that is absent, read-only or writable.
  * A write fault on a DAX file (`dax_iomap_fault`) asks the filesystem for the block; a hole or an
  * unwritten extent is allocated or converted in the running transaction, the block zeroed on the
- * media, and a writable entry installed that points straight at persistent memory. A write to a
+ * media, and a writable entry installed that points straight at persistent memory. An extent
+ * shared with another file (reflink, snapshot, dedupe) is copied to a new block first. Each entry
+ * remembers which physical block it maps: if an operation moves the block without invalidating
+ * the mappings, the entry still points at the old one. A write to a
  * read-only entry of an allocated block goes through `pfn_mkwrite`. On a MAP_SYNC mapping the
  * fault does not return until the metadata behind the block is committed
  * (`dax_finish_sync_fault`, i.e. the metadata half of fdatasync); specs add that step.
@@ -19,6 +22,7 @@ import {
   PTE_NONE,
   PTE_RO,
   PTE_RW,
+  SHARED,
   SIGBUS,
   UNWRITTEN,
   VMA_NONE,
@@ -27,15 +31,22 @@ import {
   type DaxContext,
   type Layout,
 } from './layout.ts';
-import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, zeroPhysDurably } from './fs.ts';
+import { allocatePhys, copyBlockDurably, extentKind, fileSize, isDaxInode, physOf, setExtent, zeroPhysDurably } from './fs.ts';
 import { commitRunningTransaction, isInodeDirty } from './journal.ts';
 
 export function pte(c: DaxContext, L: Layout, m: number, b: number): number {
   return c.volatile[L.vPte + m * L.B + b];
 }
 
-export function setPte(c: DaxContext, L: Layout, m: number, b: number, value: number): void {
+/** Sets a page-table entry; a present entry maps physical block `phys` (or the zero page). */
+export function setPte(c: DaxContext, L: Layout, m: number, b: number, value: number, phys = 0): void {
   c.volatile[L.vPte + m * L.B + b] = value;
+  c.volatile[L.vPtePhys + m * L.B + b] = value === PTE_NONE ? 0 : phys;
+}
+
+/** The physical block a present page-table entry maps. */
+export function ptePhys(c: DaxContext, L: Layout, m: number, b: number): number {
+  return c.volatile[L.vPtePhys + m * L.B + b];
 }
 
 export function vma(c: DaxContext, L: Layout, m: number): number {
@@ -65,6 +76,11 @@ export function needsWriteFault(c: DaxContext, L: Layout, m: number, b: number):
   return e === PTE_NONE || (e === PTE_RO && extentKind(c, L, b) !== WRITTEN);
 }
 
+/** Is the mapping's entry for block b read-only (the zero page or a shared extent)? */
+export function isPteReadOnly(c: DaxContext, L: Layout, m: number, b: number): boolean {
+  return pte(c, L, m, b) === PTE_RO;
+}
+
 /** Would a store need only `pfn_mkwrite` (read-only entry of an allocated, written block)? */
 export function needsPfnMkwrite(c: DaxContext, L: Layout, m: number, b: number): boolean {
   return pte(c, L, m, b) === PTE_RO && extentKind(c, L, b) === WRITTEN;
@@ -81,32 +97,36 @@ export function pageFault(c: DaxContext, L: Layout, t: number, m: number, b: num
     return { errno: SIGBUS, before, phys: physOf(c, L, b) };
   }
   if (!write) {
-    // A hole or unwritten extent maps the zero page read-only; nothing is allocated.
-    setPte(c, L, m, b, PTE_RO);
+    // A hole or unwritten extent maps the zero page read-only; nothing is allocated. A shared
+    // extent is mapped read-only so that the first write copies it.
+    setPte(c, L, m, b, PTE_RO, Math.max(0, physOf(c, L, b)));
     c.volatile[L.vErr + t] = OK;
     return { errno: OK, before, phys: physOf(c, L, b) };
   }
   const kind = extentKind(c, L, b);
-  if (kind === HOLE) {
+  if (kind === HOLE || kind === SHARED) {
     const p = allocatePhys(c, L);
     if (p < 0) {
       c.volatile[L.vErr + t] = SIGBUS;
       return { errno: SIGBUS, before, phys: -1 };
     }
-    zeroPhysDurably(c, L, p);
+    // A hole gets a zeroed block; a shared extent is copied (copy on write), and the copy
+    // replaces it in the running transaction.
+    if (kind === HOLE) zeroPhysDurably(c, L, p);
+    else copyBlockDurably(c, L, b, p);
     setExtent(c, L, b, WRITTEN, p);
   } else if (kind === UNWRITTEN) {
     zeroPhysDurably(c, L, physOf(c, L, b));
     setExtent(c, L, b, WRITTEN, physOf(c, L, b));
   }
-  setPte(c, L, m, b, PTE_RW);
+  setPte(c, L, m, b, PTE_RW, physOf(c, L, b));
   c.volatile[L.vErr + t] = OK;
   return { errno: OK, before, phys: physOf(c, L, b) };
 }
 
 /** `dax_pfn_mkwrite`: the first write to a read-only entry of an allocated block makes it writable. */
 export function pfnMkwrite(c: DaxContext, L: Layout, t: number, m: number, b: number): void {
-  setPte(c, L, m, b, PTE_RW);
+  setPte(c, L, m, b, PTE_RW, ptePhys(c, L, m, b));
   c.volatile[L.vErr + t] = OK;
 }
 

@@ -9,8 +9,8 @@ import {
   ADR,
   EADR,
   HOLE,
-  WRITTEN,
   ZERO,
+  isWrittenKind,
   type DaxContext,
   type DurableBytes,
   type Layout,
@@ -46,15 +46,19 @@ export function cpuFlushPersists(c: DaxContext, L: Layout): boolean {
 export function setExtent(c: DaxContext, L: Layout, b: number, kind: number, phys: number): void {
   c.volatile[L.vExtKind + b] = kind;
   c.volatile[L.vExtPhys + b] = kind === HOLE ? 0 : phys;
+  if (kind === HOLE) c.volatile[L.vExtLeaf + b] = 0;
 }
 
 /**
- * A physical block is free when neither the in-memory nor the committed extent map uses it: a
+ * A physical block is free when neither the in-memory nor the committed extent map uses it (a
  * block freed in memory must not be reused before the free is committed, or a crash would bring
- * back an extent pointing at someone else's data.
+ * back an extent pointing at someone else's data), no other file shares it, and NOVA's
+ * copy-on-write cache does not hold it.
  */
 export function isPhysFree(c: DaxContext, L: Layout, p: number): boolean {
+  if (c.durable[L.dOtherRef + p]) return false;
   for (let b = 0; b < L.B; b++) {
+    if (c.durable[L.dCow + b] === p + 1) return false;
     if (c.volatile[L.vExtKind + b] !== HOLE && c.volatile[L.vExtPhys + b] === p) return false;
     if (c.durable[L.dExtKind + b] !== HOLE && c.durable[L.dExtPhys + b] === p) return false;
   }
@@ -80,20 +84,33 @@ export function zeroPhysDurably(c: DaxContext, L: Layout, p: number): void {
   }
 }
 
+/**
+ * Copies the current contents of file block b into the free physical block q, durably (the
+ * kernel copies with memcpy_flushcache): relocation by defrag or repair, dedupe, copy-on-write.
+ */
+export function copyBlockDurably(c: DaxContext, L: Layout, b: number, q: number): void {
+  for (let w = 0; w < L.W; w++) {
+    const i = L.word(q, w);
+    c.durable[L.dPmem + i] = visibleWord(c, L, b, w);
+    c.volatile[L.vCache + i] = 0;
+    c.volatile[L.vDirty + i] = 0;
+  }
+}
+
 /** What a load of word w of file block b returns now (through the CPU cache or page cache). */
 export function visibleWord(c: DaxContext, L: Layout, b: number, w: number): number {
-  if (b >= c.volatile[L.vSize] || c.volatile[L.vExtKind + b] !== WRITTEN) return ZERO;
+  if (b >= c.volatile[L.vSize] || !isWrittenKind(c.volatile[L.vExtKind + b])) return ZERO;
   const i = L.word(c.volatile[L.vExtPhys + b], w);
   return c.volatile[L.vDirty + i] ? c.volatile[L.vCache + i] : c.durable[L.dPmem + i];
 }
 
 /** What a load of word w of file block b returns from the durable state alone (after recovery). */
 export function durableWord(d: DurableBytes, L: Layout, b: number, w: number): number {
-  if (b >= d[L.dSize] || d[L.dExtKind + b] !== WRITTEN) return ZERO;
+  if (b >= d[L.dSize] || !isWrittenKind(d[L.dExtKind + b])) return ZERO;
   return d[L.dPmem + L.word(d[L.dExtPhys + b], w)];
 }
 
 /** Is file block b part of the durable file, allocated and written? */
 export function isDurablyWritten(d: DurableBytes, L: Layout, b: number): boolean {
-  return b < d[L.dSize] && d[L.dExtKind + b] === WRITTEN;
+  return b < d[L.dSize] && isWrittenKind(d[L.dExtKind + b]);
 }

@@ -25,10 +25,13 @@ import {
   type MmapFlags,
 } from './syscalls.ts';
 import { isPteMapped, isPteWritable, userFlush, userStore } from './userspace.ts';
-import { isCrashImagePossible, journalRecover, powerFail } from './crash.ts';
+import { decideDirtyWord, isCrashImageComplete, mayBeLost, mayReachMedia, mountAfterCrash, powerFail } from './crash.ts';
 import type { AppLayout } from './app-layout.ts';
+import { applyOp, canRun, finishOp, isMmapLockHeld, isRefused, startOp, type ThirdPartyOp, type ThirdPartyPolicy } from './third-party.ts';
+import { PTE_NONE } from './layout.ts';
+import { pte } from './faults.ts';
 
-export type DaxEvent = { type: string; p?: number; image?: number };
+export type DaxEvent = { type: string; p?: number; b?: number };
 
 /** Params of application steps. */
 export type At = { t: number; m: number; b: number };
@@ -36,19 +39,39 @@ export type StoreAt = At & { w: number; value: number };
 
 const act = <P>(fn: (c: DaxContext, e: DaxEvent, p: P) => void) => mutator<DaxContext, DaxEvent, P>(fn);
 
-export function daxGuards(L: Layout) {
+/** Options of a spec's filesystem that the guards and actions need. */
+export interface KernelOptions {
+  /** How third-party operations run (required when the configuration has any). */
+  thirdParty?: ThirdPartyPolicy;
+}
+
+export function daxGuards(L: Layout, k: KernelOptions = {}) {
+  // A page fault waits while a third-party operation holds the MMAPLOCK.
+  const mayFault = (c: DaxContext) => !isMmapLockHeld(c, L);
   return {
     /** Can the store retire without a fault? */
     isPteWritable: (a: { context: DaxContext }, p: At) => isPteWritable(a.context, L, p.m, p.b),
-    /** Does the access need `dax_iomap_fault` (no entry, or the zero page)? */
+    /** Does the access need `dax_iomap_fault` (no entry, or the zero page), and may it fault now? */
     needsDaxWriteFault: (a: { context: DaxContext }, p: At) =>
-      isDaxInode(a.context, L) && needsWriteFault(a.context, L, p.m, p.b),
-    /** Does the access need only `pfn_mkwrite`? */
+      isDaxInode(a.context, L) && needsWriteFault(a.context, L, p.m, p.b) && mayFault(a.context),
+    /** Does the access need only `pfn_mkwrite`, and may it fault now? */
     needsPfnMkwrite: (a: { context: DaxContext }, p: At) =>
-      isDaxInode(a.context, L) && needsPfnMkwrite(a.context, L, p.m, p.b),
-    /** Without S_DAX: does the store need `page_mkwrite` on a page-cache page? */
+      isDaxInode(a.context, L) && needsPfnMkwrite(a.context, L, p.m, p.b) && mayFault(a.context),
+    /** Without S_DAX: does the store need `page_mkwrite` on a page-cache page, and may it fault now? */
     needsPageMkwrite: (a: { context: DaxContext }, p: At) =>
-      !isDaxInode(a.context, L) && !isPteWritable(a.context, L, p.m, p.b),
+      !isDaxInode(a.context, L) && !isPteWritable(a.context, L, p.m, p.b) && mayFault(a.context),
+    /** A flush of an address whose mapping was taken away faults it back in (read), when it may. */
+    needsReadFault: (a: { context: DaxContext }, p: At) => pte(a.context, L, p.m, p.b) === PTE_NONE && mayFault(a.context),
+    /** Can third-party operation `op` run now (on block b) and is it allowed? */
+    canRunThirdParty: (a: { context: DaxContext }, p: { op: ThirdPartyOp; b: number }) =>
+      canRun(a.context, L, p.op, p.b) && !isRefused(a.context, L, p.op, policyOf(k)),
+    /** Can other inodes add dirty objects to the running transaction (it holds fewer than L.U)? */
+    hasRoomForUnrelated: (a: { context: DaxContext }) => a.context.volatile[L.vUnrelated] < L.U,
+    /** Is the event about file block b (third-party operations on one block)? */
+    isEventForBlock: (a: { event: DaxEvent }, p: { b: number }) => a.event.b === p.b,
+    /** Would third-party operation `op` be refused (EPERM)? */
+    isThirdPartyRefused: (a: { context: DaxContext }, p: { op: ThirdPartyOp; b: number }) =>
+      canRun(a.context, L, p.op, p.b) && isRefused(a.context, L, p.op, policyOf(k)),
     /** Is there a page-table entry (a flush of it cannot fault)? */
     isPteMapped: (a: { context: DaxContext }, p: At) => isPteMapped(a.context, L, p.m, p.b),
     /** Is the block beyond EOF (an access gets SIGBUS)? */
@@ -64,14 +87,23 @@ export function daxGuards(L: Layout) {
     /** Does the cache line (or page-cache page) of physical block `event.p` hold dirty data? */
     isCacheLineDirty: (a: { context: DaxContext; event: DaxEvent }) => isPhysDirty(a.context, L, a.event.p!),
     isDaxInode: (a: { context: DaxContext }) => isDaxInode(a.context, L),
-    /** Could these dirty words have reached the media before the power failed? */
-    isCrashImagePossible: (a: { context: DaxContext; event: DaxEvent }) => isCrashImagePossible(a.context, L, a.event.image!),
+    /** After a power failure: may the lowest undecided dirty word have reached the media? */
+    mayReachMedia: (a: { context: DaxContext }) => mayReachMedia(a.context, L),
+    /** After a power failure: may the lowest undecided dirty word have been lost? */
+    mayBeLost: (a: { context: DaxContext }) => mayBeLost(a.context, L),
+    /** After a power failure: is every dirty word decided, so the machine can be remounted? */
+    isCrashImageComplete: (a: { context: DaxContext }) => isCrashImageComplete(a.context, L),
     /** May the system crash again (the configuration's crash budget)? */
     hasCrashBudget: (a: { context: DaxContext }, p: { budget: number }) => a.context.ghost[L.gCrashes] < p.budget,
   };
 }
 
-export function daxActions(L: Layout, app: AppLayout) {
+function policyOf(k: KernelOptions): ThirdPartyPolicy {
+  if (!k.thirdParty) throw new Error('model error: a third-party operation in a configuration without a third-party policy');
+  return k.thirdParty;
+}
+
+export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
   return {
     open: act<{ t: number }>((c, _e, p) => void sysOpen(c, L, p.t)),
     ftruncate: act<{ t: number; blocks: number }>((c, _e, p) => void sysFtruncate(c, L, p.t, p.blocks)),
@@ -85,7 +117,7 @@ export function daxActions(L: Layout, app: AppLayout) {
     fdatasync: act<{ t: number }>((c, _e, p) => void syncFile(c, L, p.t)),
 
     store: act<StoreAt>((c, _e, p) => userStore(c, L, p.m, p.b, p.w, p.value)),
-    clwb_sfence: act<At>((c, _e, p) => void userFlush(c, L, p.b)),
+    clwb_sfence: act<At>((c, _e, p) => void userFlush(c, L, p.m, p.b)),
 
     dax_iomap_fault: act<At & { write: boolean }>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, p.write)),
     dax_pfn_mkwrite: act<At>((c, _e, p) => pfnMkwrite(c, L, p.t, p.m, p.b)),
@@ -94,10 +126,24 @@ export function daxActions(L: Layout, app: AppLayout) {
     filemap_fault: act<At>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, false)),
 
     jbd2_journal_commit_transaction: act((c) => void commitRunningTransaction(c, L)),
+    /** Other inodes dirty metadata: the running transaction holds L.U unrelated objects again. */
+    other_inode_dirty: act((c) => {
+      c.volatile[L.vUnrelated] = L.U;
+    }),
+    third_party_start: act<{ op: ThirdPartyOp; b: number }>((c, _e, p) => void startOp(c, L, p.op, p.b, policyOf(k))),
+    /** The operation is refused with EPERM; it counts as run. */
+    third_party_refused: act<{ op: ThirdPartyOp; b: number }>((c, _e, p) => void startOp(c, L, p.op, p.b, policyOf(k))),
+    third_party_apply: act<{ op: ThirdPartyOp; b: number }>((c, _e, p) => applyOp(c, L, p.op, p.b)),
+    third_party_finish: act<{ op: ThirdPartyOp; b: number }>((c) => void finishOp(c, L, policyOf(k))),
     /** The CPU evicts a dirty line of physical block `event.p` (or the flusher writes back a page). */
     evict_cache_line: act((c, e) => void writeBackPhys(c, L, e.p!)),
-    power_fail: act((c, e) => powerFail(c, L, e.image!)),
-    journal_recover: act((c) => journalRecover(c, L)),
+    power_fail: act((c) => powerFail(c, L)),
+    /** The lowest dirty word had reached the media when the power failed. */
+    cache_line_reached_media: act((c) => decideDirtyWord(c, L, true)),
+    /** The lowest dirty word was lost with the power. */
+    cache_line_lost: act((c) => decideDirtyWord(c, L, false)),
+    /** Remount: volatile state gone, the journal replays committed transactions. */
+    mount_and_recover: act((c) => mountAfterCrash(c, L)),
 
     /** Ghost: the application now believes record t durable (its commit point). */
     app_believes_durable: act<{ t: number }>((c, _e, p) => {

@@ -9,8 +9,8 @@
 import type { Property } from '../checker/system.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 import type { AppLayout } from './app-layout.ts';
-import { durableWord } from './fs.ts';
-import { SAW_DANGLING, SAW_RECORD, type DaxContext, type Layout } from './layout.ts';
+import { durableWord, isDurablyWritten } from './fs.ts';
+import { PTE_NONE, SAW_DANGLING, SAW_RECORD, STALE, VMA_PAGECACHE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
 import { recordState } from './implementations.ts';
 
 export type DaxView = MachineView<DaxContext>;
@@ -25,6 +25,8 @@ export const NAMES = {
   survives: 'the pointer and its data both survive a crash',
   finishes: 'every thread finishes its work',
   deadlock: 'no thread waits forever',
+  stale: 'a block that becomes part of the file never shows old contents after a crash',
+  coherent: 'every page-table entry maps the block the file has there now',
 } as const;
 
 /** Dangling pointer: the record's pointer is durable but the block it points to is not part of the file. */
@@ -87,7 +89,11 @@ export function recordSurvivesCrash(L: Layout, app: AppLayout): DaxProperty {
   };
 }
 
-const threadDone = (v: DaxView, t: number) => v.matches(`running.T${t}.done`) || v.matches(`running.T${t}.killed`);
+/** A thread has ended: finished, killed by a signal, or given up after a failed call. */
+const threadDone = (v: DaxView, t: number) => {
+  const value = (v.value as { running?: Record<string, unknown> }).running?.[`T${t}`];
+  return value === 'done' || value === 'killed' || value === 'failed';
+};
 
 export function everyThreadFinishes(L: Layout): DaxProperty {
   return {
@@ -106,10 +112,55 @@ export function noDeadlock(L: Layout, eventTypes: string[]): DaxProperty {
   return {
     kind: 'deadlock',
     name: NAMES.deadlock,
-    isProgress: (e) => /^T\d+\./.test(eventTypes[e]),
+    // The application's threads and the third party make progress; the environment does not.
+    isProgress: (e) => /^(T\d+|M)\./.test(eventTypes[e]),
     isDone: (v) => {
       if (!v.matches('running')) return true;
       for (let t = 0; t < L.T; t++) if (!threadDone(v, t)) return false;
+      return true;
+    },
+  };
+}
+
+/**
+ * Stale data: a block allocated to the file must be zeroed (or written) on the media before the
+ * allocation is durable, or a crash exposes what the block held before (another file's data).
+ */
+export function noStaleData(L: Layout): DaxProperty {
+  return {
+    kind: 'always',
+    name: NAMES.stale,
+    holds: (v) => {
+      if (!afterCrash(v)) return true;
+      for (let b = 0; b < L.B; b++) {
+        if (!isDurablyWritten(v.context.durable, L, b)) continue;
+        for (let w = 0; w < L.W; w++) if (durableWord(v.context.durable, L, b, w) === STALE) return false;
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * Mapping coherence: an operation that moves or frees a block must first take away the page-table
+ * entries that map it (unmap_mapping_range) and keep new faults out until it is done; otherwise a
+ * thread keeps storing into a block that is no longer the file's.
+ */
+export function mappingsCoherent(L: Layout): DaxProperty {
+  return {
+    kind: 'always',
+    name: NAMES.coherent,
+    holds: (v) => {
+      if (!v.matches('running')) return true;
+      const x = v.context.volatile;
+      for (let m = 0; m < L.M; m++) {
+        if (x[L.vVma + m] === VMA_PAGECACHE) continue;
+        for (let b = 0; b < L.B; b++) {
+          const e = x[L.vPte + m * L.B + b];
+          if (e === PTE_NONE || !isWrittenKind(x[L.vExtKind + b])) continue;
+          if (x[L.vPtePhys + m * L.B + b] !== x[L.vExtPhys + b]) return false;
+        }
+      }
       return true;
     },
   };
@@ -124,5 +175,7 @@ export function sharedProperties(L: Layout, app: AppLayout, eventTypes: string[]
     recordSurvivesCrash(L, app),
     everyThreadFinishes(L),
     noDeadlock(L, eventTypes),
+    noStaleData(L),
+    mappingsCoherent(L),
   ];
 }

@@ -13,13 +13,13 @@
 import { fileSize } from './fs.ts';
 import type { DaxContext, Layout } from './layout.ts';
 
-/** Items of this file's inode in the running transaction: i_size and each changed extent. */
+/** Items of this file's inode in the running transaction: i_size, flags and each changed extent. */
 export function inodeItems(c: DaxContext, L: Layout): number {
   const v = c.volatile;
   const d = c.durable;
-  let n = v[L.vSize] !== d[L.dSize] ? 1 : 0;
+  let n = (v[L.vSize] !== d[L.dSize] ? 1 : 0) + (v[L.vFlags] !== d[L.dFlags] ? 1 : 0);
   for (let b = 0; b < L.B; b++) {
-    if (v[L.vExtKind + b] !== d[L.dExtKind + b] || v[L.vExtPhys + b] !== d[L.dExtPhys + b]) n++;
+    if (v[L.vExtKind + b] !== d[L.dExtKind + b] || v[L.vExtPhys + b] !== d[L.dExtPhys + b] || v[L.vExtLeaf + b] !== d[L.dExtLeaf + b]) n++;
   }
   return n;
 }
@@ -40,9 +40,11 @@ export function commitRunningTransaction(c: DaxContext, L: Layout): number {
   const v = c.volatile;
   const d = c.durable;
   d[L.dSize] = fileSize(c, L);
+  d[L.dFlags] = v[L.vFlags];
   for (let b = 0; b < L.B; b++) {
     d[L.dExtKind + b] = v[L.vExtKind + b];
     d[L.dExtPhys + b] = v[L.vExtPhys + b];
+    d[L.dExtLeaf + b] = v[L.vExtLeaf + b];
   }
   v[L.vUnrelated] = 0;
   return items;
@@ -53,8 +55,38 @@ export function replayCommittedTransactions(c: DaxContext, L: Layout): void {
   const v = c.volatile;
   const d = c.durable;
   v[L.vSize] = d[L.dSize];
+  v[L.vFlags] = d[L.dFlags];
   for (let b = 0; b < L.B; b++) {
     v[L.vExtKind + b] = d[L.dExtKind + b];
     v[L.vExtPhys + b] = d[L.dExtPhys + b];
+    v[L.vExtLeaf + b] = d[L.dExtLeaf + b];
   }
+}
+
+/**
+ * Writes one leaf of the extent tree to the media on its own, outside a journal commit, as a
+ * per-block "sync the metadata of this block" would: the blocks the leaf holds in memory become
+ * durable there; a block whose committed mapping lived in this leaf but has since moved to
+ * another leaf (a split) loses its durable mapping until that other leaf is written too.
+ * Returns the metadata items written.
+ */
+export function writeExtentLeaf(c: DaxContext, L: Layout, leaf: number): number {
+  const v = c.volatile;
+  const d = c.durable;
+  let n = 0;
+  for (let b = 0; b < L.B; b++) {
+    if (v[L.vExtLeaf + b] === leaf) {
+      if (d[L.dExtKind + b] !== v[L.vExtKind + b] || d[L.dExtPhys + b] !== v[L.vExtPhys + b] || d[L.dExtLeaf + b] !== leaf) n++;
+      d[L.dExtKind + b] = v[L.vExtKind + b];
+      d[L.dExtPhys + b] = v[L.vExtPhys + b];
+      d[L.dExtLeaf + b] = leaf;
+    } else if (d[L.dExtLeaf + b] === leaf && d[L.dExtKind + b] !== 0) {
+      // The leaf's new contents no longer hold b: its old on-media record is overwritten.
+      d[L.dExtKind + b] = 0;
+      d[L.dExtPhys + b] = 0;
+      d[L.dExtLeaf + b] = 0;
+      n++;
+    }
+  }
+  return n;
 }

@@ -66,7 +66,18 @@ export const MAX_WORD_VALUE = 15;
 export const HOLE = 0;
 export const UNWRITTEN = 1;
 export const WRITTEN = 2;
-export const EXTENT_NAMES = ['hole', 'unwritten', 'written'] as const;
+/** Written, and shared with another file (reflink, snapshot, dedupe): a write must copy it first. */
+export const SHARED = 3;
+export const EXTENT_NAMES = ['hole', 'unwritten', 'written', 'shared'] as const;
+/** Does the extent hold data (written, whether shared or not)? */
+export const isWrittenKind = (kind: number) => kind === WRITTEN || kind === SHARED;
+
+/** Third-party and background operations (models/third-party.ts), in a fixed order. */
+export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split'] as const;
+
+// ---- inode flags (bits of dFlags / vFlags)
+/** Chinner's PMEM_IMMUTABLE (seed 002): metadata immutable, data changed only through mmap. */
+export const FLAG_PMEM_IMMUTABLE = 1;
 
 // ---- mappings (VMAs)
 export const VMA_NONE = 0;
@@ -74,6 +85,13 @@ export const VMA_NONE = 0;
 export const VMA_SHARED = 1;
 /** mmap(MAP_SHARED_VALIDATE|MAP_SYNC): VM_SYNC is set. */
 export const VMA_SYNC = 2;
+/** MAP_DIRECT (or MADV_DIRECT_ACCESS) as a hint: the kernel may fall back to the page cache. */
+export const VMA_DIRECT_HINT = 3;
+/** MAP_DIRECT as a guarantee: where it cannot be kept, accesses get SIGBUS. */
+export const VMA_DIRECT_GUARANTEE = 4;
+/** A MAP_DIRECT hint mapping that fell back to the page cache. */
+export const VMA_PAGECACHE = 5;
+export const VMA_NAMES = ['none', 'MAP_SHARED', 'MAP_SYNC', 'MAP_DIRECT (hint)', 'MAP_DIRECT (guarantee)', 'page cache (MAP_DIRECT fell back)'] as const;
 
 // ---- page-table entries
 export const PTE_NONE = 0;
@@ -99,9 +117,25 @@ export const SAW_DANGLING = 2;
 export const SAW_TORN = 3;
 export const SAW_NAMES = ['no record', 'record intact', 'dangling pointer', 'pointer to wrong data'] as const;
 
+// ---- what an application concluded about DAX (ghost)
+export const DETECT_UNKNOWN = 0;
+export const DETECT_DAX = 1;
+export const DETECT_NO_DAX = 2;
+
+/** Hands out consecutive byte offsets in one of the three vectors. */
+class Fields {
+  size = 0;
+  add(n: number): number {
+    const at = this.size;
+    this.size += n;
+    return at;
+  }
+}
+
 /**
- * Byte offsets of every field in the three vectors. `L.pte + m * L.B + b` is the page-table entry
- * of mapping m for file block b, and so on; the helpers below name the common ones.
+ * Byte offsets of every field in the three vectors. `c.volatile[L.vPte + m * L.B + b]` is the
+ * page-table entry of mapping m for file block b, and so on. Fields a configuration does not use
+ * stay 0 and get a bound of 0 (see `bounds`), so they cost no bits once packed.
  */
 export class Layout {
   readonly T: number;
@@ -112,34 +146,61 @@ export class Layout {
   /** Mappings: one per thread. */
   readonly M: number;
 
-  // durable
-  readonly dSize = 0;
-  readonly dSdax = 1;
+  // ---- durable: the committed journal (on-media inode and extent map) and persistent memory
+  readonly dSize: number;
+  /** S_DAX (FS_XFLAG_DAX or a dax mount). */
+  readonly dSdax: number;
   /** The platform's persistence domain (PLATFORMS); fixed for a configuration. */
-  readonly dPlatform = 2;
-  readonly dExtKind = 3;
+  readonly dPlatform: number;
+  /** Committed inode flags (INODE_FLAGS bits, e.g. PMEM_IMMUTABLE). */
+  readonly dFlags: number;
+  readonly dExtKind: number;
   readonly dExtPhys: number;
+  /** Which leaf of the extent tree holds block b's mapping (seed 004: splits move it). */
+  readonly dExtLeaf: number;
   readonly dPmem: number;
+  /** Physical block also referenced by another file (reflink, snapshot, dedupe): never free. */
+  readonly dOtherRef: number;
+  /** NOVA: per-inode persistent copy-on-write cache entry of block b (0 none, else pmem block + 1). */
+  readonly dCow: number;
   readonly durableBytes: number;
 
-  // volatile
-  readonly vSize = 0;
-  readonly vExtKind = 1;
+  // ---- volatile: the in-memory inode, caches, descriptors, mappings
+  readonly vSize: number;
+  readonly vFlags: number;
+  readonly vExtKind: number;
   readonly vExtPhys: number;
+  readonly vExtLeaf: number;
   readonly vCache: number;
   readonly vDirty: number;
   readonly vFd: number;
   readonly vErr: number;
   readonly vVma: number;
   readonly vPte: number;
+  /** Physical block a page-table entry maps: after a relocation a stale entry still maps the old one. */
+  readonly vPtePhys: number;
+  /** Dirty metadata objects of unrelated inodes in the running transaction. */
   readonly vUnrelated: number;
+  /** i_mmap_lock (MMAPLOCK) held exclusively by a third-party operation: new faults wait. */
+  readonly vMmapLock: number;
+  /** Third-party operation i (THIRD_PARTY_OPS) has already run. */
+  readonly vOpsDone: number;
+  /** MSYNC_PMEM_PREPARE_WRITE: block b is prepared (allocated, zeroed, metadata synced; sticky). */
+  readonly vPrepared: number;
+  /** Page-cache pages of file blocks, for a DAX file whose mapping fell back to the page cache. */
+  readonly vPc: number;
+  readonly vPcDirty: number;
   readonly volatileBytes: number;
 
-  // ghost
-  readonly gCrashes = 0;
-  readonly gPromise = 1;
+  // ---- ghost: for properties only
+  readonly gCrashes: number;
+  readonly gPromise: number;
   readonly gAppDurable: number;
   readonly gAppSaw: number;
+  /** Thread t was killed by SIGBUS because of something another process did. */
+  readonly gKilledByOther: number;
+  /** What thread t concluded about DAX (DETECT_*). */
+  readonly gDetected: number;
   readonly ghostBytes: number;
 
   constructor(readonly dims: Dimensions) {
@@ -150,23 +211,48 @@ export class Layout {
     this.W = W;
     this.U = U;
     this.M = T;
-    this.dExtPhys = this.dExtKind + B;
-    this.dPmem = this.dExtPhys + B;
-    this.durableBytes = this.dPmem + P * W;
+    const d = new Fields();
+    this.dSize = d.add(1);
+    this.dSdax = d.add(1);
+    this.dPlatform = d.add(1);
+    this.dFlags = d.add(1);
+    this.dExtKind = d.add(B);
+    this.dExtPhys = d.add(B);
+    this.dExtLeaf = d.add(B);
+    this.dPmem = d.add(P * W);
+    this.dOtherRef = d.add(P);
+    this.dCow = d.add(B);
+    this.durableBytes = d.size;
 
-    this.vExtPhys = this.vExtKind + B;
-    this.vCache = this.vExtPhys + B;
-    this.vDirty = this.vCache + P * W;
-    this.vFd = this.vDirty + P * W;
-    this.vErr = this.vFd + T;
-    this.vVma = this.vErr + T;
-    this.vPte = this.vVma + this.M;
-    this.vUnrelated = this.vPte + this.M * B;
-    this.volatileBytes = this.vUnrelated + 1;
+    const v = new Fields();
+    this.vSize = v.add(1);
+    this.vFlags = v.add(1);
+    this.vExtKind = v.add(B);
+    this.vExtPhys = v.add(B);
+    this.vExtLeaf = v.add(B);
+    this.vCache = v.add(P * W);
+    this.vDirty = v.add(P * W);
+    this.vFd = v.add(T);
+    this.vErr = v.add(T);
+    this.vVma = v.add(this.M);
+    this.vPte = v.add(this.M * B);
+    this.vPtePhys = v.add(this.M * B);
+    this.vUnrelated = v.add(1);
+    this.vMmapLock = v.add(1);
+    this.vOpsDone = v.add(THIRD_PARTY_OPS.length);
+    this.vPrepared = v.add(B);
+    this.vPc = v.add(B * W);
+    this.vPcDirty = v.add(B * W);
+    this.volatileBytes = v.size;
 
-    this.gAppDurable = this.gPromise + B * W;
-    this.gAppSaw = this.gAppDurable + T;
-    this.ghostBytes = this.gAppSaw + T;
+    const g = new Fields();
+    this.gCrashes = g.add(1);
+    this.gPromise = g.add(B * W);
+    this.gAppDurable = g.add(T);
+    this.gAppSaw = g.add(T);
+    this.gKilledByOther = g.add(T);
+    this.gDetected = g.add(T);
+    this.ghostBytes = g.size;
   }
 
   /** Index of word w of physical block p in pmem / cache arrays. */
@@ -184,8 +270,7 @@ export function checkDimensions(d: Dimensions): string | null {
     int(d.blocks, 1, 7, 'blocks') ??
     int(d.phys, 1, 8, 'physical blocks') ??
     int(d.words, 1, 4, 'words per block') ??
-    int(d.unrelated, 0, 15, 'unrelated dirty objects') ??
-    (d.phys * d.words > 10 ? `physical blocks × words must be at most 10 (each dirty word doubles the crash images), got ${d.phys * d.words}` : null)
+    int(d.unrelated, 0, 15, 'unrelated dirty objects')
   );
 }
 
@@ -227,42 +312,67 @@ export function initialContext(L: Layout, file: InitialFile): DaxContext {
   return { durable, volatile: vol, ghost };
 }
 
+/** Which optional parts of the model a configuration uses; the others are bounded to 0. */
+export interface Features {
+  /** Third-party and background operations (reflink, defrag, punch, ...). */
+  thirdParty?: boolean;
+  /** Extent-tree leaves (splits and merges move a block's mapping between leaves). */
+  extentTree?: boolean;
+  /** Inode flags (PMEM_IMMUTABLE). */
+  inodeFlags?: boolean;
+  /** MSYNC_PMEM_PREPARE_WRITE's prepared blocks. */
+  prepared?: boolean;
+  /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
+  pageCache?: boolean;
+  /** NOVA's per-inode copy-on-write cache. */
+  cowCache?: boolean;
+  /** DAX detection by the application. */
+  detection?: boolean;
+}
+
 /** Largest value of every byte: the explorer packs states into these bounds. */
-export function bounds(L: Layout): { durable: number[]; volatile: number[]; ghost: number[] } {
+export function bounds(L: Layout, f: Features = {}): { durable: number[]; volatile: number[]; ghost: number[] } {
+  const set = (a: number[], at: number, n: number, max: number) => a.fill(max, at, at + n);
+  const words = L.P * L.W;
+
   const durable = new Array<number>(L.durableBytes).fill(0);
   durable[L.dSize] = L.B;
   durable[L.dSdax] = 1;
   durable[L.dPlatform] = PLATFORMS.length - 1;
-  for (let b = 0; b < L.B; b++) {
-    durable[L.dExtKind + b] = WRITTEN;
-    durable[L.dExtPhys + b] = L.P - 1;
-  }
-  for (let i = 0; i < L.P * L.W; i++) durable[L.dPmem + i] = MAX_WORD_VALUE;
+  durable[L.dFlags] = f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0;
+  set(durable, L.dExtKind, L.B, f.thirdParty ? SHARED : WRITTEN);
+  set(durable, L.dExtPhys, L.B, L.P - 1);
+  set(durable, L.dExtLeaf, L.B, f.extentTree ? 1 : 0);
+  set(durable, L.dPmem, words, MAX_WORD_VALUE);
+  set(durable, L.dOtherRef, L.P, f.thirdParty ? 1 : 0);
+  set(durable, L.dCow, L.B, f.cowCache ? L.P : 0);
 
   const vol = new Array<number>(L.volatileBytes).fill(0);
   vol[L.vSize] = L.B;
-  for (let b = 0; b < L.B; b++) {
-    vol[L.vExtKind + b] = WRITTEN;
-    vol[L.vExtPhys + b] = L.P - 1;
-  }
-  for (let i = 0; i < L.P * L.W; i++) {
-    vol[L.vCache + i] = MAX_WORD_VALUE;
-    vol[L.vDirty + i] = 1;
-  }
-  for (let t = 0; t < L.T; t++) {
-    vol[L.vFd + t] = 1;
-    vol[L.vErr + t] = ERRNO_NAMES.length - 1;
-  }
-  for (let m = 0; m < L.M; m++) vol[L.vVma + m] = VMA_SYNC;
-  for (let i = 0; i < L.M * L.B; i++) vol[L.vPte + i] = PTE_RW;
+  vol[L.vFlags] = durable[L.dFlags];
+  set(vol, L.vExtKind, L.B, durable[L.dExtKind]);
+  set(vol, L.vExtPhys, L.B, L.P - 1);
+  set(vol, L.vExtLeaf, L.B, durable[L.dExtLeaf]);
+  set(vol, L.vCache, words, MAX_WORD_VALUE);
+  set(vol, L.vDirty, words, 1);
+  set(vol, L.vFd, L.T, 1);
+  set(vol, L.vErr, L.T, ERRNO_NAMES.length - 1);
+  set(vol, L.vVma, L.M, f.pageCache ? VMA_PAGECACHE : VMA_SYNC);
+  set(vol, L.vPte, L.M * L.B, PTE_RW);
+  set(vol, L.vPtePhys, L.M * L.B, L.P - 1);
   vol[L.vUnrelated] = L.U;
+  vol[L.vMmapLock] = f.thirdParty ? 1 : 0;
+  set(vol, L.vOpsDone, THIRD_PARTY_OPS.length, f.thirdParty ? 1 : 0);
+  set(vol, L.vPrepared, L.B, f.prepared ? 1 : 0);
+  set(vol, L.vPc, L.B * L.W, f.pageCache ? MAX_WORD_VALUE : 0);
+  set(vol, L.vPcDirty, L.B * L.W, f.pageCache ? 1 : 0);
 
   const ghost = new Array<number>(L.ghostBytes).fill(0);
   ghost[L.gCrashes] = 3;
-  for (let i = 0; i < L.B * L.W; i++) ghost[L.gPromise + i] = MAX_WORD_VALUE + 1;
-  for (let t = 0; t < L.T; t++) {
-    ghost[L.gAppDurable + t] = 1;
-    ghost[L.gAppSaw + t] = SAW_NAMES.length - 1;
-  }
+  set(ghost, L.gPromise, L.B * L.W, MAX_WORD_VALUE + 1);
+  set(ghost, L.gAppDurable, L.T, 1);
+  set(ghost, L.gAppSaw, L.T, SAW_NAMES.length - 1);
+  set(ghost, L.gKilledByOther, L.T, f.thirdParty ? 1 : 0);
+  set(ghost, L.gDetected, L.T, f.detection ? DETECT_NO_DAX : 0);
   return { durable, volatile: vol, ghost };
 }

@@ -16,7 +16,7 @@ import {
   VMA_SHARED,
   VIRTIO_PMEM,
   VMA_SYNC,
-  WRITTEN,
+  isWrittenKind,
   type DaxContext,
   type Layout,
 } from './layout.ts';
@@ -126,7 +126,7 @@ export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
   let flushed = 0;
   for (let b = 0; b < L.B; b++) {
     const p = physOf(c, L, b);
-    if (p >= 0 && extentKind(c, L, b) === WRITTEN) flushed += writeBackPhys(c, L, p);
+    if (p >= 0 && isWrittenKind(extentKind(c, L, b))) flushed += writeBackPhys(c, L, p);
   }
   const committed = commitRunningTransaction(c, L);
   promiseFile(c, L);

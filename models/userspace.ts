@@ -4,8 +4,8 @@
  * each cache line, then sfence).
  */
 import { PTE_NONE, PTE_RW, type DaxContext, type Layout } from './layout.ts';
-import { cpuFlushPersists, physOf } from './fs.ts';
-import { pte } from './faults.ts';
+import { cpuFlushPersists } from './fs.ts';
+import { pte, ptePhys } from './faults.ts';
 import { storeWord, writeBackPhys } from './pmem.ts';
 import { forgetPromises } from './syscalls.ts';
 
@@ -18,10 +18,13 @@ export function isPteMapped(c: DaxContext, L: Layout, m: number, b: number): boo
   return pte(c, L, m, b) !== PTE_NONE;
 }
 
-/** A CPU store of `value` to word w of file block b, through a writable entry of mapping m. */
+/**
+ * A CPU store of `value` to word w of file block b, through a writable entry of mapping m: it
+ * lands in whatever physical block the entry maps.
+ */
 export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: number, value: number): void {
   if (!isPteWritable(c, L, m, b)) throw new Error(`model error: store to block ${b} through mapping ${m} without a writable PTE`);
-  storeWord(c, L, physOf(c, L, b), w, value);
+  storeWord(c, L, ptePhys(c, L, m, b), w, value);
   forgetPromises(c, L, b, w);
 }
 
@@ -31,8 +34,7 @@ export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: num
  * flush reaches only the host's page cache: no durability either way. Returns the words made
  * durable.
  */
-export function userFlush(c: DaxContext, L: Layout, b: number): number {
-  const p = physOf(c, L, b);
-  if (p < 0 || !cpuFlushPersists(c, L)) return 0;
-  return writeBackPhys(c, L, p);
+export function userFlush(c: DaxContext, L: Layout, m: number, b: number): number {
+  if (!isPteMapped(c, L, m, b) || !cpuFlushPersists(c, L)) return 0;
+  return writeBackPhys(c, L, ptePhys(c, L, m, b));
 }

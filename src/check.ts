@@ -7,6 +7,7 @@ import { compileMachine, type CompiledMachine } from '../checker/xstate/compile.
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import type { ConfigExpectation } from './manifest.ts';
 import { buildTrace, type Trace } from './trace.ts';
+import { MEASUREMENTS } from '../models/measures.ts';
 
 export type Verdict = 'holds' | 'violated' | 'reachable' | 'unreachable' | 'unknown';
 
@@ -46,6 +47,9 @@ export interface ConfigRun {
   transitionFires: { transition: string; fired: number }[];
   expectedStates: number | null;
   expectedTransitions: number | null;
+  /** The configuration's place in a measurement series, and what was measured. */
+  measurement: { name: string; x: number } | null;
+  measures: { name: string; unit: string; max: number | null; transitions: number }[];
   results: PropertyResult[];
 }
 
@@ -93,7 +97,7 @@ export async function checkConfig(
     events: built.events,
     bounds: built.bounds,
   });
-  const r = await explore(sys, built.properties, options);
+  const r = await explore(sys, built.properties, { ...options, measures: (built.measures ?? []) as never });
 
   const byType = new Map<string, number>();
   sys.events.forEach((e, i) => byType.set(e.type, (byType.get(e.type) ?? 0) + r.eventFires[i]));
@@ -133,6 +137,31 @@ export async function checkConfig(
     transitionFires: r.complete ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
     expectedStates: expectation?.states ?? null,
     expectedTransitions: expectation?.transitions ?? null,
+    measurement: (config as { measurement?: { name: string; x: number } }).measurement ?? null,
+    measures: r.measures,
     results,
   };
+}
+
+/**
+ * Measurement series for reports: configurations that are points of a measurement (e.g. fault
+ * cost at N = 1, 2, 4, 8), one object per spec and measurement, points sorted by x.
+ */
+export function measurementsOf(runs: ConfigRun[]) {
+  const out = new Map<string, { spec: string; name: string; title: string; unit: string; xLabel: string; series: { label: string; points: { x: number; y: number }[] }[] }>();
+  for (const run of runs) {
+    if (!run.measurement || !run.complete) continue;
+    const m = run.measures.find((x) => x.name === run.measurement!.name);
+    if (!m || m.max === null) continue;
+    const kind = MEASUREMENTS[run.measurement.name];
+    const key = `${run.spec}\u0000${run.measurement.name}`;
+    let entry = out.get(key);
+    if (!entry) {
+      entry = { spec: run.spec, name: run.measurement.name, title: kind?.title ?? run.measurement.name, unit: m.unit, xLabel: kind?.xLabel ?? 'x', series: [{ label: run.spec, points: [] }] };
+      out.set(key, entry);
+    }
+    entry.series[0].points.push({ x: run.measurement.x, y: m.max });
+  }
+  for (const e of out.values()) e.series[0].points.sort((a, b) => a.x - b.x);
+  return [...out.values()];
 }

@@ -36,7 +36,22 @@ export type Step =
   | { name: string; op: 'flush'; b: number; believe?: boolean }
   | { name: string; op: 'fallocate'; from: number; to: number }
   | { name: string; op: 'sync'; call: 'fsync' | 'fdatasync' | 'msync'; believe?: boolean }
-  | { name: string; op: 'munmap' };
+  | { name: string; op: 'munmap' }
+  /**
+   * A proposal's own call, e.g. fallocate(FALLOC_FL_PMEM_IMMUTABLE): event `T<t>.<call>` runs
+   * action `action` with params { t, m, ...params }. With `fails`, the call may fail: a guard
+   * named `fails` (same params) decides, and the thread goes to `onFail` (a step name, or `failed`).
+   */
+  | {
+      name: string;
+      op: 'syscall';
+      call: string;
+      action: string;
+      params?: Record<string, unknown>;
+      fails?: string;
+      onFail?: string;
+      believe?: boolean;
+    };
 
 /** An XState action or guard reference. */
 export type Ref = { type: string; params?: Record<string, unknown> };
@@ -128,6 +143,8 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
 
   // Blocks this thread has already made writable, along the program's path so far.
   let faulted = new Set<number>();
+  // Whether some step can end in the `failed` state.
+  let failed = false;
   const addSteps = (list: Step[], after: string) => {
     // Where MAP_SYNC is refused, the rest of the main program is never reached: stop at mmap.
     const stop = list.findIndex((s) => s.op === 'mmap' && s.fallback && !options.mapSyncGranted);
@@ -183,6 +200,10 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
       }
       case 'flush': {
         const at = { t, m, b: s.b };
+        // Where something can take the mapping away, the flush instruction faults it back in.
+        const refault = options.revocable
+          ? { [on(options.dax ? 'dax_iomap_fault' : 'filemap_fault')]: { guard: { type: 'needsReadFault', params: at }, actions: { type: options.dax ? 'dax_iomap_fault' : 'filemap_fault', params: { ...at, write: false } } } }
+          : {};
         return {
           on: {
             [on('clwb')]: {
@@ -190,6 +211,7 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
               target: next,
               actions: [{ type: 'clwb_sfence', params: at }, ...believe(s)],
             },
+            ...refault,
           },
         };
       }
@@ -203,6 +225,20 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
         };
       case 'munmap':
         return { on: { [on('munmap')]: { target: next, actions: { type: 'munmap', params: { t, m } } } } };
+      case 'syscall': {
+        const params = { t, m, ...s.params };
+        const act = [{ type: s.action, params }, ...believe(s)];
+        if (!s.fails) return { on: { [on(s.call)]: { target: next, actions: act } } };
+        failed = failed || !s.onFail;
+        return {
+          on: {
+            [on(s.call)]: [
+              { guard: { type: s.fails, params }, target: s.onFail ?? 'failed', actions: { type: s.action, params } },
+              { target: next, actions: act },
+            ],
+          },
+        };
+      }
     }
   };
 
@@ -230,5 +266,6 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
   addSteps(steps, 'done');
   states.done = { type: 'final' };
   if (options.sigbus) states.killed = { type: 'final' };
+  if (failed) states.failed = { type: 'final' };
   return { region: { initial: steps[0].name, states }, eventTypes: [...types] };
 }

@@ -2,24 +2,30 @@
  * The part of every spec's machine that is not the proposal: the phases around a crash and the
  * environment that acts on its own.
  *
- *   running    the application threads (one parallel region each), while the journal may commit
- *              in the background, the CPU may evict dirty cache lines, and the power may fail;
- *   recovered  after the power failure and journal recovery;
+ *   running    the application threads (one parallel region each) and, where configured, a third
+ *              party (region M), while the journal may commit in the background, the CPU may
+ *              evict dirty cache lines, other inodes may dirty metadata, and the power may fail;
+ *   crashing   the power has failed; each dirty cache line reaches the media or not;
+ *   recovered  after the remount and journal recovery;
  *   checked    after the application's own recovery check; with crash budget left it restarts.
  *
- * A spec supplies its proposal's fault path (and, later, its own extra actors) and gets back a
- * genuine XState machine plus the event alphabet the explorer tries, in a fixed order.
+ * A spec supplies what its proposal changes (fault path, system calls, the application's program,
+ * how third-party operations run, its own properties) and gets back a genuine XState machine plus
+ * the event alphabet the explorer tries, in a fixed order.
  */
 import { and, not, setup } from 'xstate';
-import { appLayout } from '../../models/app-layout.ts';
-import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
-import { sharedProperties, type DaxProperty } from '../../models/invariants.ts';
-import { bounds, checkDimensions, initialContext, Layout, type DaxContext } from '../../models/layout.ts';
-import type { MmapFlags } from '../../models/syscalls.ts';
-import { program, threadRegion, type FaultPath } from '../apps/pmem-log.ts';
-import { appDimensions } from '../../models/app-layout.ts';
-import type { BuiltSpec, DaxRunConfig } from './spec.ts';
+import type { Measure } from '../../checker/system.ts';
+import { appDimensions, appLayout, type AppLayout } from '../../models/app-layout.ts';
 import { daxRenderer } from '../../models/describe.ts';
+import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
+import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
+import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Features } from '../../models/layout.ts';
+import { faultCost } from '../../models/measures.ts';
+import type { MmapFlags } from '../../models/syscalls.ts';
+import type { ThirdPartyPolicy } from '../../models/third-party.ts';
+import { program, threadRegion, type FaultPath, type Step } from '../apps/pmem-log.ts';
+import type { BuiltSpec, DaxRunConfig } from './spec.ts';
+import { thirdPartyRegion } from './third-party.ts';
 
 export interface DaxMachineOptions {
   /** Machine id, e.g. `map-sync`. */
@@ -30,80 +36,113 @@ export interface DaxMachineOptions {
   /** The proposal's write-fault path. */
   faultPath: FaultPath;
   /** Properties of this proposal, beyond the shared ones. */
-  properties?: (L: Layout) => DaxProperty[];
+  properties?: (L: Layout, app: AppLayout) => DaxProperty[];
+  /** How the proposal's filesystem runs third-party operations (needed when a configuration has any). */
+  thirdPartyPolicy?: ThirdPartyPolicy;
+  /** The proposal's own guards and actions, e.g. fallocate(FALLOC_FL_PMEM_IMMUTABLE). */
+  implementations?: (L: Layout) => { guards?: Record<string, unknown>; actions?: Record<string, unknown> };
+  /** Changes the application's program (e.g. preallocate and set a flag after open). */
+  program?: (steps: Step[], t: number, blocks: number) => Step[];
+  /** Optional parts of the model the proposal uses (for the packing bounds). */
+  features?: Features;
+  /** Changes the initial context (e.g. a device with every block allocated and committed). */
+  initial?: (L: Layout, c: DaxContext) => void;
 }
 
 export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const cfg = o.config;
   const base = appDimensions(cfg.threads);
   const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
-  const dims = { ...base, blocks, phys: Math.max(base.phys, blocks), unrelated: 0 };
+  // Relocation and copy-on-write need free physical blocks to move to.
+  const spare = cfg.thirdParty ? 2 : 0;
+  const dims = { ...base, blocks, phys: Math.max(base.phys, blocks) + spare, unrelated: cfg.unrelated ?? 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
   const L = new Layout(dims);
   const app = appLayout();
+  const tp = cfg.thirdParty;
+  if (tp && !o.thirdPartyPolicy) throw new Error(`${o.id}/${cfg.name}: third-party operations need the spec's policy`);
+  const policy: ThirdPartyPolicy | undefined = o.thirdPartyPolicy && { ...o.thirdPartyPolicy, ...tp?.policy };
 
   const regions: Record<string, unknown> = {};
   const appEvents: string[] = [];
   for (let t = 0; t < L.T; t++) {
     const flags = cfg.mmapFlags ?? o.mmapFlags;
-    const steps = typeof cfg.app === 'string' ? program(cfg.app, t, L.B, flags, cfg.appOptions) : cfg.app.program(t, L.B, flags);
+    let steps = typeof cfg.app === 'string' ? program(cfg.app, t, L.B, flags, cfg.appOptions) : cfg.app.program(t, L.B, flags);
+    if (o.program) steps = o.program(steps, t, L.B);
     const { region, eventTypes } = threadRegion(t, steps, o.faultPath, {
       dax: cfg.dax,
       mapSyncGranted: o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem',
+      revocable: !!tp,
+      sigbus: !!tp?.ops.some((op) => op === 'truncate'),
     });
     regions[`T${t}`] = region;
     appEvents.push(...eventTypes);
   }
+  const third = tp ? thirdPartyRegion(tp.ops, tp.blocks ?? [...Array(L.B).keys()], !!policy?.refuseWhenImmutable) : undefined;
+  if (third) regions.M = third.region;
 
   const budget = { type: 'hasCrashBudget', params: { budget: cfg.crashBudget } } as const;
   const environment: Record<string, unknown> = {
     'jbd2.commit': { guard: 'isRunningTransactionDirty', actions: 'jbd2_journal_commit_transaction' },
-    power_fail: {
-      guard: and([budget, 'isCrashImagePossible']),
-      target: 'recovered',
-      actions: ['power_fail', 'journal_recover'],
-    },
   };
+  if (cfg.crashBudget > 0) environment.power_fail = { guard: budget, target: 'crashing', actions: 'power_fail' };
   // A dirty line may be written back at any moment. That matters only on ADR: with eADR every
   // dirty line reaches the media at the power failure anyway, and on a virtualized NVDIMM a
   // write-back reaches only the host's page cache.
   const evicts = cfg.dax && cfg.evict && (cfg.platform ?? 'adr') === 'adr';
   if (evicts) environment['cpu.evict'] = { guard: 'isCacheLineDirty', actions: 'evict_cache_line' };
   if (!cfg.dax) environment['flusher.writeback'] = { guard: and([not('isDaxInode'), 'isCacheLineDirty']), actions: 'evict_cache_line' };
+  // Other inodes keep dirtying metadata: after a commit the running transaction fills up again.
+  if (L.U > 0) environment['other.dirty'] = { guard: 'hasRoomForUnrelated', actions: 'other_inode_dirty' };
 
+  const own = o.implementations?.(L) ?? {};
+  const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
+  initial.volatile[L.vUnrelated] = L.U;
+  o.initial?.(L, initial);
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
-    guards: daxGuards(L),
-    actions: daxActions(L, app),
+    guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
+    actions: { ...daxActions(L, app, { thirdParty: policy }), ...own.actions } as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
     initial: 'running',
-    context: initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform }),
+    context: initial,
     states: {
       running: { type: 'parallel', states: regions as never, on: environment as never },
+      // The crash image, one dirty word at a time, then the remount (models/crash.ts).
+      crashing: {
+        on: {
+          'power.keep': { guard: 'mayReachMedia', actions: 'cache_line_reached_media' },
+          'power.drop': { guard: 'mayBeLost', actions: 'cache_line_lost' },
+          mount: { guard: 'isCrashImageComplete', target: 'recovered', actions: 'mount_and_recover' },
+        },
+      },
       recovered: { on: { 'app.recover': { target: 'checked', actions: 'app_recovery_check' } } },
       checked:
         cfg.crashBudget > 1 ? { on: { restart: { guard: budget, target: 'running', actions: 'restart' } } } : {},
     },
   });
 
-  // The event alphabet, in the order the explorer tries it: threads, then the environment.
+  // The event alphabet, in the order the explorer tries it: threads, third party, environment.
   const events: DaxEvent[] = appEvents.map((type) => ({ type }));
+  if (third) events.push(...third.events);
   events.push({ type: 'jbd2.commit' });
+  if (L.U > 0) events.push({ type: 'other.dirty' });
   if (evicts) for (let p = 0; p < L.P; p++) events.push({ type: 'cpu.evict', p });
   if (!cfg.dax) for (let p = 0; p < L.P; p++) events.push({ type: 'flusher.writeback', p });
-  for (let image = 0; image < 1 << (L.P * L.W); image++) events.push({ type: 'power_fail', image });
+  if (cfg.crashBudget > 0) events.push({ type: 'power_fail' }, { type: 'power.keep' }, { type: 'power.drop' }, { type: 'mount' });
   events.push({ type: 'app.recover' });
   if (cfg.crashBudget > 1) events.push({ type: 'restart' });
 
-  const b = bounds(L);
   const eventTypes = events.map((e) => e.type);
+  const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
   return {
     machine,
     events,
-    bounds: b,
-    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L) ?? [])],
+    bounds: bounds(L, { thirdParty: !!tp, extentTree: !!tp?.ops.includes('split'), ...o.features }),
+    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
+    measures,
     render: daxRenderer(L, app),
   };
 }

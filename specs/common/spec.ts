@@ -4,11 +4,12 @@
  * verdicts and state counts live apart, in the spec's manifest.json.
  */
 import type { EventObject, AnyStateMachine } from 'xstate';
-import type { Property } from '../../checker/system.ts';
+import type { Measure, Property } from '../../checker/system.ts';
 import type { MachineView } from '../../checker/xstate/compile.ts';
 import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { Platform } from '../../models/layout.ts';
+import type { ThirdPartyOp, ThirdPartyPolicy } from '../../models/third-party.ts';
 import type { AppName, AppOptions, Step } from '../apps/pmem-log.ts';
 
 /** A run configuration: the bounds and environment one exploration runs in. */
@@ -41,6 +42,16 @@ export interface DaxRunConfig extends RunConfig {
   mmapFlags?: MmapFlags;
   /** The platform's persistence domain; ADR when not given. */
   platform?: Platform;
+  /**
+   * A third party (another process, or the filesystem's background work) runs these operations
+   * concurrently, each at most once, on per-block operations' `blocks` (default: all). `policy`
+   * overrides the proposal's way of running them (buggy variants).
+   */
+  thirdParty?: { ops: ThirdPartyOp[]; blocks?: number[]; policy?: Partial<ThirdPartyPolicy> };
+  /** Unrelated dirty metadata objects (other inodes) in the running transaction, refilled at any time. */
+  unrelated?: number;
+  /** This configuration is one point of a measurement series (e.g. fault cost at N = 4). */
+  measurement?: { name: string; x: number };
 }
 
 /**
@@ -84,6 +95,8 @@ export interface BuiltSpec<C extends ByteContext = ByteContext> {
   events: EventObject[];
   bounds: Record<string, number | number[]>;
   properties: Property<MachineView<C>>[];
+  /** Quantities measured over every transition (e.g. fault cost), if any. */
+  measures?: Measure<MachineView<C>>[];
   render: Renderer<C>;
 }
 

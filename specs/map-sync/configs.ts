@@ -30,6 +30,22 @@ export const mapSyncConfigs: DaxRunConfig[] = [
     default: true,
   },
   {
+    name: 'third-party',
+    description: 'while the trusting application runs on MAP_SYNC, a third party reflinks, dedupes, defragments, scrubs and snapshots the file: the next fault syncs again',
+    app: 'trusting',
+    ...common,
+    thirdParty: { ops: ['reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'split'], blocks: [1] },
+    default: true,
+  },
+  {
+    name: 'dedupe-no-writeback',
+    description: 'dedupe remaps a block without first writing back its dirty cache lines: the application flushes the new block while its data sits in the old one',
+    app: 'trusting',
+    ...common,
+    thirdParty: { ops: ['dedupe'], blocks: [1], policy: { writeBack: false } },
+    default: false,
+  },
+  {
     name: 'virtual-nvdimm',
     description: 'an emulated NVDIMM backed by a host file: MAP_SYNC is granted, but a userspace flush reaches only the host page cache',
     app: 'trusting',

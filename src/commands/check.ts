@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parse, positiveInt } from '../args.ts';
-import { checkConfig, runAsExpected, type ConfigRun } from '../check.ts';
+import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
 import { loadManifest, saveManifest, type Manifest } from '../manifest.ts';
 import { renderRuns } from '../render.ts';
 import { select } from '../select.ts';
@@ -83,6 +83,7 @@ function toJson(runs: ConfigRun[], interrupted: boolean) {
   return {
     interrupted,
     results: runs.flatMap((r) => r.results),
+    measurements: measurementsOf(runs),
     runs: runs.map(({ results: _r, ...stats }) => ({ ...stats, asExpected: runAsExpected({ ...stats, results: _r }) })),
   };
 }

@@ -118,7 +118,7 @@ describe('daxcheck check', () => {
     expect(traces.length).toBeGreaterThanOrEqual(3);
     const t = JSON.parse(readFileSync(join(dir, 'traces', 'baseline', 'trusting', traces.find((f) => f.startsWith('0-'))!), 'utf8'));
     expect(t.property).toBe('a data pointer never precedes a durable allocation');
-    expect(t.steps.at(-1).actions[0].type).toBe('power_fail');
+    expect(t.steps.at(-1).actions[0].type).toBe('mount_and_recover');
   });
 });
 

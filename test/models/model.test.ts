@@ -1,7 +1,7 @@
 /** Unit tests of the shared model's operations, each on a hand-built state. */
 import { describe, expect, it } from 'vitest';
 import { appLayout } from '../../models/app-layout.ts';
-import { isCrashImagePossible, journalRecover, powerFail } from '../../models/crash.ts';
+import { decideDirtyWord, firstDirtyWord, isCrashImageComplete, mayBeLost, mayReachMedia, mountAfterCrash, powerFail } from '../../models/crash.ts';
 import { finishSyncFault, needsWriteFault, pageFault } from '../../models/faults.ts';
 import { allocatePhys, durableWord, visibleWord } from '../../models/fs.ts';
 import { commitRunningTransaction, runningItems } from '../../models/journal.ts';
@@ -96,11 +96,13 @@ describe('pmem, cache and crash', () => {
     userStore(c, L, 0, 0, 1, 9);
     expect(visibleWord(c, L, 0, 0)).toBe(HDR);
     expect(dirtyMask(c, L)).toBe(0b11);
-    expect(isCrashImagePossible(c, L, 0b10)).toBe(true);
-    expect(isCrashImagePossible(c, L, 0b100)).toBe(false);
     commitRunningTransaction(c, L);
-    powerFail(c, L, 0b10);
-    journalRecover(c, L);
+    powerFail(c, L);
+    expect([mayReachMedia(c, L), mayBeLost(c, L), firstDirtyWord(c, L)]).toEqual([true, true, 0]);
+    decideDirtyWord(c, L, false); // word 0 lost
+    decideDirtyWord(c, L, true); // word 1 reached the media
+    expect(isCrashImageComplete(c, L)).toBe(true);
+    mountAfterCrash(c, L);
     expect(durableWord(c.durable, L, 0, 0)).toBe(ZERO);
     expect(durableWord(c.durable, L, 0, 1)).toBe(9);
     expect(c.ghost[L.gCrashes]).toBe(1);
@@ -111,8 +113,9 @@ describe('pmem, cache and crash', () => {
     sysMmap(c, L, 0, 0, 'shared', false);
     pageFault(c, L, 0, 0, 0, true);
     userStore(c, L, 0, 0, 0, HDR);
-    expect(userFlush(c, L, 0)).toBe(0);
-    expect(isCrashImagePossible(c, L, 0b1)).toBe(false);
+    expect(userFlush(c, L, 0, 0)).toBe(0);
+    powerFail(c, L);
+    expect([mayReachMedia(c, L), mayBeLost(c, L)]).toEqual([false, true]);
   });
 
   it('fsync writes back dirty data, commits, and promises the file contents', () => {
@@ -134,7 +137,7 @@ describe('pmem, cache and crash', () => {
     pageFault(c, L, 0, 0, 0, true);
     commitRunningTransaction(c, L);
     userStore(c, L, 0, 0, 1, app.pointerValue(0));
-    userFlush(c, L, 0);
+    userFlush(c, L, 0, 0);
     expect(recordState(c, L, app, 0)).toBe(2); // dangling: block 1 is a hole
   });
 });

@@ -1,0 +1,193 @@
+/**
+ * Third-party and background operations on the file (seed 000, 002, 004): hole punch, truncate,
+ * reflink, dedupe, defrag, scrub/auto-repair, snapshot, the EOF-block scan, and a split of the
+ * extent tree caused by an extent operation elsewhere in the file.
+ *
+ * Each runs in three steps so that the application's threads can interleave with it:
+ *   start   take i_rwsem and the MMAPLOCK exclusively (new page faults wait), write back the dirty
+ *           data of the range it will change (filemap_write_and_wait_range, which for DAX flushes
+ *           the dirty cache lines), and invalidate the DAX mappings of the range
+ *           (unmap_mapping_range) — or, under PMEM_IMMUTABLE, fail with EPERM;
+ *   apply   change the extent map (in the running transaction);
+ *   finish  release the locks (and, where the proposal says so, sync the metadata first).
+ * Proposals differ in the policy; buggy variants leave out the invalidation, the lock, or the
+ * EPERM check for one operation.
+ */
+import {
+  EPERM,
+  FLAG_PMEM_IMMUTABLE,
+  HOLE,
+  OK,
+  SHARED,
+  THIRD_PARTY_OPS,
+  WRITTEN,
+  isWrittenKind,
+  type DaxContext,
+  type Layout,
+} from './layout.ts';
+import { allocatePhys, copyBlockDurably, extentKind, fileSize, physOf, setExtent } from './fs.ts';
+import { unmapMappingRange } from './faults.ts';
+import { commitRunningTransaction } from './journal.ts';
+import { writeBackPhys } from './pmem.ts';
+import { forgetPromises } from './syscalls.ts';
+
+export { THIRD_PARTY_OPS };
+export type ThirdPartyOp = (typeof THIRD_PARTY_OPS)[number];
+
+/** The call or kernel path each operation stands for. */
+export const OP_CALLS: Record<ThirdPartyOp, string> = {
+  punch: 'fallocate(FALLOC_FL_PUNCH_HOLE)',
+  truncate: 'truncate',
+  reflink: 'ioctl(FICLONE)',
+  dedupe: 'ioctl(FIDEDUPERANGE)',
+  defrag: 'defrag (EXT4_IOC_MOVE_EXT / xfs_fsr)',
+  scrub: 'online scrub and repair',
+  snapshot: 'snapshot',
+  eofscan: 'EOF-block scan (xfs_free_eofblocks)',
+  split: 'extent operation elsewhere in the file (tree split)',
+};
+
+/** Operations that take data away from the file; the rest must preserve what it reads. */
+export const DESTRUCTIVE: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate']);
+
+/** Does the operation work on one block (its event carries `b`) rather than the whole file? */
+export const PER_BLOCK: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate', 'dedupe', 'defrag', 'scrub', 'split']);
+
+/** How a proposal's filesystem runs third-party operations. */
+export interface ThirdPartyPolicy {
+  /** Refuse every operation with EPERM while PMEM_IMMUTABLE is set (Chinner's rules 4 and 5). */
+  refuseWhenImmutable: boolean;
+  /** Operations the refusal forgets (a buggy variant). */
+  forgets?: ThirdPartyOp[];
+  /** Write back the range's dirty data before changing it (filemap_write_and_wait_range). */
+  writeBack?: boolean;
+  /** Invalidate the DAX mappings of the changed range (unmap_mapping_range). */
+  invalidate: boolean;
+  /** Hold off new page faults while the operation runs (MMAPLOCK exclusive). */
+  holdOffFaults: boolean;
+  /** Commit the metadata before releasing the locks (MSYNC_PMEM_PREPARE_WRITE's promise). */
+  syncBeforeRelease: boolean;
+}
+
+const doneAt = (L: Layout, op: ThirdPartyOp) => L.vOpsDone + THIRD_PARTY_OPS.indexOf(op);
+
+/** Blocks [from, to) an operation changes, and whether the mapping must be invalidated there. */
+function range(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): [number, number] {
+  switch (op) {
+    case 'truncate':
+      return [b, L.B];
+    case 'reflink':
+    case 'snapshot':
+      return [0, L.B];
+    case 'eofscan':
+      return [fileSize(c, L), L.B];
+    case 'split':
+      // A split moves metadata, not data: the filesystem has no reason to touch the mappings.
+      return [b, b];
+    default:
+      return [b, b + 1];
+  }
+}
+
+/** Can the operation do anything now (and has it not run yet)? */
+export function canRun(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): boolean {
+  if (c.volatile[doneAt(L, op)]) return false;
+  const kind = extentKind(c, L, b);
+  switch (op) {
+    case 'punch':
+    case 'split':
+      return isWrittenKind(kind);
+    case 'truncate':
+      return b < fileSize(c, L) && b > 0;
+    case 'reflink':
+    case 'snapshot':
+      for (let x = 0; x < L.B; x++) if (extentKind(c, L, x) === WRITTEN) return true;
+      return false;
+    case 'dedupe':
+    case 'defrag':
+    case 'scrub':
+      return kind === WRITTEN && allocatePhys(c, L) >= 0;
+    case 'eofscan':
+      for (let x = fileSize(c, L); x < L.B; x++) if (extentKind(c, L, x) !== HOLE) return true;
+      return false;
+  }
+}
+
+/** Is the operation refused (EPERM) under this policy in this state? */
+export function isRefused(c: DaxContext, L: Layout, op: ThirdPartyOp, policy: ThirdPartyPolicy): boolean {
+  return policy.refuseWhenImmutable && (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) !== 0 && !policy.forgets?.includes(op);
+}
+
+/** Step 1: locks and invalidation, or EPERM. Returns the errno. */
+export function startOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number, policy: ThirdPartyPolicy): number {
+  c.volatile[doneAt(L, op)] = 1;
+  if (isRefused(c, L, op, policy)) return EPERM;
+  if (policy.holdOffFaults) c.volatile[L.vMmapLock] = 1;
+  const [from, to] = range(c, L, op, b);
+  if (policy.writeBack !== false) {
+    for (let x = from; x < to; x++) if (isWrittenKind(extentKind(c, L, x))) writeBackPhys(c, L, physOf(c, L, x));
+  }
+  if (policy.invalidate) unmapMappingRange(c, L, from, to);
+  return OK;
+}
+
+/** Step 2: the change to the extent map, in the running transaction. */
+export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): void {
+  switch (op) {
+    case 'punch':
+      setExtent(c, L, b, HOLE, 0);
+      forgetPromises(c, L, b);
+      return;
+    case 'truncate':
+      for (let x = b; x < L.B; x++) {
+        setExtent(c, L, x, HOLE, 0);
+        forgetPromises(c, L, x);
+      }
+      c.volatile[L.vSize] = b;
+      return;
+    case 'reflink':
+    case 'snapshot':
+      // The other file (the clone, the snapshot) now references every written block.
+      for (let x = 0; x < L.B; x++) {
+        if (extentKind(c, L, x) !== WRITTEN) continue;
+        c.durable[L.dOtherRef + physOf(c, L, x)] = 1;
+        setExtent(c, L, x, SHARED, physOf(c, L, x));
+      }
+      return;
+    case 'dedupe': {
+      // Block b turned out identical to another file's block q: b now shares q, its old block is freed.
+      const q = allocatePhys(c, L);
+      copyBlockDurably(c, L, b, q);
+      c.durable[L.dOtherRef + q] = 1;
+      setExtent(c, L, b, SHARED, q);
+      return;
+    }
+    case 'defrag':
+    case 'scrub': {
+      // Relocate block b: copy it, point the extent at the copy, free the old block.
+      const q = allocatePhys(c, L);
+      copyBlockDurably(c, L, b, q);
+      setExtent(c, L, b, WRITTEN, q);
+      return;
+    }
+    case 'eofscan':
+      for (let x = fileSize(c, L); x < L.B; x++) setExtent(c, L, x, HOLE, 0);
+      return;
+    case 'split':
+      // An insert elsewhere splits the leaf: b's mapping moves to the other leaf, unchanged.
+      c.volatile[L.vExtLeaf + b] ^= 1;
+      return;
+  }
+}
+
+/** Step 3: (sync and) release. Returns the journal items committed. */
+export function finishOp(c: DaxContext, L: Layout, policy: ThirdPartyPolicy): number {
+  const items = policy.syncBeforeRelease ? commitRunningTransaction(c, L) : 0;
+  c.volatile[L.vMmapLock] = 0;
+  return items;
+}
+
+/** Is a third-party operation holding the MMAPLOCK (so page faults must wait)? */
+export function isMmapLockHeld(c: DaxContext, L: Layout): boolean {
+  return c.volatile[L.vMmapLock] !== 0;
+}
