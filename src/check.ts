@@ -47,6 +47,8 @@ export interface ConfigRun {
   transitionFires: { transition: string; fired: number }[];
   expectedStates: number | null;
   expectedTransitions: number | null;
+  /** The manifest's recorded measures, null when none are recorded. */
+  expectedMeasures: Record<string, number | null> | null;
   /** The configuration's place in a measurement series, and what was measured. */
   measurement: { name: string; x: number } | null;
   measures: { name: string; unit: string; max: number | null; transitions: number }[];
@@ -75,7 +77,13 @@ export function deadSpecCode(runs: ConfigRun[]): { events: string[]; transitions
 export function runAsExpected(run: ConfigRun): boolean {
   if (run.results.some((r) => r.verdict !== r.expected)) return false;
   if (!run.complete) return false;
+  if (run.measures.length && !measuresAsExpected(run)) return false;
   return run.expectedStates === run.states && run.expectedTransitions === run.transitions;
+}
+
+/** Are the measured quantities the ones the manifest records? */
+export function measuresAsExpected(run: ConfigRun): boolean {
+  return run.measures.every((m) => run.expectedMeasures?.[m.name] === m.max);
 }
 
 export function verdictOf(kind: PropertyResult['kind'], found: boolean, complete: boolean): Verdict {
@@ -117,7 +125,7 @@ export async function checkConfig(
     transitions: r.transitions,
     depth: r.depth,
     seconds: r.seconds,
-    trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state)) : null,
+    trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state), o.property.kind === 'deadlock') : null,
   }));
 
   return {
@@ -137,6 +145,7 @@ export async function checkConfig(
     transitionFires: r.complete ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
     expectedStates: expectation?.states ?? null,
     expectedTransitions: expectation?.transitions ?? null,
+    expectedMeasures: expectation?.measures ?? null,
     measurement: (config as { measurement?: { name: string; x: number } }).measurement ?? null,
     measures: r.measures,
     results,

@@ -19,6 +19,8 @@ import type { Verdict } from './check.ts';
 export interface ConfigExpectation {
   states?: number;
   transitions?: number;
+  /** Measured quantities (largest value over all transitions), e.g. `{ "fault-cost": 10 }`. */
+  measures?: Record<string, number | null>;
   expect: Record<string, Verdict>;
 }
 

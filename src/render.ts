@@ -36,6 +36,7 @@ export function renderTrace(r: PropertyResult): string {
     out.push(`  ${String(i + 1).padStart(w)}. ${s.actor}: ${s.text}`);
   });
   if (r.trace.durableAfterCrash) out.push(`  durable after crash and recovery: ${r.trace.durableAfterCrash.text}`);
+  if (r.trace.waits?.length) out.push('  cycle of waits:', ...r.trace.waits.map((w) => `    ${w}`));
   return out.join('\n');
 }
 
@@ -49,6 +50,10 @@ export function renderStats(run: ConfigRun): string {
     parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded`);
   }
   if (run.complete && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
+  for (const m of run.measures) {
+    const want = run.expectedMeasures?.[m.name];
+    parts.push(`  measured ${m.name}: ${m.max ?? 'nothing'} ${m.unit} at most (over ${m.transitions} transitions)${run.complete && want !== m.max ? `; the manifest records ${want ?? 'nothing'}` : ''}`);
+  }
   return parts.join('\n');
 }
 

@@ -35,6 +35,8 @@ export interface Trace {
   steps: TraceStep[];
   /** The durable state after the crash and recovery, when the trace ends after a crash. */
   durableAfterCrash: DurableSummary | null;
+  /** For a deadlock: who waits for what in the last state (the cycle of waits). */
+  waits?: string[];
 }
 
 /** Fields that differ between two state descriptions. */
@@ -44,7 +46,7 @@ function changes(before: Record<string, string>, after: Record<string, string>) 
     .map((field) => ({ field, before: before[field], after: after[field] }));
 }
 
-export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, render: Renderer<C>, path: Path): Trace {
+export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, render: Renderer<C>, path: Path, deadlock = false): Trace {
   const ctxOf = (state: Uint8Array) => sys.toSnapshotLike(state).context;
   const steps: TraceStep[] = path.events.map((e, i) => {
     const src = path.states[i];
@@ -72,5 +74,7 @@ export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, rende
     };
   });
   const last = path.states[path.states.length - 1];
-  return { initialState: render.state(ctxOf(path.states[0])), steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
+  const trace: Trace = { initialState: render.state(ctxOf(path.states[0])), steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
+  if (deadlock && render.waits) trace.waits = render.waits(sys.view(last));
+  return trace;
 }

@@ -2,6 +2,7 @@
  * Run configurations of the baseline spec. Expected verdicts and state counts: specs/manifest.json.
  */
 import type { DaxRunConfig } from '../common/spec.ts';
+import { faultCostConfigs } from '../common/fault-cost.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -101,3 +102,6 @@ export const baselineConfigs: DaxRunConfig[] = [
     default: false,
   },
 ];
+
+// Work inside one page fault against N unrelated dirty objects (models/measures.ts).
+baselineConfigs.push(...faultCostConfigs(baselineConfigs[0]));

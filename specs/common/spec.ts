@@ -87,6 +87,12 @@ export interface Renderer<C extends ByteContext> {
   state(context: C): Record<string, string>;
   /** When the trace ends after a crash, the durable state recovery rebuilt; else null. */
   afterCrash(view: MachineView<C>): DurableSummary | null;
+  /**
+   * For a deadlocked state: who waits for what, one line per waiter, in kernel terms (e.g.
+   * "T0 holds the page lock of file2 page 0 (ext4_write_begin) and waits for the jbd2 commit"),
+   * so the cycle of waits can be read. Optional.
+   */
+  waits?(view: MachineView<C>): string[];
 }
 
 /** A spec instantiated for one configuration, ready for the explorer. */

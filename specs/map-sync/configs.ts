@@ -2,6 +2,7 @@
  * Run configurations of the MAP_SYNC spec. Expected verdicts and state counts: specs/manifest.json.
  */
 import type { DaxRunConfig } from '../common/spec.ts';
+import { faultCostConfigs } from '../common/fault-cost.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -93,3 +94,6 @@ export const mapSyncConfigs: DaxRunConfig[] = [
     default: false,
   },
 ];
+
+// Work inside one page fault against N unrelated dirty objects (models/measures.ts).
+mapSyncConfigs.push(...faultCostConfigs(mapSyncConfigs[0]));

@@ -19,6 +19,7 @@ import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import { mapSyncConfigs } from './configs.ts';
+import { mapSyncReplayConfigs } from './replay-configs.ts';
 
 export const MAP_SYNC_NAMES = {
   committed: 'every writable page of a MAP_SYNC mapping is backed by committed metadata',
@@ -85,7 +86,7 @@ export const mapSync: Spec<DaxRunConfig, DaxContext> = {
     'works on files without DAX': 'no: EOPNOTSUPP, the application must fall back',
     'extra cost in a page fault': 'a journal commit when the inode has dirty metadata',
   },
-  configs: mapSyncConfigs,
+  configs: [...mapSyncConfigs, ...mapSyncReplayConfigs],
   build: (config) =>
     buildDaxSpec({
       id: 'map-sync',

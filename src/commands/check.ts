@@ -8,11 +8,15 @@ import { join } from 'node:path';
 import { parse, positiveInt } from '../args.ts';
 import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
 import { loadManifest, saveManifest, type Manifest } from '../manifest.ts';
+import { specs } from '../../specs/index.ts';
+import { checkBaseline } from '../report/baseline.ts';
+import { readVerdicts } from '../report/verdicts.ts';
 import { renderRuns } from '../render.ts';
 import { select } from '../select.ts';
 
 export const usage = `daxcheck check [spec...] [--config NAME[,NAME]] [--all-configs] [--json]
-                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts]`;
+                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts]
+                 [--baseline FILE]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -23,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-memory': { type: 'string' },
     write: { type: 'string' },
     'record-counts': { type: 'boolean' },
+    baseline: { type: 'string' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -33,11 +38,14 @@ export async function run(argv: string[]): Promise<number> {
     'max-memory'?: string;
     write?: string;
     'record-counts'?: boolean;
+    baseline?: string;
   };
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const jobs = select(positionals, values.config, values['all-configs'] ?? false);
   const manifest = loadManifest();
+  // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
+  const baseline = values.baseline !== undefined ? readVerdicts(values.baseline) : null;
   const maxBytes = maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : Math.floor(totalmem() * 0.6);
 
   // Ctrl-C stops the current exploration; what was found so far is still reported.
@@ -76,7 +84,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(renderRuns(runs) + '\n');
     if (interrupted) process.stdout.write(`interrupted: ${jobs.length - runs.length} configuration(s) not run\n`);
   }
-  return !interrupted && runs.every(runAsExpected) ? 0 : 1;
+  // --baseline: any change of verdict, trace length or state count against the committed file fails.
+  let baselineOk = true;
+  if (baseline) {
+    const fullDefaultRun = !positionals.length && values.config === undefined && !values['all-configs'];
+    const b = checkBaseline(values.baseline!, baseline, toJson(runs, interrupted), specs, fullDefaultRun && !interrupted);
+    (values.json ? process.stderr : process.stdout).write(b.lines.join('\n') + '\n');
+    baselineOk = b.ok;
+  }
+  return !interrupted && runs.every(runAsExpected) && baselineOk ? 0 : 1;
 }
 
 function toJson(runs: ConfigRun[], interrupted: boolean) {
@@ -100,6 +116,10 @@ function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
     entry.transitions = run.transitions;
     run.expectedStates = run.states;
     run.expectedTransitions = run.transitions;
+    if (run.measures.length) {
+      entry.measures = Object.fromEntries(run.measures.map((m) => [m.name, m.max]));
+      run.expectedMeasures = entry.measures;
+    }
   }
   saveManifest(manifest);
 }

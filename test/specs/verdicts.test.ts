@@ -22,6 +22,7 @@ describe('every spec configuration has its verdicts and state count recorded', (
         const got = Object.fromEntries(run.results.map((r) => [r.property, r.verdict]));
         expect(got).toEqual(entry!.expect);
         expect([run.states, run.transitions]).toEqual([entry!.states, entry!.transitions]);
+        for (const m of run.measures) expect(m.max, m.name).toBe(entry!.measures?.[m.name]);
         // A spec cannot pass because nothing happens: some sometimes-property is reachable.
         expect(run.results.some((x) => x.kind === 'sometimes' && x.verdict === 'reachable')).toBe(true);
       });

@@ -1,0 +1,46 @@
+/**
+ * Scenario configurations of the MAP_SYNC spec for the native replay harness (harness/,
+ * src/replay/). They are ordinary configurations (the explorer checks them, the manifest holds
+ * their expected verdicts) that also carry how a replay maps them onto a real file.
+ *
+ * generic-470 follows xfstests generic/470: map a file with MAP_SHARED_VALIDATE|MAP_SYNC, write
+ * 1 MiB through the mapping, and lose power before munmap; after recovery the file has 1 MiB
+ * allocated. The model writes every block of a 4-block file (header last, so the shortest
+ * witness of "the pointer and its data both survive a crash" is the whole write with the crash
+ * right before munmap); the replay makes each model block 64 pages, so the kernel sees 1 MiB of
+ * write faults.
+ */
+import { DATA, HDR, PTR } from '../../models/layout.ts';
+import type { Step } from '../apps/pmem-log.ts';
+import type { DaxRunConfig } from '../common/spec.ts';
+
+/** Options the replay harness reads from a configuration (src/replay/program.ts ReplayOptions). */
+type ReplayScenario = DaxRunConfig & { replay?: { pagesPerBlock?: number } };
+
+const GENERIC_470_BLOCKS = 4;
+
+export const mapSyncReplayConfigs: ReplayScenario[] = [
+  {
+    name: 'generic-470',
+    description: 'xfstests generic/470 scaled: write every block of a MAP_SYNC mapping, lose power before munmap; replayed as 1 MiB',
+    app: {
+      name: 'generic-470',
+      program: (t: number, blocks: number, flags): Step[] => [
+        { name: 'open', op: 'open' },
+        { name: 'ftruncate', op: 'ftruncate', blocks },
+        { name: 'mmap', op: 'mmap', flags },
+        ...[...Array(blocks - 1).keys()].map((i): Step => ({ name: `write${i + 1}`, op: 'store', b: i + 1, w: 0, value: DATA(t) })),
+        { name: 'writeHeader', op: 'store', b: 0, w: 0, value: HDR },
+        { name: 'writePointer', op: 'store', b: 0, w: 1, value: PTR(1) },
+        { name: 'munmap', op: 'munmap' },
+      ],
+    },
+    blocks: GENERIC_470_BLOCKS,
+    threads: 1,
+    crashBudget: 1,
+    dax: true,
+    evict: true,
+    default: false,
+    replay: { pagesPerBlock: 64 },
+  },
+];
