@@ -10,13 +10,14 @@ import { UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import { UsageError } from './args.ts';
 import * as check from './commands/check.ts';
 import * as list from './commands/list.ts';
+import * as report from './commands/report.ts';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check };
+const commands: Record<string, Command> = { list, check, report };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

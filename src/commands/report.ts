@@ -1,0 +1,70 @@
+/**
+ * `daxcheck report`: checks the specs (as `daxcheck check --write DIR` does) and writes the reports
+ * into DIR: the counterexample catalog (DIR/catalog/index.html), the design review
+ * (DIR/design-review.md and .html) and the committed verdicts (DIR/verdicts.json). With
+ * `--results FILE` it renders an existing results document instead of checking. `npm run check`
+ * runs it; its exit code is the check's (0: every verdict as the manifests expect).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { specs } from '../../specs/index.ts';
+import { parse, UsageError } from '../args.ts';
+import { readResults } from '../report/results.ts';
+import { formatChanges } from '../report/verdicts.ts';
+import * as check from './check.ts';
+
+export const usage = `daxcheck report [spec...] [--config NAME[,NAME]] [--all-configs] [--max-states N]
+                 [--max-memory MB] [--out DIR] [--results FILE]`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    config: { type: 'string' },
+    'all-configs': { type: 'boolean' },
+    'max-states': { type: 'string' },
+    'max-memory': { type: 'string' },
+    out: { type: 'string' },
+    results: { type: 'string' },
+  });
+  const v = values as { config?: string; 'all-configs'?: boolean; 'max-states'?: string; 'max-memory'?: string; out?: string; results?: string };
+  const out = v.out ?? 'reports';
+  if (v.out !== undefined && !v.out.trim()) throw new UsageError('--out needs a directory');
+
+  let code = 0;
+  let resultsPath: string;
+  if (v.results !== undefined) {
+    if (positionals.length || v.config || v['all-configs'] || v['max-states'] || v['max-memory']) {
+      throw new UsageError('--results renders an existing results file; it takes no spec or check options');
+    }
+    resultsPath = v.results;
+  } else {
+    const checkArgs = [...positionals, '--write', out];
+    if (v.config !== undefined) checkArgs.push('--config', v.config);
+    if (v['all-configs']) checkArgs.push('--all-configs');
+    if (v['max-states'] !== undefined) checkArgs.push('--max-states', v['max-states']);
+    if (v['max-memory'] !== undefined) checkArgs.push('--max-memory', v['max-memory']);
+    code = await check.run(checkArgs);
+    resultsPath = join(out, 'results.json');
+    if (!existsSync(resultsPath)) throw new UsageError(`the check wrote no ${resultsPath}`);
+  }
+
+  const doc = readResults(resultsPath);
+  const started = performance.now();
+  // Loaded here, not at start-up: ts-morph and elkjs take a moment, and other commands need neither.
+  const { writeReports } = await import('../report/index.ts');
+  const outcome = await writeReports(out, doc, specs);
+  const seconds = (performance.now() - started) / 1000;
+  const pages = outcome.files.filter((f) => f.startsWith('catalog/') && f.endsWith('.html')).length;
+  const lines = [
+    `reports written in ${seconds.toFixed(1)} s: ${join(out, 'catalog', 'index.html')} (${pages} pages), ${join(out, 'design-review.md')}, ${join(out, 'design-review.html')}`,
+  ];
+  const vs = outcome.verdicts;
+  if (!vs.written) lines.push(`${join(out, 'verdicts.json')} not updated: ${vs.reason}`);
+  else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
+  else if (!vs.changes.length) lines.push(`${join(out, 'verdicts.json')}: no verdict changed`);
+  else {
+    lines.push(`${join(out, 'verdicts.json')} updated, ${vs.changes.length} change(s) (commit it with the change that caused them):`);
+    lines.push(...formatChanges(vs.changes).map((l) => `  ${l}`));
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return code;
+}
