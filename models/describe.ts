@@ -10,6 +10,7 @@ import { recordState } from './implementations.ts';
 import { inodeItems, runningItems } from './journal.ts';
 import {
   BLOCK_SIZE,
+  EPERM,
   DATA,
   ERRNO_NAMES,
   EXTENT_NAMES,
@@ -162,7 +163,9 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
         return `${name} → block ${b} shared with another file: copied to pmem block ${phys} in running transaction (copy on write); PTE writable`;
       }
       if (k0 === HOLE && k1 === WRITTEN) {
-        return `${name} → block ${b} allocated in running transaction (pmem block ${phys}, zeroed)${cache}; PTE writable`;
+        const cachedZeros = after.volatile[L.vDirty + L.word(phys, 0)] === 1 && a.type === 'dax_iomap_fault';
+        const zeroed = cachedZeros ? 'zeroed with ordinary stores still in the CPU cache' : 'zeroed';
+        return `${name} → block ${b} allocated in running transaction (pmem block ${phys}, ${zeroed})${cache}; PTE writable`;
       }
       if (k0 === UNWRITTEN && k1 === WRITTEN) {
         return `${name} → unwritten extent of block ${b} zeroed and converted in running transaction${cache}; PTE writable`;
@@ -266,6 +269,15 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
         : `${OP_CALLS[p.op as ThirdPartyOp]} done`;
     case 'other_inode_dirty':
       return `other inodes dirty ${L.U} metadata object${L.U === 1 ? '' : 's'} in the running transaction`;
+    case 'fallocate_pmem_immutable': {
+      const len = (p.blocks as number) * BLOCK_SIZE;
+      const call = `fallocate(${FD}, FALLOC_FL_PMEM_IMMUTABLE, 0, ${len})`;
+      if (after.volatile[L.vErr + t] !== OK) {
+        return `${call} = ${errnoText(after, L, t)}${after.volatile[L.vErr + t] === EPERM ? ' (needs CAP_LINUX_IMMUTABLE)' : ''}`;
+      }
+      const how = p.zeroing === 'unwritten' ? 'unwritten extents (read as zeros, not yet written)' : 'written extents over zeroed blocks';
+      return `${call} = 0 → blocks 0..${(p.blocks as number) - 1} allocated as ${how}, PMEM_IMMUTABLE set, all committed before the call returns`;
+    }
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':

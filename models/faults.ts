@@ -21,6 +21,7 @@ import {
   OK,
   PTE_NONE,
   PTE_RO,
+  PREPARED_MAPPING,
   PTE_RW,
   SHARED,
   SIGBUS,
@@ -28,11 +29,13 @@ import {
   VMA_NONE,
   VMA_SYNC,
   WRITTEN,
+  ZERO,
   type DaxContext,
   type Layout,
 } from './layout.ts';
 import { allocatePhys, copyBlockDurably, extentKind, fileSize, isDaxInode, physOf, setExtent, zeroPhysDurably } from './fs.ts';
 import { commitRunningTransaction, isInodeDirty } from './journal.ts';
+import { storeWord } from './pmem.ts';
 
 export function pte(c: DaxContext, L: Layout, m: number, b: number): number {
   return c.volatile[L.vPte + m * L.B + b];
@@ -53,9 +56,14 @@ export function vma(c: DaxContext, L: Layout, m: number): number {
   return c.volatile[L.vVma + m];
 }
 
-/** `unmap_mapping_range`: drops every page-table entry of every mapping for blocks [from, to). */
+/**
+ * `unmap_mapping_range`: drops every page-table entry of every mapping for blocks [from, to).
+ * State kept with the mapping rather than the inode goes with it: a block prepared by
+ * MSYNC_PMEM_PREPARE_WRITE in the per-mapping variant (PREPARED_MAPPING) is prepared no more.
+ */
 export function unmapMappingRange(c: DaxContext, L: Layout, from: number, to: number): void {
   for (let m = 0; m < L.M; m++) for (let b = from; b < to && b < L.B; b++) setPte(c, L, m, b, PTE_NONE);
+  for (let b = from; b < to && b < L.B; b++) if (c.volatile[L.vPrepared + b] === PREPARED_MAPPING) c.volatile[L.vPrepared + b] = 0;
 }
 
 /** What a fault did, for traces. */
@@ -90,7 +98,10 @@ export function needsPfnMkwrite(c: DaxContext, L: Layout, m: number, b: number):
  * `dax_iomap_fault` (or, without S_DAX, `filemap_fault` / `page_mkwrite`): the fault handler for
  * file block b of mapping m. Beyond EOF, or with no space left, the thread gets SIGBUS.
  */
-export function pageFault(c: DaxContext, L: Layout, t: number, m: number, b: number, write: boolean): FaultOutcome {
+/** How the filesystem zeroes a newly allocated block before mapping it. */
+export type Zeroing = 'durable' | 'cached';
+
+export function pageFault(c: DaxContext, L: Layout, t: number, m: number, b: number, write: boolean, zeroing: Zeroing = 'durable'): FaultOutcome {
   const before = EXTENT_NAMES[extentKind(c, L, b)];
   if (b >= fileSize(c, L) || vma(c, L, m) === VMA_NONE) {
     c.volatile[L.vErr + t] = SIGBUS;
@@ -112,16 +123,28 @@ export function pageFault(c: DaxContext, L: Layout, t: number, m: number, b: num
     }
     // A hole gets a zeroed block; a shared extent is copied (copy on write), and the copy
     // replaces it in the running transaction.
-    if (kind === HOLE) zeroPhysDurably(c, L, p);
+    if (kind === HOLE) zeroPhys(c, L, p, zeroing);
     else copyBlockDurably(c, L, b, p);
     setExtent(c, L, b, WRITTEN, p);
   } else if (kind === UNWRITTEN) {
-    zeroPhysDurably(c, L, physOf(c, L, b));
+    zeroPhys(c, L, physOf(c, L, b), zeroing);
     setExtent(c, L, b, WRITTEN, physOf(c, L, b));
   }
   setPte(c, L, m, b, PTE_RW, physOf(c, L, b));
   c.volatile[L.vErr + t] = OK;
   return { errno: OK, before, phys: physOf(c, L, b) };
+}
+
+/**
+ * Zeroes a newly allocated block: durably (non-temporal stores and a flush), or — a bug — with
+ * ordinary stores that stay in the CPU cache, so the allocation can become durable first.
+ */
+function zeroPhys(c: DaxContext, L: Layout, p: number, zeroing: Zeroing): void {
+  if (zeroing === 'durable') {
+    zeroPhysDurably(c, L, p);
+    return;
+  }
+  for (let w = 0; w < L.W; w++) storeWord(c, L, p, w, ZERO);
 }
 
 /** `dax_pfn_mkwrite`: the first write to a read-only entry of an allocated block makes it writable. */

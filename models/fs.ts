@@ -97,8 +97,12 @@ export function copyBlockDurably(c: DaxContext, L: Layout, b: number, q: number)
   }
 }
 
-/** What a load of word w of file block b returns now (through the CPU cache or page cache). */
+/**
+ * What a load of word w of file block b returns now: a dirty page-cache page of the block
+ * (MAP_DIRECT's fallback) first, then the CPU cache, then the media.
+ */
 export function visibleWord(c: DaxContext, L: Layout, b: number, w: number): number {
+  if (b < c.volatile[L.vSize] && c.volatile[L.vPcDirty + b * L.W + w]) return c.volatile[L.vPc + b * L.W + w];
   if (b >= c.volatile[L.vSize] || !isWrittenKind(c.volatile[L.vExtKind + b])) return ZERO;
   const i = L.word(c.volatile[L.vExtPhys + b], w);
   return c.volatile[L.vDirty + i] ? c.volatile[L.vCache + i] : c.durable[L.dPmem + i];

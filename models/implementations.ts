@@ -12,7 +12,7 @@ import { OK, SAW_DANGLING, SAW_NOTHING, SAW_RECORD, SAW_TORN, type DaxContext, t
 import { durableWord, fileSize, isDaxInode, isDurablyWritten } from './fs.ts';
 import { commitRunningTransaction, runningItems } from './journal.ts';
 import { isPhysDirty, writeBackPhys } from './pmem.ts';
-import { finishSyncFault, needsPfnMkwrite, needsWriteFault, pageFault, pfnMkwrite } from './faults.ts';
+import { finishSyncFault, needsPfnMkwrite, needsWriteFault, pageFault, pfnMkwrite, type Zeroing } from './faults.ts';
 import {
   mmapErrno,
   sysFallocate,
@@ -22,6 +22,7 @@ import {
   sysMunmap,
   sysOpen,
   syncFile,
+  type DirectMode,
   type MmapFlags,
 } from './syscalls.ts';
 import { isPteMapped, isPteWritable, userFlush, userStore } from './userspace.ts';
@@ -43,6 +44,8 @@ const act = <P>(fn: (c: DaxContext, e: DaxEvent, p: P) => void) => mutator<DaxCo
 export interface KernelOptions {
   /** How third-party operations run (required when the configuration has any). */
   thirdParty?: ThirdPartyPolicy;
+  /** How a newly allocated block is zeroed before it is mapped (default: durably). */
+  zeroing?: Zeroing;
 }
 
 export function daxGuards(L: Layout, k: KernelOptions = {}) {
@@ -108,8 +111,8 @@ export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
     open: act<{ t: number }>((c, _e, p) => void sysOpen(c, L, p.t)),
     ftruncate: act<{ t: number; blocks: number }>((c, _e, p) => void sysFtruncate(c, L, p.t, p.blocks)),
     fallocate: act<{ t: number; from: number; to: number }>((c, _e, p) => void sysFallocate(c, L, p.t, p.from, p.to)),
-    mmap: act<{ t: number; m: number; flags: MmapFlags; mapSync: boolean }>(
-      (c, _e, p) => void sysMmap(c, L, p.t, p.m, p.flags, p.mapSync),
+    mmap: act<{ t: number; m: number; flags: MmapFlags; mapSync: boolean; direct?: DirectMode }>(
+      (c, _e, p) => void sysMmap(c, L, p.t, p.m, p.flags, p.mapSync, p.direct),
     ),
     munmap: act<{ t: number; m: number }>((c, _e, p) => void sysMunmap(c, L, p.t, p.m)),
     msync: act<{ t: number; m: number }>((c, _e, p) => void sysMsync(c, L, p.t, p.m)),
@@ -119,7 +122,7 @@ export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
     store: act<StoreAt>((c, _e, p) => userStore(c, L, p.m, p.b, p.w, p.value)),
     clwb_sfence: act<At>((c, _e, p) => void userFlush(c, L, p.m, p.b)),
 
-    dax_iomap_fault: act<At & { write: boolean }>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, p.write)),
+    dax_iomap_fault: act<At & { write: boolean }>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, p.write, k.zeroing)),
     dax_pfn_mkwrite: act<At>((c, _e, p) => pfnMkwrite(c, L, p.t, p.m, p.b)),
     dax_finish_sync_fault: act<At>((c, _e, p) => void finishSyncFault(c, L, p.m)),
     page_mkwrite: act<At>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, true)),

@@ -75,6 +75,12 @@ export const isWrittenKind = (kind: number) => kind === WRITTEN || kind === SHAR
 /** Third-party and background operations (models/third-party.ts), in a fixed order. */
 export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split'] as const;
 
+// ---- MSYNC_PMEM_PREPARE_WRITE (values of vPrepared[b])
+/** Prepared, and the inode remembers it ("sticky": survives invalidations by maintenance). */
+export const PREPARED_STICKY = 1;
+/** Prepared, remembered only with the mapping: an invalidation forgets it. */
+export const PREPARED_MAPPING = 2;
+
 // ---- inode flags (bits of dFlags / vFlags)
 /** Chinner's PMEM_IMMUTABLE (seed 002): metadata immutable, data changed only through mmap. */
 export const FLAG_PMEM_IMMUTABLE = 1;
@@ -363,7 +369,7 @@ export function bounds(L: Layout, f: Features = {}): { durable: number[]; volati
   vol[L.vUnrelated] = L.U;
   vol[L.vMmapLock] = f.thirdParty ? 1 : 0;
   set(vol, L.vOpsDone, THIRD_PARTY_OPS.length, f.thirdParty ? 1 : 0);
-  set(vol, L.vPrepared, L.B, f.prepared ? 1 : 0);
+  set(vol, L.vPrepared, L.B, f.prepared ? PREPARED_MAPPING : 0);
   set(vol, L.vPc, L.B * L.W, f.pageCache ? MAX_WORD_VALUE : 0);
   set(vol, L.vPcDirty, L.B * L.W, f.pageCache ? 1 : 0);
 

@@ -14,13 +14,17 @@ import {
   UNWRITTEN,
   VMA_NONE,
   VMA_SHARED,
+  SHARED,
   VIRTIO_PMEM,
+  VMA_DIRECT_GUARANTEE,
+  VMA_DIRECT_HINT,
   VMA_SYNC,
+  WRITTEN,
   isWrittenKind,
   type DaxContext,
   type Layout,
 } from './layout.ts';
-import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
+import { allocatePhys, copyBlockDurably, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
 import { commitRunningTransaction } from './journal.ts';
 import { writeBackPhys } from './pmem.ts';
 import { setPte, unmapMappingRange, vma } from './faults.ts';
@@ -32,12 +36,18 @@ export type MmapFlags =
   /** MAP_SHARED_VALIDATE | MAP_SYNC */
   | 'shared_validate_sync'
   /** MAP_SHARED | MAP_SYNC: legacy mmap ignores unknown flags, so MAP_SYNC is silently dropped */
-  | 'shared_sync_unvalidated';
+  | 'shared_sync_unvalidated'
+  /** MAP_SHARED_VALIDATE | MAP_DIRECT (a proposal, seed 003) */
+  | 'shared_validate_direct';
+
+/** MAP_DIRECT as a hint (fall back to the page cache) or as a guarantee (SIGBUS). */
+export type DirectMode = 'hint' | 'guarantee';
 
 export const MMAP_FLAG_TEXT: Record<MmapFlags, string> = {
   shared: 'MAP_SHARED',
   shared_validate_sync: 'MAP_SHARED_VALIDATE|MAP_SYNC',
   shared_sync_unvalidated: 'MAP_SHARED|MAP_SYNC',
+  shared_validate_direct: 'MAP_SHARED_VALIDATE|MAP_DIRECT',
 };
 
 function result(c: DaxContext, L: Layout, t: number, errno: number): number {
@@ -89,15 +99,34 @@ export function sysFallocate(c: DaxContext, L: Layout, t: number, from: number, 
  */
 export function mmapErrno(c: DaxContext, L: Layout, t: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
   if (!hasFd(c, L, t)) return EBADF;
+  // MAP_DIRECT needs directly addressable storage.
+  if (flags === 'shared_validate_direct' && !isDaxInode(c, L)) return EOPNOTSUPP;
   // A device whose flush is asynchronous (virtio-pmem) cannot honour MAP_SYNC either.
   const asyncFlush = c.durable[L.dPlatform] === VIRTIO_PMEM;
   if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L) || asyncFlush)) return EOPNOTSUPP;
   return OK;
 }
 
-export function sysMmap(c: DaxContext, L: Layout, t: number, m: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
+export function sysMmap(
+  c: DaxContext,
+  L: Layout,
+  t: number,
+  m: number,
+  flags: MmapFlags,
+  kernelHasMapSync: boolean,
+  direct: DirectMode = 'hint',
+): number {
   const errno = mmapErrno(c, L, t, flags, kernelHasMapSync);
-  if (errno === OK) c.volatile[L.vVma + m] = flags === 'shared_validate_sync' ? VMA_SYNC : VMA_SHARED;
+  if (errno === OK) {
+    c.volatile[L.vVma + m] =
+      flags === 'shared_validate_sync'
+        ? VMA_SYNC
+        : flags === 'shared_validate_direct'
+          ? direct === 'hint'
+            ? VMA_DIRECT_HINT
+            : VMA_DIRECT_GUARANTEE
+          : VMA_SHARED;
+  }
   return result(c, L, t, errno);
 }
 
@@ -125,12 +154,40 @@ export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
   if (!hasFd(c, L, t)) return { errno: result(c, L, t, EBADF), flushed: 0, committed: 0 };
   let flushed = 0;
   for (let b = 0; b < L.B; b++) {
+    flushed += writeBackPageCache(c, L, b);
     const p = physOf(c, L, b);
     if (p >= 0 && isWrittenKind(extentKind(c, L, b))) flushed += writeBackPhys(c, L, p);
   }
   const committed = commitRunningTransaction(c, L);
   promiseFile(c, L);
   return { errno: result(c, L, t, OK), flushed, committed };
+}
+
+/**
+ * Writes back the dirty page-cache words of block b (a DAX file whose mapping fell back to the
+ * page cache). A block shared with another file is copied first (copy on write, in the running
+ * transaction); otherwise the words are written in place. Returns the words written.
+ */
+export function writeBackPageCache(c: DaxContext, L: Layout, b: number): number {
+  let dirty = 0;
+  for (let w = 0; w < L.W; w++) dirty += c.volatile[L.vPcDirty + b * L.W + w];
+  if (dirty === 0) return 0;
+  let p = physOf(c, L, b);
+  if (extentKind(c, L, b) === SHARED) {
+    const q = allocatePhys(c, L);
+    if (q < 0) return 0;
+    copyBlockDurably(c, L, b, q);
+    setExtent(c, L, b, WRITTEN, q);
+    p = q;
+  }
+  for (let w = 0; w < L.W; w++) {
+    const i = b * L.W + w;
+    if (!c.volatile[L.vPcDirty + i]) continue;
+    if (p >= 0) c.durable[L.dPmem + L.word(p, w)] = c.volatile[L.vPc + i];
+    c.volatile[L.vPcDirty + i] = 0;
+    c.volatile[L.vPc + i] = 0;
+  }
+  return dirty;
 }
 
 /** msync(addr, len, MS_SYNC) over mapping m: ENOMEM when nothing is mapped there. */

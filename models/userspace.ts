@@ -3,7 +3,7 @@
  * page-table entry, and the userspace flush of the "PMEM programming model" (clwb or clflushopt on
  * each cache line, then sfence).
  */
-import { PTE_NONE, PTE_RW, type DaxContext, type Layout } from './layout.ts';
+import { PTE_NONE, PTE_RW, VMA_PAGECACHE, type DaxContext, type Layout } from './layout.ts';
 import { cpuFlushPersists } from './fs.ts';
 import { pte, ptePhys } from './faults.ts';
 import { storeWord, writeBackPhys } from './pmem.ts';
@@ -24,7 +24,11 @@ export function isPteMapped(c: DaxContext, L: Layout, m: number, b: number): boo
  */
 export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: number, value: number): void {
   if (!isPteWritable(c, L, m, b)) throw new Error(`model error: store to block ${b} through mapping ${m} without a writable PTE`);
-  storeWord(c, L, ptePhys(c, L, m, b), w, value);
+  if (c.volatile[L.vVma + m] === VMA_PAGECACHE) {
+    // The mapping fell back to the page cache: the store dirties a page-cache page in DRAM.
+    c.volatile[L.vPc + b * L.W + w] = value;
+    c.volatile[L.vPcDirty + b * L.W + w] = 1;
+  } else storeWord(c, L, ptePhys(c, L, m, b), w, value);
   forgetPromises(c, L, b, w);
 }
 
@@ -35,6 +39,6 @@ export function userStore(c: DaxContext, L: Layout, m: number, b: number, w: num
  * durable.
  */
 export function userFlush(c: DaxContext, L: Layout, m: number, b: number): number {
-  if (!isPteMapped(c, L, m, b) || !cpuFlushPersists(c, L)) return 0;
+  if (!isPteMapped(c, L, m, b) || !cpuFlushPersists(c, L) || c.volatile[L.vVma + m] === VMA_PAGECACHE) return 0;
   return writeBackPhys(c, L, ptePhys(c, L, m, b));
 }

@@ -2,8 +2,9 @@
 import { baseline } from './baseline/machine.ts';
 import type { AnySpec } from './common/spec.ts';
 import { mapSync } from './map-sync/machine.ts';
+import { pmemImmutable } from './pmem-immutable/machine.ts';
 
-export const specs: AnySpec[] = [baseline, mapSync];
+export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable];
 
 export function findSpec(name: string): AnySpec | undefined {
   return specs.find((s) => s.name === name);

@@ -14,7 +14,7 @@
  */
 import { and } from 'xstate';
 import { appLayout } from '../../models/app-layout.ts';
-import type { MmapFlags } from '../../models/syscalls.ts';
+import type { DirectMode, MmapFlags } from '../../models/syscalls.ts';
 
 export type AppName = 'trusting' | 'fsync';
 
@@ -40,7 +40,8 @@ export type Step =
   /**
    * A proposal's own call, e.g. fallocate(FALLOC_FL_PMEM_IMMUTABLE): event `T<t>.<call>` runs
    * action `action` with params { t, m, ...params }. With `fails`, the call may fail: a guard
-   * named `fails` (same params) decides, and the thread goes to `onFail` (a step name, or `failed`).
+   * named `fails` (same params) decides, and the thread continues with `fallback` (its own
+   * steps) or, without one, ends in `failed`.
    */
   | {
       name: string;
@@ -49,7 +50,7 @@ export type Step =
       action: string;
       params?: Record<string, unknown>;
       fails?: string;
-      onFail?: string;
+      fallback?: Step[];
       believe?: boolean;
     };
 
@@ -60,6 +61,8 @@ export type Ref = { type: string; params?: Record<string, unknown> };
 export interface FaultPath {
   /** Whether mmap understands MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC) at all. */
   mapSync: boolean;
+  /** What MAP_DIRECT means on this kernel, where the spec has it. */
+  direct?: DirectMode;
   /** Actions of a write fault on a DAX mapping at { t, m, b }. */
   writeFault(at: { t: number; m: number; b: number }): Ref[];
 }
@@ -119,8 +122,10 @@ export interface RegionOptions {
    * still asks the model's mmap, so the choice is checked, not assumed.
    */
   mapSyncGranted: boolean;
-  /** Some third party can shrink the file, so a fault may end in SIGBUS. */
+  /** A fault may end in SIGBUS (a third party shrank the file; MAP_DIRECT as a guarantee). */
   sigbus?: boolean;
+  /** The guard (params { t, m, b }) that tells a fatal fault; default `isBeyondEof`. */
+  sigbusGuard?: string;
   /**
    * Something other than the thread can take page-table entries away (truncate, hole punch,
    * invalidation). Without it, only a thread's first store to a block can fault, and no fault
@@ -152,10 +157,11 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
     list.forEach((s, i) => {
       const next = i + 1 < list.length ? list[i + 1].name : after;
       states[s.name] = stepState(s, next);
-      if (s.op === 'mmap' && s.fallback && !options.mapSyncGranted) {
+      const fallback = (s.op === 'mmap' && !options.mapSyncGranted) || (s.op === 'syscall' && s.fails) ? s.fallback : undefined;
+      if (fallback) {
         const saved = faulted;
-        faulted = new Set();
-        addSteps(s.fallback, after);
+        faulted = new Set(saved);
+        addSteps(fallback, after);
         faulted = saved;
       }
     });
@@ -168,7 +174,7 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
       case 'ftruncate':
         return { on: { [on('ftruncate')]: { target: next, actions: { type: 'ftruncate', params: { t, blocks: s.blocks } } } } };
       case 'mmap': {
-        const params = { t, m, flags: s.flags, mapSync: kernel.mapSync };
+        const params = { t, m, flags: s.flags, mapSync: kernel.mapSync, ...(kernel.direct ? { direct: kernel.direct } : {}) };
         if (!s.fallback) return { on: { [on('mmap')]: { target: next, actions: { type: 'mmap', params } } } };
         // MAP_SYNC refused (EOPNOTSUPP): the application falls back to MAP_SHARED and fsync. The
         // guard asserts the outcome the configuration implies; should the model's mmap disagree,
@@ -229,11 +235,11 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
         const params = { t, m, ...s.params };
         const act = [{ type: s.action, params }, ...believe(s)];
         if (!s.fails) return { on: { [on(s.call)]: { target: next, actions: act } } };
-        failed = failed || !s.onFail;
+        failed = failed || !s.fallback;
         return {
           on: {
             [on(s.call)]: [
-              { guard: { type: s.fails, params }, target: s.onFail ?? 'failed', actions: { type: s.action, params } },
+              { guard: { type: s.fails, params }, target: s.fallback?.[0].name ?? 'failed', actions: { type: s.action, params } },
               { target: next, actions: act },
             ],
           },
@@ -256,7 +262,7 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
     return {
       [on(handler)]: [
         ...(options.sigbus
-          ? [{ guard: and([{ type: needs, params: at }, { type: 'isBeyondEof', params: at }]), target: 'killed', actions: fatal }]
+          ? [{ guard: and([{ type: needs, params: at }, { type: options.sigbusGuard ?? 'isBeyondEof', params: at }]), target: 'killed', actions: fatal }]
           : []),
         { guard: { type: needs, params: at }, actions },
       ],

@@ -78,6 +78,14 @@ export const baselineConfigs: DaxRunConfig[] = [
     default: true,
   },
   {
+    name: 'zeroing-not-flushed',
+    description: 'a filesystem that zeroes a new block with ordinary stores and does not flush them before the allocation can commit: a crash exposes the block\'s old contents',
+    app: 'fsync',
+    ...common,
+    zeroing: 'cached',
+    default: true,
+  },
+  {
     name: 'trusting-2threads',
     description: 'two threads append records concurrently, each trusting its userspace flushes',
     app: 'trusting',

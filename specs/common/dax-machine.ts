@@ -47,6 +47,8 @@ export interface DaxMachineOptions {
   features?: Features;
   /** Changes the initial context (e.g. a device with every block allocated and committed). */
   initial?: (L: Layout, c: DaxContext) => void;
+  /** The guard (params { t, m, b }) that tells a fatal write fault (SIGBUS) of the proposal. */
+  sigbusGuard?: string;
 }
 
 export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
@@ -74,7 +76,8 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
       dax: cfg.dax,
       mapSyncGranted: o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem',
       revocable: !!tp,
-      sigbus: !!tp?.ops.some((op) => op === 'truncate'),
+      sigbus: !!o.sigbusGuard || !!tp?.ops.some((op) => op === 'truncate'),
+      sigbusGuard: o.sigbusGuard,
     });
     regions[`T${t}`] = region;
     appEvents.push(...eventTypes);
@@ -103,7 +106,7 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
     guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
-    actions: { ...daxActions(L, app, { thirdParty: policy }), ...own.actions } as ReturnType<typeof daxActions>,
+    actions: { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions } as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
     initial: 'running',

@@ -10,6 +10,7 @@ import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { Platform } from '../../models/layout.ts';
 import type { ThirdPartyOp, ThirdPartyPolicy } from '../../models/third-party.ts';
+import type { Zeroing } from '../../models/faults.ts';
 import type { AppName, AppOptions, Step } from '../apps/pmem-log.ts';
 
 /** A run configuration: the bounds and environment one exploration runs in. */
@@ -50,6 +51,8 @@ export interface DaxRunConfig extends RunConfig {
   thirdParty?: { ops: ThirdPartyOp[]; blocks?: number[]; policy?: Partial<ThirdPartyPolicy> };
   /** Unrelated dirty metadata objects (other inodes) in the running transaction, refilled at any time. */
   unrelated?: number;
+  /** How a newly allocated block is zeroed: durably (default) or, a bug, through the cache. */
+  zeroing?: Zeroing;
   /** This configuration is one point of a measurement series (e.g. fault cost at N = 4). */
   measurement?: { name: string; x: number };
 }

@@ -1,0 +1,49 @@
+/**
+ * Run configurations of the PMEM_IMMUTABLE spec. Expected verdicts and state counts: manifest.json.
+ */
+import type { PreallocZeroing } from '../../models/pmem-immutable.ts';
+import { THIRD_PARTY_OPS } from '../../models/third-party.ts';
+import { faultCostConfigs } from '../common/fault-cost.ts';
+import type { DaxRunConfig } from '../common/spec.ts';
+
+export interface ImmutableConfig extends DaxRunConfig {
+  /** The caller has CAP_LINUX_IMMUTABLE. */
+  capability: boolean;
+  /** How fallocate(FALLOC_FL_PMEM_IMMUTABLE) makes the blocks read as zeros. */
+  prealloc: PreallocZeroing;
+}
+
+const common = { app: 'trusting', threads: 1, crashBudget: 1, dax: true, evict: true, capability: true, prealloc: 'written' } as const;
+
+export const pmemImmutableConfigs: ImmutableConfig[] = [
+  {
+    name: 'rules',
+    description: "Chinner's six rules as written; meanwhile a third party tries every extent operation and the filesystem its background work: all EPERM",
+    ...common,
+    thirdParty: { ops: [...THIRD_PARTY_OPS], blocks: [1] },
+    default: true,
+  },
+  {
+    name: 'unwritten-zeroing',
+    description: 'preallocation by unwritten extents, as FALLOC_FL_ZERO_RANGE does: the first write converts the extent, a metadata change nobody syncs',
+    ...common,
+    prealloc: 'unwritten',
+    default: true,
+  },
+  {
+    name: 'forgets-defrag',
+    description: 'the flag stops every extent operation but background defrag, which moves a mapped block in the running transaction',
+    ...common,
+    thirdParty: { ops: ['defrag'], blocks: [1], policy: { forgets: ['defrag'] } },
+    default: true,
+  },
+  {
+    name: 'no-capability',
+    description: 'the application lacks CAP_LINUX_IMMUTABLE: fallocate(FALLOC_FL_PMEM_IMMUTABLE) fails with EPERM and it falls back to fsync',
+    ...common,
+    capability: false,
+    default: true,
+  },
+];
+
+pmemImmutableConfigs.push(...(faultCostConfigs(pmemImmutableConfigs[0]) as ImmutableConfig[]).map((c) => ({ ...c, thirdParty: undefined })));
