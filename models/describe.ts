@@ -21,6 +21,8 @@ import {
   PTE_RW,
   PTR,
   SAW_DANGLING,
+  SIGBUS,
+  VMA_PAGECACHE,
   SAW_NAMES,
   STALE,
   SHARED,
@@ -278,6 +280,21 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       const how = p.zeroing === 'unwritten' ? 'unwritten extents (read as zeros, not yet written)' : 'written extents over zeroed blocks';
       return `${call} = 0 → blocks 0..${(p.blocks as number) - 1} allocated as ${how}, PMEM_IMMUTABLE set, all committed before the call returns`;
     }
+    case 'map_direct_fault': {
+      const name = `dax_iomap_fault(write, block ${b})`;
+      const vb = before.volatile[L.vVma + (p.m as number)];
+      const va = after.volatile[L.vVma + (p.m as number)];
+      if (after.volatile[L.vErr + t] === SIGBUS) {
+        return `${name} → block ${b} is shared with another file; DAX cannot copy it on write and MAP_DIRECT is a guarantee: SIGBUS`;
+      }
+      if (vb !== VMA_PAGECACHE && va === VMA_PAGECACHE) {
+        return `${name} → block ${b} is shared with another file; DAX cannot copy it on write: MAP_DIRECT falls back to the page cache (the mapping's DAX entries zapped, a page-cache page mapped writable)`;
+      }
+      if (vb === VMA_PAGECACHE) return `page_mkwrite(block ${b}) on the page cache → PTE writable; data goes to DRAM until writeback`;
+      return describeAction(L, app, { ...a, type: 'dax_iomap_fault', params: { ...p, write: true } });
+    }
+    case 'madvise_direct_access':
+      return `madvise(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MADV_DIRECT_ACCESS) = ${errnoText(after, L, t)}`;
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':

@@ -157,8 +157,9 @@ export function pfnMkwrite(c: DaxContext, L: Layout, t: number, m: number, b: nu
  * `dax_finish_sync_fault`: on a VM_SYNC mapping, when the inode has uncommitted metadata
  * (IOMAP_F_DIRTY), commit it before the fault returns. Returns the journal items committed.
  */
-export function finishSyncFault(c: DaxContext, L: Layout, m: number): number {
-  if (vma(c, L, m) !== VMA_SYNC || !isInodeDirty(c, L)) return 0;
+export function finishSyncFault(c: DaxContext, L: Layout, t: number, m: number): number {
+  // Only a fault that mapped the block (VM_FAULT_NEEDDSYNC) gets here; a failed one does not.
+  if (c.volatile[L.vErr + t] !== OK || vma(c, L, m) !== VMA_SYNC || !isInodeDirty(c, L)) return 0;
   return commitRunningTransaction(c, L);
 }
 

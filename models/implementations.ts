@@ -124,7 +124,7 @@ export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
 
     dax_iomap_fault: act<At & { write: boolean }>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, p.write, k.zeroing)),
     dax_pfn_mkwrite: act<At>((c, _e, p) => pfnMkwrite(c, L, p.t, p.m, p.b)),
-    dax_finish_sync_fault: act<At>((c, _e, p) => void finishSyncFault(c, L, p.m)),
+    dax_finish_sync_fault: act<At>((c, _e, p) => void finishSyncFault(c, L, p.t, p.m)),
     page_mkwrite: act<At>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, true)),
     filemap_fault: act<At>((c, _e, p) => void pageFault(c, L, p.t, p.m, p.b, false)),
 

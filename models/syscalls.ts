@@ -153,20 +153,25 @@ export interface SyncOutcome {
 export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
   if (!hasFd(c, L, t)) return { errno: result(c, L, t, EBADF), flushed: 0, committed: 0 };
   let flushed = 0;
+  let errno = OK;
   for (let b = 0; b < L.B; b++) {
-    flushed += writeBackPageCache(c, L, b);
+    const pc = writeBackPageCache(c, L, b);
+    if (pc < 0) errno = ENOSPC;
+    else flushed += pc;
     const p = physOf(c, L, b);
     if (p >= 0 && isWrittenKind(extentKind(c, L, b))) flushed += writeBackPhys(c, L, p);
   }
   const committed = commitRunningTransaction(c, L);
-  promiseFile(c, L);
-  return { errno: result(c, L, t, OK), flushed, committed };
+  // A failed fsync promises nothing.
+  if (errno === OK) promiseFile(c, L);
+  return { errno: result(c, L, t, errno), flushed, committed };
 }
 
 /**
  * Writes back the dirty page-cache words of block b (a DAX file whose mapping fell back to the
  * page cache). A block shared with another file is copied first (copy on write, in the running
- * transaction); otherwise the words are written in place. Returns the words written.
+ * transaction); otherwise the words are written in place. Returns the words written, or -1 when
+ * there is no space for the copy (ENOSPC: the data stays dirty).
  */
 export function writeBackPageCache(c: DaxContext, L: Layout, b: number): number {
   let dirty = 0;
@@ -175,7 +180,7 @@ export function writeBackPageCache(c: DaxContext, L: Layout, b: number): number 
   let p = physOf(c, L, b);
   if (extentKind(c, L, b) === SHARED) {
     const q = allocatePhys(c, L);
-    if (q < 0) return 0;
+    if (q < 0) return -1;
     copyBlockDurably(c, L, b, q);
     setExtent(c, L, b, WRITTEN, q);
     p = q;

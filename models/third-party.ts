@@ -155,8 +155,10 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
       }
       return;
     case 'dedupe': {
-      // Block b turned out identical to another file's block q: b now shares q, its old block is freed.
+      // Block b turned out identical to another file's block q: b now shares q, its old block is
+      // freed. If the space went meanwhile (the application copied on write), it fails: ENOSPC.
       const q = allocatePhys(c, L);
+      if (q < 0 || !isWrittenKind(extentKind(c, L, b))) return;
       copyBlockDurably(c, L, b, q);
       c.durable[L.dOtherRef + q] = 1;
       setExtent(c, L, b, SHARED, q);
@@ -164,8 +166,10 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
     }
     case 'defrag':
     case 'scrub': {
-      // Relocate block b: copy it, point the extent at the copy, free the old block.
+      // Relocate block b: copy it, point the extent at the copy, free the old block (or fail with
+      // ENOSPC when the free block went meanwhile).
       const q = allocatePhys(c, L);
+      if (q < 0 || !isWrittenKind(extentKind(c, L, b))) return;
       copyBlockDurably(c, L, b, q);
       setExtent(c, L, b, WRITTEN, q);
       return;

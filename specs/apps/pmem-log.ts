@@ -258,7 +258,8 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
     const handler = options.dax ? 'dax_iomap_fault' : 'page_mkwrite';
     const needs = options.dax ? 'needsDaxWriteFault' : 'needsPageMkwrite';
     const actions = options.dax ? kernel.writeFault(at) : [{ type: 'page_mkwrite', params: at }];
-    const fatal = { type: handler, params: options.dax ? { ...at, write: true } : at };
+    // A fatal fault runs the same kernel path; it ends in SIGBUS instead of a mapping.
+    const fatal = actions;
     return {
       [on(handler)]: [
         ...(options.sigbus

@@ -55,8 +55,9 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const cfg = o.config;
   const base = appDimensions(cfg.threads);
   const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
-  // Relocation and copy-on-write need free physical blocks to move to.
-  const spare = cfg.thirdParty ? 2 : 0;
+  // Relocation and copy-on-write need free physical blocks to move to: two for one operation,
+  // three for more. (Where space runs out, an operation or a copy fails with ENOSPC.)
+  const spare = cfg.thirdParty ? 1 + Math.min(2, cfg.thirdParty.ops.length) : 0;
   const dims = { ...base, blocks, phys: Math.max(base.phys, blocks) + spare, unrelated: cfg.unrelated ?? 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);

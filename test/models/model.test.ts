@@ -76,12 +76,12 @@ describe('MAP_SYNC', () => {
     const c = fresh();
     sysMmap(c, L, 0, 0, 'shared_validate_sync', true);
     pageFault(c, L, 0, 0, 0, true);
-    expect(finishSyncFault(c, L, 0)).toBe(2);
-    expect(finishSyncFault(c, L, 0)).toBe(0);
+    expect(finishSyncFault(c, L, 0, 0)).toBe(2);
+    expect(finishSyncFault(c, L, 0, 0)).toBe(0);
     const plain = fresh();
     sysMmap(plain, L, 0, 0, 'shared', false);
     pageFault(plain, L, 0, 0, 0, true);
-    expect(finishSyncFault(plain, L, 0)).toBe(0);
+    expect(finishSyncFault(plain, L, 0, 0)).toBe(0);
   });
 });
 

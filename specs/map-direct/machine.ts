@@ -1,0 +1,103 @@
+/**
+ * MAP_DIRECT as a hint or as a guarantee, and MADV_DIRECT_ACCESS (seed 003, Dave Chinner,
+ * 2018-10-18, answering Jeff Moyer's summary of Dan Williams' proposal).
+ *
+ * "file system guarantees that page cache will not be used to front storage ... This *almost*
+ * implies MAP_SYNC. The subtle difference is that a write fault /may/ not result in metadata
+ * being written back to media." Chinner: "these semantics do not allow userspace apps to replace
+ * msync/fsync with CPU cache flush operations"; and "an app already has an open MAP_DIRECT file,
+ * and a third party reflinks it or dedupes it and the fs has to fall back to buffered IO to do
+ * COW operations. This isn't the app's fault - the kernel should just fall back transparently to
+ * using the page cache for the MAP_DIRECT app and just keep working ... IMO, MAP_DIRECT needs to
+ * be a hint like O_DIRECT and not a guarantee." MADV_DIRECT_ACCESS is its run-time form.
+ *
+ * Promise: no page cache in front of the storage (as a hint: unless the filesystem cannot keep
+ * it); durability still needs msync/fsync.
+ */
+import { mutator } from '../../checker/xstate/mutator.ts';
+import { isDaxInode } from '../../models/fs.ts';
+import { needsWriteFault } from '../../models/faults.ts';
+import type { DaxProperty } from '../../models/invariants.ts';
+import { VMA_PAGECACHE, type DaxContext, type Layout } from '../../models/layout.ts';
+import { directFaultKind, directWriteFault, madviseDirectAccess } from '../../models/map-direct.ts';
+import type { Step } from '../apps/pmem-log.ts';
+import { buildDaxSpec } from '../common/dax-machine.ts';
+import type { Spec } from '../common/spec.ts';
+import { mapDirectConfigs, type DirectConfig } from './configs.ts';
+
+export const DIRECT_NAMES = {
+  sigbus: 'an application is never killed by SIGBUS for what another process did',
+  fallback: 'a MAP_DIRECT mapping falls back to the page cache when another process shares its blocks',
+} as const;
+
+function properties(L: Layout, config: DirectConfig): DaxProperty[] {
+  const props: DaxProperty[] = [
+    {
+      kind: 'always',
+      name: DIRECT_NAMES.sigbus,
+      holds: (v) => {
+        for (let t = 0; t < L.T; t++) if (v.context.ghost[L.gKilledByOther + t]) return false;
+        return true;
+      },
+    },
+  ];
+  if (config.direct === 'hint' && config.thirdParty) {
+    props.push({ kind: 'sometimes', name: DIRECT_NAMES.fallback, reached: (v) => v.context.volatile[L.vVma] === VMA_PAGECACHE });
+  }
+  return props;
+}
+
+/** With `madvise`, the application maps MAP_SHARED and asks for direct access at run time. */
+function madviseProgram(steps: Step[], config: DirectConfig): Step[] {
+  if (!config.madvise) return steps;
+  const at = steps.findIndex((s) => s.op === 'mmap');
+  const madvise: Step = { name: 'madvise', op: 'syscall', call: 'madvise', action: 'madvise_direct_access' };
+  return [...steps.slice(0, at + 1), madvise, ...steps.slice(at + 1)];
+}
+
+export const mapDirect: Spec<DirectConfig, DaxContext> = {
+  name: 'map-direct',
+  title: 'MAP_DIRECT / MADV_DIRECT_ACCESS: hint or guarantee',
+  sources: ['003'],
+  promise: 'No page cache in front of DAX storage; as a hint the kernel falls back to the page cache where it must (a third party reflinks or dedupes the file), as a guarantee it sends SIGBUS. It does not make userspace flushes durable: msync/fsync are still needed.',
+  capabilities: {
+    'no fsync needed after userspace flushes': 'no: MAP_DIRECT alone does not make flushes durable',
+    'sub-allocation of a namespace (ordinary files)': 'yes',
+    'reflink, dedupe, hole punch, truncate on mapped files': 'yes: hint falls back to the page cache; guarantee sends SIGBUS',
+    'background maintenance (defrag, scrub, EOF scan)': 'yes',
+    'works on files without DAX': 'no: EOPNOTSUPP',
+    'extra cost in a page fault': 'none',
+  },
+  configs: mapDirectConfigs,
+  build: (config) =>
+    buildDaxSpec({
+      id: 'map-direct',
+      config,
+      mmapFlags: config.madvise ? 'shared' : 'shared_validate_direct',
+      faultPath: {
+        mapSync: false,
+        direct: config.direct,
+        writeFault: (at) => [{ type: 'map_direct_fault', params: at }],
+      },
+      thirdPartyPolicy: { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+      features: { pageCache: true, thirdParty: !!config.thirdParty },
+      sigbusGuard: 'directFaultGetsSigbus',
+      program: (steps) => madviseProgram(steps, config),
+      implementations: (L) => ({
+        guards: {
+          /** Would this write fault end in SIGBUS (beyond EOF, or a guarantee that cannot be kept)? */
+          directFaultGetsSigbus: ({ context }: { context: DaxContext }, p: { m: number; b: number }) =>
+            isDaxInode(context, L) && needsWriteFault(context, L, p.m, p.b) && directFaultKind(context, L, p.m, p.b) === 'sigbus',
+        },
+        actions: {
+          map_direct_fault: mutator<DaxContext, { type: string }, { t: number; m: number; b: number }>(
+            (c, _e, p) => void directWriteFault(c, L, p.t, p.m, p.b),
+          ),
+          madvise_direct_access: mutator<DaxContext, { type: string }, { t: number; m: number }>(
+            (c, _e, p) => void madviseDirectAccess(c, L, p.t, p.m),
+          ),
+        },
+      }),
+      properties: (L) => properties(L, config),
+    }),
+};
