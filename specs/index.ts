@@ -1,12 +1,13 @@
 /** Every spec daxcheck knows, in the order `daxcheck list` and the reports show them. */
 import { baseline } from './baseline/machine.ts';
 import type { AnySpec } from './common/spec.ts';
+import { daxDetection } from './dax-detection/machine.ts';
 import { deviceDax } from './device-dax/machine.ts';
 import { mapDirect } from './map-direct/machine.ts';
 import { mapSync } from './map-sync/machine.ts';
 import { pmemImmutable } from './pmem-immutable/machine.ts';
 
-export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax];
+export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, daxDetection];
 
 export function findSpec(name: string): AnySpec | undefined {
   return specs.find((s) => s.name === name);

@@ -1,0 +1,83 @@
+/**
+ * How an application finds out whether its file is mapped with DAX (seed 003, and the 2016
+ * "DAX mapping detection" thread of seed 002), on three kernels:
+ *
+ *  - 4.18: ext4_file_mmap and xfs_file_mmap set `VM_MIXEDMAP | VM_HUGEPAGE` on the VMA of an
+ *    S_DAX file, and /proc/<pid>/smaps prints VM_MIXEDMAP as `mm` in the mapping's VmFlags
+ *    (show_smap_vma_flags). statx has no DAX attribute.
+ *  - 4.19: commit e1fb4a086495 "dax: remove VM_MIXEDMAP for fsdax and device dax" (Dave Jiang,
+ *    August 2018): DAX VMAs carry `VM_HUGEPAGE` only; nothing in VmFlags says DAX any more.
+ *  - 5.8: statx reports STATX_ATTR_DAX in stx_attributes (and in stx_attributes_mask, so an
+ *    application can tell "not DAX" from "this kernel cannot say").
+ * VM_MIXEDMAP was "already ambiguous" as a DAX test (Dan Williams, 2016: other drivers set it
+ * too); the model's only file is either on a DAX mount or on a page-cache one, where nothing sets it.
+ *
+ * What an application concluded is ghost state (`gDetected[t]`): properties compare it with S_DAX.
+ * What it does next is its control state: a thread that concludes "no DAX" leaves its program.
+ */
+import { DETECT_DAX, DETECT_NO_DAX, DETECT_UNKNOWN, OK, VMA_NONE, type DaxContext, type Layout } from './layout.ts';
+import { isDaxInode } from './fs.ts';
+
+export const KERNEL_NAMES = ['4.18', '4.19', '5.8'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** What a kernel shows an application about DAX. */
+export interface DetectionKernel {
+  name: KernelName;
+  /** DAX VMAs carry VM_MIXEDMAP (`mm` in smaps VmFlags): before e1fb4a086495. */
+  vmMixedmapOnDax: boolean;
+  /** statx knows STATX_ATTR_DAX (Linux 5.8). */
+  statxAttrDax: boolean;
+}
+
+export const KERNELS: Record<KernelName, DetectionKernel> = {
+  '4.18': { name: '4.18', vmMixedmapOnDax: true, statxAttrDax: false },
+  '4.19': { name: '4.19', vmMixedmapOnDax: false, statxAttrDax: false },
+  '5.8': { name: '5.8', vmMixedmapOnDax: false, statxAttrDax: true },
+};
+
+/** The VmFlags line of mapping m in /proc/<pid>/smaps, as show_smap_vma_flags prints it. */
+export function vmFlags(c: DaxContext, L: Layout, m: number, k: DetectionKernel): string[] {
+  if (c.volatile[L.vVma + m] === VMA_NONE) return [];
+  // A shared, writable file mapping: VM_READ VM_WRITE VM_SHARED VM_MAYREAD VM_MAYWRITE VM_MAYEXEC VM_MAYSHARE.
+  const flags = ['rd', 'wr', 'sh', 'mr', 'mw', 'me', 'ms'];
+  if (isDaxInode(c, L)) {
+    if (k.vmMixedmapOnDax) flags.push('mm');
+    flags.push('hg');
+  }
+  return flags;
+}
+
+/** Does the mapping's VmFlags line show `mm` (VM_MIXEDMAP)? */
+export function smapsShowsMixedmap(c: DaxContext, L: Layout, m: number, k: DetectionKernel): boolean {
+  return vmFlags(c, L, m, k).includes('mm');
+}
+
+/** What statx says: DETECT_DAX or DETECT_NO_DAX, or DETECT_UNKNOWN when the mask lacks STATX_ATTR_DAX. */
+export function statxDax(c: DaxContext, L: Layout, k: DetectionKernel): number {
+  if (!k.statxAttrDax) return DETECT_UNKNOWN;
+  return isDaxInode(c, L) ? DETECT_DAX : DETECT_NO_DAX;
+}
+
+/** The application reads /proc/self/smaps and looks for `mm` in its mapping's VmFlags. */
+export function detectBySmaps(c: DaxContext, L: Layout, t: number, m: number, k: DetectionKernel): number {
+  const d = smapsShowsMixedmap(c, L, m, k) ? DETECT_DAX : DETECT_NO_DAX;
+  c.ghost[L.gDetected + t] = d;
+  c.volatile[L.vErr + t] = OK;
+  return d;
+}
+
+/** The application calls statx on its file and reads STATX_ATTR_DAX. */
+export function detectByStatx(c: DaxContext, L: Layout, t: number, k: DetectionKernel): number {
+  const d = statxDax(c, L, k);
+  c.ghost[L.gDetected + t] = d;
+  c.volatile[L.vErr + t] = OK;
+  return d;
+}
+
+/** Does what thread t concluded (if anything) agree with S_DAX? */
+export function detectionMatches(c: DaxContext, L: Layout, t: number): boolean {
+  const d = c.ghost[L.gDetected + t];
+  if (d === DETECT_UNKNOWN) return true;
+  return (d === DETECT_DAX) === isDaxInode(c, L);
+}

@@ -1,0 +1,115 @@
+/**
+ * DAX detection: VmFlags in /proc/<pid>/smaps versus statx STATX_ATTR_DAX.
+ *
+ * Sources: seed 003 (linux-fsdevel, October 2018) and the "DAX mapping detection" thread of seed
+ * 002 (September 2016). Jan Kara: "commit e1fb4a086495 'dax: remove VM_MIXEDMAP for fsdax and
+ * device dax' has removed VM_MIXEDMAP flag from DAX VMAs. Now our testing shows that in the mean
+ * time certain customer of ours started poking into /proc/<pid>/smaps and looks at VMA flags there
+ * and if VM_MIXEDMAP is missing among the VMA flags, the application just fails to start
+ * complaining that DAX support is missing in the kernel." DAX is an inode property (S_DAX); the
+ * answer that came out of the thread is statx's STATX_ATTR_DAX (Linux 5.8). Two years earlier Ross
+ * Zwisler had said what the application really needs to know: "isn't a way to tell if it is
+ * getting a DAX mapping, but whether it is getting a DAX mapping on a filesystem that fully
+ * supports the PMEM programming model", and Dave Chinner: "For all existing implementations ...
+ * you need to use fsync/msync". MAP_SYNC later became that answer.
+ *
+ * Promise (of a detection method): what the application concludes about DAX is what S_DAX says,
+ * on every kernel. The smaps test keeps it only while DAX VMAs carry VM_MIXEDMAP.
+ */
+import { appLayout } from '../../models/app-layout.ts';
+import { mutator } from '../../checker/xstate/mutator.ts';
+import { daxRenderer } from '../../models/describe.ts';
+import { withOwnTexts } from '../../models/describe-own.ts';
+import { KERNELS, detectBySmaps, detectByStatx, detectionMatches, smapsShowsMixedmap, statxDax, type DetectionKernel } from '../../models/detection.ts';
+import type { DaxEvent } from '../../models/implementations.ts';
+import type { DaxProperty } from '../../models/invariants.ts';
+import { DETECT_DAX, type DaxContext, type Layout } from '../../models/layout.ts';
+import { buildDaxSpec } from '../common/dax-machine.ts';
+import type { Spec } from '../common/spec.ts';
+import { detectionConfigs, type DetectionConfig } from './configs.ts';
+import { detectionTexts } from './describe.ts';
+
+export const DETECTION_NAMES = {
+  matches: "the application's DAX detection matches S_DAX",
+  refuses: 'the application refuses to start, complaining that DAX support is missing',
+} as const;
+
+function detectionProperties(L: Layout): DaxProperty[] {
+  return [
+    {
+      kind: 'always',
+      name: DETECTION_NAMES.matches,
+      holds: (v) => {
+        for (let t = 0; t < L.T; t++) if (!detectionMatches(v.context, L, t)) return false;
+        return true;
+      },
+    },
+    {
+      kind: 'sometimes',
+      name: DETECTION_NAMES.refuses,
+      reached: (v) => {
+        for (let t = 0; t < L.T; t++) if (v.matches(`running.T${t}.failed`)) return true;
+        return false;
+      },
+    },
+  ];
+}
+
+const act = <P>(fn: (c: DaxContext, e: DaxEvent, p: P) => void) => mutator<DaxContext, DaxEvent, P>(fn);
+
+/** The kernel is fixed per configuration: guards and actions close over it. */
+function detectionImplementations(L: Layout, k: DetectionKernel) {
+  return {
+    guards: {
+      /** Does the mapping's VmFlags line lack `mm` (the application will refuse to start)? */
+      isMixedmapMissing: ({ context }: { context: DaxContext }, p: { m: number }) => !smapsShowsMixedmap(context, L, p.m, k),
+      /** Does statx not report STATX_ATTR_DAX (the application will refuse to start)? */
+      isStatxDaxMissing: ({ context }: { context: DaxContext }) => statxDax(context, L, k) !== DETECT_DAX,
+    },
+    actions: {
+      read_smaps: act<{ t: number; m: number }>((c, _e, p) => void detectBySmaps(c, L, p.t, p.m, k)),
+      statx: act<{ t: number }>((c, _e, p) => void detectByStatx(c, L, p.t, k)),
+    },
+  };
+}
+
+export const daxDetection: Spec<DetectionConfig, DaxContext> = {
+  name: 'dax-detection',
+  title: 'DAX detection: VmFlags in /proc/<pid>/smaps versus statx STATX_ATTR_DAX',
+  sources: ['003', '002'],
+  promise:
+    "An application's test for DAX tells it what S_DAX says: VM_MIXEDMAP (`mm` in smaps VmFlags) did so only until e1fb4a086495 removed it from DAX VMAs; STATX_ATTR_DAX (Linux 5.8) does on every kernel that has it.",
+  capabilities: {
+    'no fsync needed after userspace flushes': 'not by detection: only MAP_SYNC (or a proposal like it) promises that; a DAX mapping alone does not',
+    'works on files without DAX': 'the application can tell and refuse, or fall back',
+    'extra cost in a page fault': 'none (a check at start-up)',
+    'stable across kernel versions': 'smaps VmFlags: no (an mm implementation detail); statx STATX_ATTR_DAX: yes (an interface)',
+  },
+  configs: detectionConfigs,
+  build: (config) => {
+    const k = KERNELS[config.kernel];
+    let layout: Layout | undefined;
+    const built = buildDaxSpec({
+      id: 'dax-detection',
+      config,
+      mmapFlags: 'shared',
+      faultPath: {
+        // Every kernel here (4.15 and later) has MAP_SYNC: dax_finish_sync_fault on VM_SYNC mappings.
+        mapSync: true,
+        writeFault: (at) => [
+          { type: 'dax_iomap_fault', params: { ...at, write: true } },
+          { type: 'dax_finish_sync_fault', params: at },
+        ],
+      },
+      features: { detection: true },
+      implementations: (L) => {
+        layout = L;
+        return detectionImplementations(L, k);
+      },
+      properties: (L) => detectionProperties(L),
+    });
+    const L = layout!;
+    const app = appLayout();
+    return { ...built, render: withOwnTexts(L, app, daxRenderer(L, app), detectionTexts(L, k)) };
+  },
+};
