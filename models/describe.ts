@@ -38,6 +38,7 @@ import {
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
 import { OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
+import { itemsWritten } from './measures.ts';
 import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 
@@ -295,6 +296,12 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
     }
     case 'madvise_direct_access':
       return `madvise(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MADV_DIRECT_ACCESS) = ${errnoText(after, L, t)}`;
+    case 'msync_prepare_write': {
+      const call = `msync(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MSYNC_PMEM_PREPARE_WRITE)`;
+      if (after.volatile[L.vErr + t] !== OK) return `${call} = ${errnoText(after, L, t)}`;
+      const items = itemsWritten(L, before, after);
+      return `${call} = 0 → every block allocated and zeroed, ${items} metadata item${items === 1 ? '' : 's'} committed before the call returns; range prepared${p.sticky ? ' (sticky: kept by the inode)' : ' (kept by the mapping only)'}`;
+    }
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':

@@ -29,6 +29,7 @@ import { allocatePhys, copyBlockDurably, extentKind, fileSize, physOf, setExtent
 import { unmapMappingRange } from './faults.ts';
 import { commitRunningTransaction } from './journal.ts';
 import { writeBackPhys } from './pmem.ts';
+import { reprepare } from './prepare-write.ts';
 import { forgetPromises } from './syscalls.ts';
 
 export { THIRD_PARTY_OPS };
@@ -67,6 +68,8 @@ export interface ThirdPartyPolicy {
   holdOffFaults: boolean;
   /** Commit the metadata before releasing the locks (MSYNC_PMEM_PREPARE_WRITE's promise). */
   syncBeforeRelease: boolean;
+  /** Make prepared blocks ready again before releasing (MSYNC_PMEM_PREPARE_WRITE is sticky). */
+  reprepare?: boolean;
 }
 
 const doneAt = (L: Layout, op: ThirdPartyOp) => L.vOpsDone + THIRD_PARTY_OPS.indexOf(op);
@@ -184,8 +187,9 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
   }
 }
 
-/** Step 3: (sync and) release. Returns the journal items committed. */
+/** Step 3: (re-prepare, sync and) release. Returns the journal items committed. */
 export function finishOp(c: DaxContext, L: Layout, policy: ThirdPartyPolicy): number {
+  if (policy.reprepare) reprepare(c, L);
   const items = policy.syncBeforeRelease ? commitRunningTransaction(c, L) : 0;
   c.volatile[L.vMmapLock] = 0;
   return items;

@@ -6,6 +6,7 @@ import { deviceDax } from './device-dax/machine.ts';
 import { mapDirect } from './map-direct/machine.ts';
 import { mapSync } from './map-sync/machine.ts';
 import { pmemImmutable } from './pmem-immutable/machine.ts';
+import { prepareWrite } from './prepare-write/machine.ts';
 
 export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, daxDetection];
 

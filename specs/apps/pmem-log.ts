@@ -65,6 +65,8 @@ export interface FaultPath {
   direct?: DirectMode;
   /** Actions of a write fault on a DAX mapping at { t, m, b }. */
   writeFault(at: { t: number; m: number; b: number }): Ref[];
+  /** Actions of a write to a read-only entry of a written block; default `dax_pfn_mkwrite`. */
+  pfnMkwrite?(at: { t: number; m: number; b: number }): Ref[];
 }
 
 const app = appLayout();
@@ -260,7 +262,19 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
     const actions = options.dax ? kernel.writeFault(at) : [{ type: 'page_mkwrite', params: at }];
     // A fatal fault runs the same kernel path; it ends in SIGBUS instead of a mapping.
     const fatal = actions;
+    // A read fault (a flush after the mapping was taken away) leaves a read-only entry: the next
+    // store to a written block goes through pfn_mkwrite.
+    const mkwrite =
+      options.dax && options.revocable
+        ? {
+            [on('pfn_mkwrite')]: {
+              guard: { type: 'needsPfnMkwrite', params: at },
+              actions: kernel.pfnMkwrite?.(at) ?? [{ type: 'dax_pfn_mkwrite', params: at }],
+            },
+          }
+        : {};
     return {
+      ...mkwrite,
       [on(handler)]: [
         ...(options.sigbus
           ? [{ guard: and([{ type: needs, params: at }, { type: options.sigbusGuard ?? 'isBeyondEof', params: at }]), target: 'killed', actions: fatal }]

@@ -102,6 +102,11 @@ export const mapSync: Spec<DaxRunConfig, DaxContext> = {
           { type: 'dax_iomap_fault', params: { ...at, write: true } },
           { type: 'dax_finish_sync_fault', params: at },
         ],
+        // The first write to a read-only entry is synchronous too.
+        pfnMkwrite: (at) => [
+          { type: 'dax_pfn_mkwrite', params: at },
+          { type: 'dax_finish_sync_fault', params: at },
+        ],
       },
       properties: (L) => mapSyncProperties(L, config),
     }),
