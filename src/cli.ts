@@ -9,6 +9,7 @@ import { ModelError } from '../checker/bfs.ts';
 import { UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import { UsageError } from './args.ts';
 import * as check from './commands/check.ts';
+import * as diff from './commands/diff.ts';
 import * as list from './commands/list.ts';
 import * as report from './commands/report.ts';
 
@@ -17,7 +18,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report };
+const commands: Record<string, Command> = { list, check, report, diff };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

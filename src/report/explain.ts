@@ -104,6 +104,10 @@ export function explainHtml(result: PropertyResult, promise: string | null): str
       out.push(`<p><b>Let</b> D = ${stepRef(trace, n)}, the last step of a shortest run to such a state.</p>`);
       out.push(`<p><b>Then</b> after D no thread can take a step, yet some thread has not finished its work; D changed ${changeList(trace, n)}.</p>`);
     } else out.push('<p>The initial state is already stuck.</p>');
+    if (trace.waits?.length) {
+      out.push(`<p>Who waits for what after ${n ? 'D' : 'the start'}:</p><ul>${trace.waits.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
+      out.push('<p>None of them can go on before another does, and no other actor can step in: the waits close on themselves.</p>');
+    }
     out.push(`<p><b>Hence</b> a thread waits forever: ${q(result.property)} is violated.</p>`);
     return out.join('\n');
   }

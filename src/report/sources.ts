@@ -87,8 +87,12 @@ interface Candidate {
   loc: SourceLocation;
   order: number;
   key: { exact: string | null; lits: string[] } | null;
+  /** Position in the array of transitions for its event (0 when it stands alone); null when spreads precede it. */
+  position: number | null;
   hasGuard: boolean;
   hasTarget: boolean;
+  /** `{ ...base, target }`: properties may come from elsewhere. */
+  hasSpread: boolean;
   guardLits: Lit[];
   actionLits: Lit[];
   targetLits: Lit[];
@@ -149,6 +153,9 @@ function refLits(expr: Node | undefined, definite = true, depth = 0): Lit[] {
     return [];
   }
   if (Node.isConditionalExpression(e)) return [...refLits(e.getWhenTrue(), false, depth + 1), ...refLits(e.getWhenFalse(), false, depth + 1)];
+  if (Node.isBinaryExpression(e) && ['??', '||'].includes(e.getOperatorToken().getText())) {
+    return [...refLits(e.getLeft(), false, depth + 1), ...refLits(e.getRight(), false, depth + 1)];
+  }
   if (Node.isCallExpression(e)) {
     const callee = e.getExpression().getText();
     if (GUARD_COMBINATORS.has(callee)) return e.getArguments().flatMap((a) => refLits(a, definite, depth + 1));
@@ -220,6 +227,14 @@ function eventKeyOf(obj: Node): Candidate['key'] {
   return null;
 }
 
+function positionOf(obj: Node): number | null {
+  const parent = obj.getParent();
+  if (!parent || !Node.isArrayLiteralExpression(parent)) return 0;
+  const elements = parent.getElements();
+  const i = elements.indexOf(obj as never);
+  return elements.slice(0, i).some((e) => Node.isSpreadElement(e)) ? null : i;
+}
+
 function ancestorsOf(obj: Node): Set<string> {
   const out = new Set<string>();
   for (const a of obj.getAncestors()) {
@@ -267,8 +282,10 @@ function candidatesOf(file: SourceFile, relPath: string, startOrder: number): Ca
       loc: { file: relPath, line, column, within: enclosingName(node) },
       order: order++,
       key: eventKeyOf(node),
+      position: positionOf(node),
       hasGuard: named.includes('guard'),
       hasTarget: named.includes('target'),
+      hasSpread: props.some((p) => Node.isSpreadAssignment(p)),
       guardLits: refLits(init('guard')),
       actionLits: refLits(init('actions')),
       targetLits: refLits(init('target')).filter((l) => !l.value.includes(' ')),
@@ -292,14 +309,21 @@ function score(c: Candidate, t: TransitionFacts): number {
       s += 5;
     }
   }
-  if (c.hasGuard !== t.hasGuard) s -= 6;
+  // A guarded transition comes from a config with a guard, a targeted one from one with a target.
+  if (c.hasGuard !== t.hasGuard) {
+    if (!c.hasSpread) return -Infinity;
+    s -= 6;
+  }
   if (c.hasGuard && t.hasGuard) {
     for (const g of t.guardNames) if (c.guardLits.some((l) => l.value === g)) s += 3;
     for (const l of c.guardLits) if (l.definite && !t.guardNames.includes(l.value)) s -= 3;
   }
   for (const a of new Set(t.actionTypes)) if (c.actionLits.some((l) => l.value === a)) s += 2;
   for (const l of c.actionLits) if (l.definite && !t.actionTypes.includes(l.value)) s -= 1;
-  if (c.hasTarget !== (t.targetKeys !== null)) s -= 4;
+  if (c.hasTarget !== (t.targetKeys !== null)) {
+    if (!c.hasSpread) return -Infinity;
+    s -= 4;
+  }
   if (c.hasTarget && t.targetKeys) {
     for (const l of c.targetLits) {
       const key = l.value.replace(/^[#.]/, '').split('.').pop()!;
@@ -307,6 +331,7 @@ function score(c: Candidate, t: TransitionFacts): number {
     }
   }
   for (const k of t.sourcePath) if (c.ancestors.has(k)) s += 1;
+  if (c.position !== null) s += c.position === t.index ? 1 : -1;
   return s;
 }
 
@@ -360,20 +385,32 @@ export class SourceIndex {
     return this.candidates.length;
   }
 
+  /** Every candidate's score for a transition, best first (for debugging a miss). */
+  explain(t: TransitionFacts): { loc: SourceLocation; score: number }[] {
+    return this.candidates
+      .map((c) => ({ loc: c.loc, score: score(c, t) }))
+      .filter((x) => x.score > -Infinity)
+      .sort((a, b) => b.score - a.score);
+  }
+
   /** The source of a transition, or null when no candidate agrees with it. */
   locate(t: TransitionFacts): SourceLocation | null {
     const memoKey = `${t.label}\u0000${t.actionTypes.join(',')}`;
     if (this.memo.has(memoKey)) return this.memo.get(memoKey)!;
     let best: Candidate | null = null;
     let bestScore = -Infinity;
+    let second = -Infinity;
     for (const c of this.candidates) {
       const s = score(c, t);
       if (s > bestScore) {
+        second = bestScore;
         best = c;
         bestScore = s;
-      }
+      } else if (s > second) second = s;
     }
-    const found = best && bestScore >= 3 ? best.loc : null;
+    // Enough evidence, or (for a builder that names nothing literally) the one candidate that
+    // contradicts nothing and fits better than any other.
+    const found = best && (bestScore >= 3 || (bestScore >= 0 && bestScore > second)) ? best.loc : null;
     this.memo.set(memoKey, found);
     return found;
   }

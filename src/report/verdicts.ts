@@ -135,7 +135,7 @@ export function compareVerdicts(
     const b = base.get(k);
     const at = { spec: n.spec, config: n.config };
     if (!b) {
-      out.push({ ...at, property: null, what: 'added', before: null, after: `${n.properties.length} properties` });
+      out.push({ ...at, property: null, what: 'added', before: null, after: verdictCounts(n.properties) });
       continue;
     }
     if (b.complete !== n.complete) out.push({ ...at, property: null, what: 'complete', before: b.complete, after: n.complete });
@@ -165,17 +165,40 @@ export function compareVerdicts(
   return out;
 }
 
+/** `6 properties: 2 violated, 3 holds, 1 reachable` */
+function verdictCounts(ps: PropertyVerdict[]): string {
+  const counts = new Map<string, number>();
+  for (const p of ps) counts.set(p.verdict, (counts.get(p.verdict) ?? 0) + 1);
+  return `${ps.length} properties: ${[...counts].map(([v, n]) => `${n} ${v}`).join(', ')}`;
+}
+
+/** Verdicts the same in both (same configuration, property, verdict and trace length). */
+export function unchangedCount(before: ConfigVerdicts[], after: ConfigVerdicts[]): { same: number; total: number } {
+  let same = 0;
+  let total = 0;
+  for (const a of after) {
+    total += a.properties.length;
+    const b = before.find((x) => x.spec === a.spec && x.config === a.config);
+    if (!b) continue;
+    for (const p of a.properties) {
+      const q = b.properties.find((x) => x.property === p.property);
+      if (q && q.verdict === p.verdict && q.traceLength === p.traceLength) same++;
+    }
+  }
+  return { same, total };
+}
+
 const show = (v: string | number | boolean | null) => (v === null ? 'none' : String(v));
 
-/** One line per change, for a terminal or a mail. */
-export function formatChanges(changes: VerdictChange[]): string[] {
+/** One line per change, for a terminal or a mail; `reference` names what the run is compared with. */
+export function formatChanges(changes: VerdictChange[], reference = 'the baseline'): string[] {
   return changes.map((c) => {
     const where = `${c.spec}/${c.config}` + (c.property !== null ? `: "${c.property}"` : '');
     switch (c.what) {
       case 'added':
-        return c.property === null ? `${where}: new configuration, not in the baseline` : `${where}: new property (${show(c.after)})`;
+        return c.property === null ? `${where}: new configuration, not in ${reference} (${show(c.after)})` : `${where}: new property (${show(c.after)})`;
       case 'removed':
-        return c.property === null ? `${where}: in the baseline but not run (configuration removed or no longer default)` : `${where}: property gone (was ${show(c.before)})`;
+        return c.property === null ? `${where}: in ${reference} but not run now (configuration removed or no longer default)` : `${where}: property gone (was ${show(c.before)})`;
       case 'trace length':
         return `${where}: trace length ${show(c.before)} → ${show(c.after)} steps`;
       case 'complete':

@@ -1,0 +1,170 @@
+/**
+ * `daxcheck diff REV`: what changed in the specs between a git revision and the working tree, as a
+ * summary a reviewer can paste into a reply: specs added or removed, each spec's declared API
+ * surface (system calls, flags, errnos, signals, read from the sources with ts-morph), and every
+ * verdict, trace length and state count that differs.
+ *
+ * The revision's verdicts are its committed reports/verdicts.json; a revision without one is
+ * checked in a scratch copy (`git archive`, nothing in the checkout is touched). The working
+ * tree's verdicts come from checking it now: the default configurations, plus any configuration
+ * the revision recorded that still exists.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunConfig } from '../../specs/common/spec.ts';
+import { specs } from '../../specs/index.ts';
+import { parse, UsageError } from '../args.ts';
+import { checkConfig } from '../check.ts';
+import { loadManifest } from '../manifest.ts';
+import { asResults } from '../report/results.ts';
+import { REPO_ROOT } from '../report/sources.ts';
+import { asVerdicts, compareVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
+
+export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
+
+function git(args: string[], input?: Buffer) {
+  return spawnSync('git', args, { cwd: REPO_ROOT, input, maxBuffer: 1 << 30 });
+}
+
+/** The .ts files under specs/ and models/ of a tree, path → text. */
+function sourcesOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const abs = join(root, rel);
+    if (!existsSync(abs)) return;
+    for (const e of readdirSync(abs).sort()) {
+      const r = `${rel}/${e}`;
+      if (statSync(join(root, r)).isDirectory()) walk(r);
+      else if (e.endsWith('.ts')) out[r] = readFileSync(join(root, r), 'utf8');
+    }
+  };
+  walk('specs');
+  walk('models');
+  return out;
+}
+
+/** The revision's verdicts: its committed file, or a check run in its own tree. */
+function verdictsAt(tree: string, only: string[], configs: string[] | null): { runs: ConfigVerdicts[]; from: string } | { runs: null; from: string } {
+  const file = join(tree, 'reports', 'verdicts.json');
+  const wanted = (spec: string, config: string) => (!only.length || only.includes(spec)) && (!configs || configs.includes(config));
+  if (existsSync(file)) {
+    try {
+      return { runs: asVerdicts(JSON.parse(readFileSync(file, 'utf8')), file).runs.filter((r) => wanted(r.spec, r.config)), from: 'its reports/verdicts.json' };
+    } catch {
+      // Fall through to checking the revision itself.
+    }
+  }
+  if (!existsSync(join(tree, 'bin', 'daxcheck.mjs'))) return { runs: null, from: 'no daxcheck at that revision' };
+  // Only specs that exist there: the revision's check refuses names it does not know.
+  const names = only.filter((s) => existsSync(join(tree, 'specs', s, 'machine.ts')));
+  if (only.length && !names.length) return { runs: [], from: 'none of these specs exist there' };
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+  const args = ['bin/daxcheck.mjs', 'check', ...names, '--json', ...(configs ? ['--config', configs.join(',')] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 30 });
+  try {
+    return { runs: verdictsOf(asResults(JSON.parse(r.stdout), 'check --json')), from: 'checking it (no reports/verdicts.json there)' };
+  } catch {
+    return { runs: null, from: `checking it failed: ${(r.stderr || '').split('\n')[0] || `exit code ${r.status}`}` };
+  }
+}
+
+/** The working tree's verdicts: default configurations plus those `also` names that still exist. */
+async function verdictsNow(also: ConfigVerdicts[], only: string[], configs: string[] | null): Promise<ConfigVerdicts[]> {
+  const manifest = loadManifest();
+  const out: ConfigVerdicts[] = [];
+  for (const spec of specs.filter((s) => !only.length || only.includes(s.name))) {
+    for (const config of spec.configs as RunConfig[]) {
+      if (configs ? !configs.includes(config.name) : !config.default && !also.some((v) => v.spec === spec.name && v.config === config.name)) continue;
+      const run = await checkConfig(spec, config, manifest[spec.name]?.[config.name]);
+      const { results, ...rest } = run;
+      out.push(...verdictsOf({ interrupted: false, results, runs: [rest] }));
+    }
+  }
+  return out;
+}
+
+const list = (xs: string[] | undefined) => (xs?.length ? xs.join(', ') : '');
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, config: { type: 'string' } });
+  const configs = values.config !== undefined ? String(values.config).split(',').map((c) => c.trim()).filter(Boolean) : null;
+  if (configs && !configs.length) throw new UsageError('--config needs a configuration name');
+  if (positionals.length < 1) throw new UsageError('diff takes a git revision, e.g. daxcheck diff HEAD~1');
+  const [rev, ...only] = positionals;
+  // A name neither tree knows is a typo; one only the revision knows is a removed spec.
+  if (rev.startsWith('-')) throw new UsageError(`'${rev}' is not a git revision`);
+  const resolved = git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (resolved.status !== 0) throw new UsageError(`unknown git revision '${rev}'`);
+  const sha = resolved.stdout.toString().trim();
+  // Spec names are checked before any work: known now, or at the revision (a removed spec).
+  for (const name of only) {
+    const atRev = git(['cat-file', '-e', `${sha}:specs/${name}/machine.ts`]).status === 0;
+    if (!atRev && !specs.some((s) => s.name === name)) throw new UsageError(`unknown spec '${name}' (neither ${rev} nor the working tree has it)`);
+  }
+  const subject = git(['log', '-1', '--format=%s', sha]).stdout.toString().trim();
+
+  const { surfaces, compareSurfaces, SURFACE_KINDS } = await import('../report/surface.ts');
+  type Surface = import('../report/surface.ts').Surface;
+  const tmp = mkdtempSync(join(tmpdir(), 'daxcheck-diff-'));
+  try {
+    const tree = join(tmp, 'tree');
+    mkdirSync(tree);
+    const archive = git(['archive', '--format=tar', sha]);
+    if (archive.status !== 0) throw new UsageError(`cannot read revision '${rev}': ${archive.stderr.toString().split('\n')[0]}`);
+    const untar = spawnSync('tar', ['-x', '-C', tree], { input: archive.stdout });
+    if (untar.status !== 0) throw new UsageError(`cannot unpack revision '${rev}': ${untar.stderr.toString().split('\n')[0]}`);
+
+    const pick = (m: Map<string, Surface>) => new Map([...m].filter(([k]) => !only.length || only.includes(k)));
+    const before = pick(surfaces(sourcesOf(tree)));
+    const after = pick(surfaces(sourcesOf(REPO_ROOT)));
+    const surfaceChanges = compareSurfaces(before, after);
+    const then = verdictsAt(tree, only, configs);
+    const now = await verdictsNow(then.runs ?? [], only, configs);
+    const verdictChanges: VerdictChange[] = then.runs ? compareVerdicts(then.runs, now, () => true) : [];
+
+    if (values.json) {
+      process.stdout.write(
+        JSON.stringify({ rev, commit: sha, surface: { before: Object.fromEntries(before), after: Object.fromEntries(after), changes: surfaceChanges }, verdicts: { from: then.from, changes: verdictChanges } }, null, 2) + '\n',
+      );
+      return 0;
+    }
+
+    const out: string[] = [`daxcheck diff ${rev} (${sha.slice(0, 12)} "${subject}") → working tree`, ''];
+    const added = surfaceChanges.filter((c) => c.status === 'added').map((c) => c.spec);
+    const removed = surfaceChanges.filter((c) => c.status === 'removed').map((c) => c.spec);
+    out.push(`Specs: ${after.size} now, ${before.size} at ${rev}${added.length ? `; new: ${added.join(', ')}` : ''}${removed.length ? `; removed: ${removed.join(', ')}` : ''}`);
+    out.push('');
+    out.push('API surface (system calls, flags, errnos and signals each spec declares):');
+    const surfaceText = (s: Partial<Record<string, string[]>>) =>
+      SURFACE_KINDS.filter((k) => s[k]?.length)
+        .map((k) => `${k} ${list(s[k])}`)
+        .join('; ') || 'nothing';
+    for (const c of surfaceChanges) {
+      if (c.status === 'added') out.push(`  ${c.spec} (new): ${surfaceText(c.added)}`);
+      else if (c.status === 'removed') out.push(`  ${c.spec} (removed): had ${surfaceText(c.removed)}`);
+      else {
+        const parts = [
+          ...SURFACE_KINDS.filter((k) => c.added[k]?.length).map((k) => `+ ${k} ${list(c.added[k])}`),
+          ...SURFACE_KINDS.filter((k) => c.removed[k]?.length).map((k) => `− ${k} ${list(c.removed[k])}`),
+        ];
+        out.push(`  ${c.spec}: ${parts.join('; ')}`);
+      }
+    }
+    const same = [...after.keys()].filter((s) => before.has(s) && !surfaceChanges.some((c) => c.spec === s));
+    if (same.length) out.push(`  unchanged: ${same.join(', ')}`);
+    out.push('');
+    out.push(`Verdicts (at ${rev}: ${then.from}; now: checked in the working tree):`);
+    if (!then.runs) out.push('  cannot compare: no verdicts for the revision');
+    else {
+      out.push(...formatChanges(verdictChanges, rev).map((l) => `  ${l}`));
+      const { same, total } = unchangedCount(then.runs, now);
+      out.push(`  ${same} of ${total} verdicts (${now.length} configurations) the same as at ${rev}`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
