@@ -5,10 +5,11 @@ import { daxDetection } from './dax-detection/machine.ts';
 import { deviceDax } from './device-dax/machine.ts';
 import { mapDirect } from './map-direct/machine.ts';
 import { mapSync } from './map-sync/machine.ts';
+import { noSyncFlag } from './nosync-flag/machine.ts';
 import { pmemImmutable } from './pmem-immutable/machine.ts';
 import { prepareWrite } from './prepare-write/machine.ts';
 
-export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, daxDetection];
+export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, daxDetection, noSyncFlag];
 
 export function findSpec(name: string): AnySpec | undefined {
   return specs.find((s) => s.name === name);
