@@ -8,7 +8,7 @@
 import { mutator } from '../../checker/xstate/mutator.ts';
 import type { MachineView } from '../../checker/xstate/compile.ts';
 import { appLayout, type AppLayout } from '../../models/app-layout.ts';
-import { describeAction, daxRenderer, type TakenAction } from '../../models/describe.ts';
+import { describeAction, type TakenAction } from '../../models/describe.ts';
 import type { At, DaxEvent } from '../../models/implementations.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import { BLOCK_SIZE, HOLE, type DaxContext, type Layout } from '../../models/layout.ts';
@@ -46,8 +46,6 @@ export const SYNC_ACTION: Record<NoSyncWrite, string> = {
  * resume is not part of it (a configuration adds it).
  */
 export const PIGGIN_POLICY: ThirdPartyPolicy = { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false };
-
-const MAP_ADDR = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
 
 function actions(L: Layout) {
   const act = <P>(fn: (c: NoSyncContext, e: DaxEvent, p: P) => void) => mutator<NoSyncContext, DaxEvent, P>(fn);
