@@ -5,11 +5,12 @@ import { daxDetection } from './dax-detection/machine.ts';
 import { deviceDax } from './device-dax/machine.ts';
 import { mapDirect } from './map-direct/machine.ts';
 import { mapSync } from './map-sync/machine.ts';
+import { nova } from './nova/machine.ts';
 import { noSyncFlag } from './nosync-flag/machine.ts';
 import { pmemImmutable } from './pmem-immutable/machine.ts';
 import { prepareWrite } from './prepare-write/machine.ts';
 
-export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, daxDetection, noSyncFlag];
+export const specs: AnySpec[] = [baseline, mapSync, pmemImmutable, mapDirect, deviceDax, nova, daxDetection, noSyncFlag];
 
 export function findSpec(name: string): AnySpec | undefined {
   return specs.find((s) => s.name === name);
