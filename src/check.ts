@@ -50,7 +50,7 @@ export interface ConfigRun {
   /** The manifest's recorded measures, null when none are recorded. */
   expectedMeasures: Record<string, number | null> | null;
   /** The configuration's place in a measurement series, and what was measured. */
-  measurement: { name: string; x: number } | null;
+  measurement: { name: string; x: number; series?: string } | null;
   measures: { name: string; unit: string; max: number | null; transitions: number }[];
   results: PropertyResult[];
 }
@@ -166,11 +166,14 @@ export function measurementsOf(runs: ConfigRun[]) {
     const key = `${run.spec}\u0000${run.measurement.name}`;
     let entry = out.get(key);
     if (!entry) {
-      entry = { spec: run.spec, name: run.measurement.name, title: kind?.title ?? run.measurement.name, unit: m.unit, xLabel: kind?.xLabel ?? 'x', series: [{ label: run.spec, points: [] }] };
+      entry = { spec: run.spec, name: run.measurement.name, title: kind?.title ?? run.measurement.name, unit: m.unit, xLabel: kind?.xLabel ?? 'x', series: [] };
       out.set(key, entry);
     }
-    entry.series[0].points.push({ x: run.measurement.x, y: m.max });
+    const label = run.measurement.series ?? run.spec;
+    let series = entry.series.find((x) => x.label === label);
+    if (!series) entry.series.push((series = { label, points: [] }));
+    series.points.push({ x: run.measurement.x, y: m.max });
   }
-  for (const e of out.values()) e.series[0].points.sort((a, b) => a.x - b.x);
+  for (const e of out.values()) for (const s of e.series) s.points.sort((a, b) => a.x - b.x);
   return [...out.values()];
 }

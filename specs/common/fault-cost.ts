@@ -10,17 +10,18 @@ export const FAULT_COST_N = [1, 2, 4, 8] as const;
 
 /**
  * The measurement configurations of a spec, derived from one of its configurations. They need no
- * crash (the cost is measured on the running system) and no eviction, which keeps them small.
+ * crash (the cost is measured on the running system) and no eviction, which keeps them small. A
+ * spec with several variants worth plotting names each (`variant`), which also names its series.
  */
-export function faultCostConfigs(base: DaxRunConfig): DaxRunConfig[] {
+export function faultCostConfigs(base: DaxRunConfig, variant?: string): DaxRunConfig[] {
   return FAULT_COST_N.map((n) => ({
     ...base,
-    name: `fault-cost-${n}`,
+    name: variant ? `fault-cost-${variant}-${n}` : `fault-cost-${n}`,
     description: `fault cost with ${n} unrelated dirty metadata object${n === 1 ? '' : 's'} in the running transaction`,
     crashBudget: 0,
     evict: false,
     unrelated: n,
-    measurement: { name: 'fault-cost', x: n },
+    measurement: { name: 'fault-cost', x: n, ...(variant ? { series: variant } : {}) },
     default: true,
   }));
 }

@@ -53,8 +53,11 @@ export interface DaxRunConfig extends RunConfig {
   unrelated?: number;
   /** How a newly allocated block is zeroed: durably (default) or, a bug, through the cache. */
   zeroing?: Zeroing;
-  /** This configuration is one point of a measurement series (e.g. fault cost at N = 4). */
-  measurement?: { name: string; x: number };
+  /**
+   * This configuration is one point of a measurement series (e.g. fault cost at N = 4). `series`
+   * names the series when a spec has several variants worth plotting (default: the spec's name).
+   */
+  measurement?: { name: string; x: number; series?: string };
 }
 
 /**

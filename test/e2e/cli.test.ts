@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { specs } from '../../specs/index.ts';
 
 const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
 
@@ -130,6 +131,6 @@ describe('daxcheck list', () => {
     expect(r.out).toMatch(/--config non-dax \(default\)/);
     expect(r.out).toMatch(/always\s+every writable page of a MAP_SYNC mapping is backed by committed metadata/);
     const j = JSON.parse(run(['list', '--json']).out);
-    expect(j.specs.map((s: { spec: string }) => s.spec)).toEqual(['baseline', 'map-sync']);
+    expect(j.specs.map((s: { spec: string }) => s.spec)).toEqual(specs.map((s) => s.name));
   });
 });
