@@ -58,18 +58,27 @@ export function indexPage(ctx: ReportContext): ReportFile {
   const mismatches = results.filter((r) => r.verdict !== r.expected);
   const runs = ctx.doc.runs;
 
-  const head = ['configuration', ...props.map((p, i) => `<abbr title="${esc(p.property)}">P${i + 1}</abbr>`), 'states', 'transitions', 'depth', 'time', 'vs manifest'];
-  const rows: string[][] = [];
+  // One table per spec, with the columns of its own properties; P-numbers are global, so P1 is
+  // the same sentence in every table.
+  const tables: string[] = [];
   for (const { spec, runs: specRuns } of ctx.runsBySpec()) {
     const s = ctx.spec(spec);
-    rows.push([
-      `<td colspan="${head.length}" class="spec-row"><b>${esc(spec)}</b> — ${esc(s?.title ?? '')} ` +
-        `<a href="${esc(rel(here, ctx.machinePage(spec)))}">machine diagram</a></td>`,
-    ]);
+    const mine = props.filter((p) => p.specs.includes(spec));
+    const col = new Map(mine.map((p, i) => [p.property, i]));
+    const head = [
+      'configuration',
+      ...mine.map((p) => `<abbr title="${esc(p.property)}">P${pIndex.get(p.property)! + 1}</abbr>`),
+      'states',
+      'transitions',
+      'depth',
+      'time',
+      'vs manifest',
+    ];
+    const rows: string[][] = [];
     for (const run of specRuns) {
-      const cells: string[] = new Array(props.length).fill('<td class="na">·</td>');
+      const cells: string[] = new Array(mine.length).fill('<td class="na">·</td>');
       for (const r of resultsOf(ctx.doc, run.spec, run.config)) {
-        const i = pIndex.get(r.property)!;
+        const i = col.get(r.property)!;
         const link = ctx.tracePage(r);
         const v = verdictHtml(r.verdict);
         const n = r.trace ? `<br><span class="small">${r.trace.steps.length} steps</span>` : '';
@@ -89,6 +98,11 @@ export function indexPage(ctx: ReportContext): ReportFile {
         `<td>${asExpected ? 'as expected' : '<b class="v-violated">differs</b>'}${run.complete ? '' : '<br><span class="small">cut short</span>'}</td>`,
       ]);
     }
+    tables.push(
+      `<h3 id="${esc(`spec-${spec}`)}">${esc(spec)} — ${esc(s?.title ?? '')} <span class="small"><a href="${esc(rel(here, ctx.machinePage(spec)))}">machine diagram</a></span></h3>\n` +
+        (s ? `<p class="small">${esc(s.promise)}</p>\n` : '') +
+        `<div class="figure">${table(head, rows, 'matrix')}</div>`,
+    );
   }
 
   const legend = table(
@@ -119,7 +133,7 @@ See also <a href="../design-review.html">the design review</a>.</p>
 <p class="small">Each cell: the verdict of property P<i>n</i> in that configuration; a link opens its trace. A red outline marks a verdict the manifest does not expect.
 "holds" means in every state reachable within the configuration's bounds; states and transitions are the size of that state space.
 Times come from <code>timings.js</code> (the only file that differs between two runs).</p>
-<div class="figure">${table(head, rows, 'matrix')}</div>
+${tables.join('\n')}
 <h3>Properties</h3>
 ${legend}
 <h2>Counterexamples</h2>

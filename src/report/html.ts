@@ -72,7 +72,8 @@ td.mismatch { outline: 2px solid var(--violated); outline-offset: -2px; }
 ol.steps { padding-left: 0; list-style: none; }
 table.steps td.step-text { max-width: 560px; }
 table.steps ul { margin: 0; padding-left: 18px; }
-table.matrix td:first-child { min-width: 300px; }
+table.matrix { font-size: 0.88em; }
+table.matrix td:first-child { min-width: 230px; }
 table.matrix td.spec-row { background: var(--soft); }
 details summary { cursor: pointer; color: var(--muted); }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }

@@ -62,6 +62,12 @@ export function guardNames(label: string | null): string[] {
   return [...new Set((s.match(/[A-Za-z_$][\w$]*/g) ?? []).filter((x) => !GUARD_COMBINATORS.has(x)))];
 }
 
+function writtenActionType(a: unknown): string | null {
+  if (typeof a === 'string') return a;
+  if (a && typeof a === 'object' && typeof (a as { type?: unknown }).type === 'string') return (a as { type: string }).type;
+  return null;
+}
+
 export function transitionFacts(t: CompiledTransition): TransitionFacts {
   const path: string[] = [];
   for (let n: typeof t.source | undefined = t.source; n?.parent; n = n.parent) path.unshift(n.key);
@@ -72,7 +78,9 @@ export function transitionFacts(t: CompiledTransition): TransitionFacts {
     guardNames: guardNames(t.guardLabel),
     hasGuard: t.guardLabel !== null,
     targetKeys: t.def.target?.length ? t.def.target.map((n) => n.key) : null,
-    actionTypes: t.actions.map((a) => a.type),
+    // Names as the config wrote them (a named action implemented by `assign` compiles to
+    // `xstate.assign`), and the compiled types too.
+    actionTypes: [...new Set([...t.def.actions.map(writtenActionType).filter((x): x is string => x !== null), ...t.actions.map((a) => a.type)])],
     index: t.index,
   };
 }
@@ -138,9 +146,16 @@ function resolveIdentifier(id: Node): Node | null {
   return best;
 }
 
-/** Names an expression refers to as guards or actions: `'x'`, `{ type: 'x' }`, `and([a, 'b'])`, arrays, conditionals. */
+/** Stands for a part of an expression whose value the source text does not say (a parameter, a call). */
+const OPEN = '\u0000open';
+
+/**
+ * Names an expression refers to as guards or actions: `'x'`, `{ type: 'x' }`, `and([a, 'b'])`,
+ * arrays, conditionals; OPEN where a part cannot be read from the text.
+ */
 function refLits(expr: Node | undefined, definite = true, depth = 0): Lit[] {
-  if (!expr || depth > 4) return [];
+  if (!expr) return [];
+  if (depth > 4) return [{ value: OPEN, definite: false }];
   const e = unwrap(expr);
   if (Node.isStringLiteral(e) || Node.isNoSubstitutionTemplateLiteral(e)) return [{ value: e.getLiteralValue(), definite }];
   if (Node.isArrayLiteralExpression(e)) {
@@ -150,7 +165,7 @@ function refLits(expr: Node | undefined, definite = true, depth = 0): Lit[] {
     const type = e.getProperty('type');
     if (type && Node.isPropertyAssignment(type)) return refLits(type.getInitializer(), definite, depth + 1);
     if (type && Node.isShorthandPropertyAssignment(type)) return refLits(type.getNameNode(), definite, depth + 1);
-    return [];
+    return [{ value: OPEN, definite: false }];
   }
   if (Node.isConditionalExpression(e)) return [...refLits(e.getWhenTrue(), false, depth + 1), ...refLits(e.getWhenFalse(), false, depth + 1)];
   if (Node.isBinaryExpression(e) && ['??', '||'].includes(e.getOperatorToken().getText())) {
@@ -159,10 +174,18 @@ function refLits(expr: Node | undefined, definite = true, depth = 0): Lit[] {
   if (Node.isCallExpression(e)) {
     const callee = e.getExpression().getText();
     if (GUARD_COMBINATORS.has(callee)) return e.getArguments().flatMap((a) => refLits(a, definite, depth + 1));
-    return [];
+    return [{ value: OPEN, definite: false }];
   }
-  if (Node.isIdentifier(e)) return refLits(resolveIdentifier(e) ?? undefined, definite, depth + 1);
-  return [];
+  if (Node.isIdentifier(e)) {
+    const init = resolveIdentifier(e);
+    return init ? refLits(init, definite, depth + 1) : [{ value: OPEN, definite: false }];
+  }
+  return [{ value: OPEN, definite: false }];
+}
+
+/** The literals say for sure that none of `names` is meant: there are some, none matches, none is open. */
+function excludes(lits: Lit[], names: string[]): boolean {
+  return lits.length > 0 && !lits.some((l) => l.value === OPEN) && !lits.some((l) => names.includes(l.value));
 }
 
 /** String constants an event key is built from: `[on('store')]` → store; `[on(handler)]` → handler's values. */
@@ -316,19 +339,25 @@ function score(c: Candidate, t: TransitionFacts): number {
   }
   if (c.hasGuard && t.hasGuard) {
     for (const g of t.guardNames) if (c.guardLits.some((l) => l.value === g)) s += 3;
-    for (const l of c.guardLits) if (l.definite && !t.guardNames.includes(l.value)) s -= 3;
+    // A guard the text names for sure is part of the transition's guard, or this is another transition.
+    for (const l of c.guardLits) if (l.definite && l.value !== OPEN && !t.guardNames.includes(l.value)) return -Infinity;
+    if (excludes(c.guardLits, t.guardNames)) s -= 6;
   }
   for (const a of new Set(t.actionTypes)) if (c.actionLits.some((l) => l.value === a)) s += 2;
-  for (const l of c.actionLits) if (l.definite && !t.actionTypes.includes(l.value)) s -= 1;
+  for (const l of c.actionLits) if (l.definite && l.value !== OPEN && !t.actionTypes.includes(l.value)) return -Infinity;
+  if (t.actionTypes.length && excludes(c.actionLits, t.actionTypes)) s -= 5;
   if (c.hasTarget !== (t.targetKeys !== null)) {
     if (!c.hasSpread) return -Infinity;
     s -= 4;
   }
   if (c.hasTarget && t.targetKeys) {
-    for (const l of c.targetLits) {
-      const key = l.value.replace(/^[#.]/, '').split('.').pop()!;
-      s += t.targetKeys.includes(key) ? 2 : l.definite ? -3 : 0;
+    const keys = c.targetLits.map((l) => (l.value === OPEN ? l : { ...l, value: l.value.replace(/^[#.]/, '').split('.').pop()! }));
+    for (const l of keys) {
+      if (l.value === OPEN) continue;
+      if (t.targetKeys.includes(l.value)) s += 2;
+      else if (l.definite) return -Infinity;
     }
+    if (excludes(keys, t.targetKeys)) s -= 3;
   }
   for (const k of t.sourcePath) if (c.ancestors.has(k)) s += 1;
   if (c.position !== null) s += c.position === t.index ? 1 : -1;

@@ -48,13 +48,15 @@ export interface LaneGroup {
 
 /**
  * The block a field belongs to, when its name says: the first stand-alone number (`block 1`,
- * `pmem 1.0` → 1), except that a page-table entry named by mapping and block (`PTE 0.1`) belongs
- * to its last number. Null for fields naming no block (`T0 fd`, `mapping 0`, `running transaction`).
+ * `pmem 1.0`, `radix 1` → 1), except that a page-table entry named by mapping and block
+ * (`PTE 0.1`) belongs to its last number. Null for fields naming no block: `T0 fd` (a thread's),
+ * `mapping 0` (a mapping's number, not a block's), `running transaction`.
  */
 export function blockOf(field: string): number | null {
   const m = /(?:^|\s)(\d+)(?:\.(\d+))?(?=$|\s|\))/.exec(field);
   if (!m) return null;
-  if (laneKind(field) === 'pagetable') return m[2] !== undefined ? Number(m[2]) : null;
+  if (/^(mapping|vma|map)\b/i.test(field)) return null;
+  if (laneKind(field) === 'pagetable' && m[2] !== undefined) return Number(m[2]);
   return Number(m[1]);
 }
 

@@ -55,6 +55,8 @@ describe('timeline lanes', () => {
     expect(['cache 0.1', 'PTE 0.1', 'running transaction', 'block 1'].map(laneKind)).toEqual(['cache', 'pagetable', 'journal', 'memory']);
     expect(blockOf('PTE 3.7')).toBe(7);
     expect(blockOf('T3 fd')).toBeNull();
+    expect(blockOf('mapping 2')).toBeNull();
+    expect(blockOf('radix 1')).toBe(1);
   });
 
   it('fall back to one lane per field for a spec whose fields are named differently', () => {
