@@ -1,0 +1,202 @@
+/**
+ * What the kernel did, read from the replayer's lines on the serial console, and how it compares
+ * with what the model predicted.
+ *
+ * Compared: the result (errno, or SIGBUS) of every thread step that executed something; S_DAX
+ * (statx STATX_ATTR_DAX) after every open; that the power failed exactly at the crash step; and
+ * after recovery the file size, the bytes allocated (statx blocks, what du shows), each block's
+ * extent (hole / unwritten / written, from FIEMAP) and every modelled word (read with pread). Physical block numbers are not compared: the model's
+ * allocator and the filesystem's need not agree, and nothing durable depends on it.
+ */
+import { wordName } from '../../models/describe.ts';
+import type { ReplayPlan } from './program.ts';
+import { BLOCK_BYTES } from './program.ts';
+
+export const PATTERN = 0xdac0de0000000000n;
+const PATTERN_MASK = 0xffffff0000000000n;
+const FIEMAP_EXTENT_UNWRITTEN = 0x800;
+const FIEMAP_EXTENT_SHARED = 0x2000;
+
+export interface StepResult {
+  /** `0`, an errno name, `SIGBUS`, or `SIGSEGV` (no mapping). */
+  errno: string;
+}
+
+export interface Observation {
+  steps: Map<number, StepResult>;
+  /** S_DAX after each open, by step. */
+  dax: Map<number, number>;
+  /** Crash steps reached, in order. */
+  crashes: number[];
+  size: number | null;
+  /** Bytes allocated to the file (statx blocks × 512), what du reports. */
+  allocated: number | null;
+  fileDax: number | null;
+  extents: { logical: number; length: number; flags: number }[];
+  dataRanges: { from: number; to: number }[];
+  /** Per page, each modelled word's raw 64-bit value (hex). */
+  words: Map<number, string[]>;
+  inspected: boolean;
+  /** `DAXCHECK error ...` lines from the guest. */
+  errors: string[];
+}
+
+export function emptyObservation(): Observation {
+  return { steps: new Map(), dax: new Map(), crashes: [], size: null, allocated: null, fileDax: null, extents: [], dataRanges: [], words: new Map(), inspected: false, errors: [] };
+}
+
+/** Adds what one boot's serial log says to `obs`. Lines that are not the replayer's are ignored. */
+export function parseSerial(text: string, obs: Observation = emptyObservation()): Observation {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    const at = line.indexOf('DAXCHECK ');
+    if (at < 0) continue;
+    const f = line.slice(at + 9).trim().split(/\s+/);
+    const kv = (k: string) => f.find((x) => x.startsWith(`${k}=`))?.slice(k.length + 1);
+    const int = (s: string | undefined) => (s !== undefined && /^-?\d+$/.test(s) ? Number(s) : null);
+    switch (f[0]) {
+      case 'step': {
+        const n = int(f[1]);
+        if (n === null) break;
+        const errno = f[2] === 'ok' ? '0' : f[2] === 'err' ? (kv('errno') ?? '?') : f[2] === 'sigbus' ? 'SIGBUS' : f[2] === 'sigsegv' ? 'SIGSEGV' : '?';
+        obs.steps.set(n, { errno });
+        break;
+      }
+      case 'statx': {
+        const n = int(f[1]);
+        const d = int(kv('dax'));
+        if (n !== null && d !== null) obs.dax.set(n, d);
+        break;
+      }
+      case 'crash': {
+        const n = int(f[1]);
+        if (n !== null) obs.crashes.push(n);
+        break;
+      }
+      case 'inspect':
+        obs.size = int(kv('size'));
+        obs.allocated = int(kv('blocks512')) === null ? null : int(kv('blocks512'))! * 512;
+        obs.fileDax = int(kv('dax'));
+        break;
+      case 'extent': {
+        const logical = int(kv('logical'));
+        const length = int(kv('length'));
+        const flags = Number.parseInt(kv('flags') ?? '', 16);
+        if (logical !== null && length !== null && Number.isFinite(flags)) obs.extents.push({ logical, length, flags });
+        break;
+      }
+      case 'data': {
+        const from = int(kv('from'));
+        const to = int(kv('to'));
+        if (from !== null && to !== null) obs.dataRanges.push({ from, to });
+        break;
+      }
+      case 'words': {
+        const page = int(f[1]);
+        if (page !== null) obs.words.set(page, f.slice(2));
+        break;
+      }
+      case 'inspected':
+        obs.inspected = true;
+        break;
+      case 'error':
+        obs.errors.push(f.slice(1).join(' '));
+        break;
+    }
+  }
+  return obs;
+}
+
+/** A word read back, as the model names values: `0`, `HDR`, `DATA0`, `→blk1`, or raw hex. */
+export function decodeWord(hex: string): string {
+  if (!/^[0-9a-f]{16}$/.test(hex)) return hex;
+  const v = BigInt(`0x${hex}`);
+  if (v === 0n) return '0';
+  if ((v & PATTERN_MASK) === PATTERN && (v & 0xffffffffffn) < 256n) return wordName(Number(v & 0xffn));
+  return `0x${hex}`;
+}
+
+/** Extent kind of one page from FIEMAP: hole, unwritten, shared (reflinked) or written. */
+export function pageKind(obs: Observation, page: number): string {
+  const start = page * BLOCK_BYTES;
+  const e = obs.extents.find((x) => x.logical <= start && start < x.logical + x.length);
+  if (!e) return 'hole';
+  return e.flags & FIEMAP_EXTENT_UNWRITTEN ? 'unwritten' : e.flags & FIEMAP_EXTENT_SHARED ? 'shared' : 'written';
+}
+
+/** What the kernel's file looks like in the model's terms: per block, extent kind and words. */
+export function kernelBlocks(plan: Pick<ReplayPlan, 'blocks' | 'words' | 'pagesPerBlock'>, obs: Observation) {
+  const size = obs.size ?? 0;
+  return [...Array(plan.blocks).keys()].map((b) => {
+    const pages = [...Array(plan.pagesPerBlock).keys()].map((k) => b * plan.pagesPerBlock + k);
+    const one = (xs: string[]) => {
+      const distinct = [...new Set(xs)];
+      return distinct.length === 1 ? distinct[0] : `mixed(${distinct.join('|')})`;
+    };
+    const extent = one(pages.map((p) => (p * BLOCK_BYTES >= size ? 'beyond EOF' : pageKind(obs, p))));
+    const words = [...Array(plan.words).keys()].map((w) => one(pages.map((p) => decodeWord(obs.words.get(p)?.[w] ?? 'missing'))));
+    return { block: b, extent, words };
+  });
+}
+
+/** The model's extent text without the physical block: `written → pmem block 1` → `written`. */
+export const extentKind = (text: string) => (text === 'beyond EOF' ? text : text.split(' ')[0]);
+
+/** Differences between prediction and kernel, each one line; empty when they agree. */
+export function compare(plan: ReplayPlan, obs: Observation, options: { host?: boolean } = {}): string[] {
+  const diffs: string[] = [];
+  const pred = plan.prediction;
+  const lastExecuted = options.host ? Math.min(...[...plan.ops].filter(([, op]) => op === 'crash').map(([n]) => n)) : Infinity;
+  for (const s of pred.steps) {
+    const op = plan.ops.get(s.n);
+    if (!op || op === 'crash' || s.n > lastExecuted) continue;
+    const got = obs.steps.get(s.n);
+    const label = `step ${s.n} (${s.label}: ${op})`;
+    if (!got) {
+      diffs.push(`${label}: the kernel run reported nothing for this step`);
+      continue;
+    }
+    const want = s.errno ?? '0';
+    if (got.errno !== want) diffs.push(`${label}: model ${want === '0' ? 'succeeds' : want}, kernel ${got.errno === '0' ? 'succeeds' : got.errno}`);
+    const dax = obs.dax.get(s.n);
+    if (op.startsWith('open') && dax !== undefined && !options.host && dax !== (pred.dax ? 1 : 0)) {
+      diffs.push(`${label}: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${dax === 1 ? 'DAX' : dax === 0 ? 'not DAX' : 'unknown'}`);
+    }
+  }
+  if (options.host) return diffs;
+
+  const crashSteps = [...plan.ops].filter(([, op]) => op === 'crash').map(([n]) => n);
+  if (obs.crashes.join(',') !== crashSteps.join(',')) {
+    diffs.push(`power failures at steps [${obs.crashes.join(', ')}], the trace has them at [${crashSteps.join(', ')}]`);
+  }
+  if (!obs.inspected) {
+    diffs.push('no inspection after recovery (see the serial log)');
+    return diffs;
+  }
+  const d = pred.durable;
+  const scale = plan.pagesPerBlock;
+  const modelSize = (d.size / BLOCK_BYTES) * scale * BLOCK_BYTES;
+  if (obs.size !== modelSize) diffs.push(`after recovery: model file size ${modelSize}, kernel ${obs.size}`);
+  if (obs.fileDax !== null && obs.fileDax !== (pred.dax ? 1 : 0)) diffs.push(`after recovery: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${obs.fileDax ? 'DAX' : 'not DAX'}`);
+  // What du reports: every allocated block inside the file, written or unwritten (generic/470
+  // checks exactly this: "1 MiB allocated").
+  const modelAllocated = d.blocks.filter((b) => !['hole', 'beyond EOF'].includes(extentKind(b.extent))).length * scale * BLOCK_BYTES;
+  if (obs.allocated !== null && obs.allocated !== modelAllocated) diffs.push(`after recovery: model ${modelAllocated} bytes allocated, kernel ${obs.allocated} (statx blocks)`);
+  const kernel = kernelBlocks(plan, obs);
+  for (const mb of d.blocks) {
+    const kb = kernel[mb.block];
+    const want = extentKind(mb.extent);
+    if (kb.extent !== want) diffs.push(`after recovery: block ${mb.block} is ${want} in the model, ${kb.extent} on the kernel`);
+    mb.words.forEach((w, i) => {
+      if (kb.words[i] !== w) diffs.push(`after recovery: block ${mb.block} word ${i} is ${w} in the model, ${kb.words[i]} on the kernel`);
+    });
+  }
+  return diffs;
+}
+
+/** The kernel's recovered file in the words the model uses for its own (`durableAfterCrash.text`). */
+export function kernelSummary(plan: ReplayPlan, obs: Observation): string {
+  if (!obs.inspected) return 'not inspected';
+  const blocks = kernelBlocks(plan, obs).map((b) => `block ${b.block}: ${b.extent} [${b.words.join(', ')}]`);
+  return `file size ${obs.size}; ${blocks.join('; ')}`;
+}

@@ -1,0 +1,374 @@
+/**
+ * From a trace to what the replayer executes: the trace is checked (its shape, its numbers, and
+ * against the model), then each step's actions become replayer operations, and the model's
+ * prediction for the rig is attached.
+ *
+ * Translation of the model's actions (kernel names) into what a program does on a real kernel:
+ *
+ *   open, ftruncate, fallocate, mmap, munmap, msync, fsync, fdatasync   the system call itself
+ *   store                          a store of PATTERN|value to word w of block b (each page of it)
+ *   clwb_sfence                    clwb (or clflushopt) of every line of the block, then sfence
+ *   dax_iomap_fault, page_mkwrite, a locked add of zero to the block: the write fault the model
+ *   dax_pfn_mkwrite                shows as its own step happens there, before the store
+ *                                  (dax_finish_sync_fault is part of that same fault)
+ *   jbd2_journal_commit_transaction  syncfs(): userspace cannot force just a background commit;
+ *                                  syncfs commits the journal (and writes back data, which on DAX
+ *                                  and this eADR-like rig changes nothing the model tracks)
+ *   flusher writeback of a page    sync_file_range over the block the page belongs to
+ *   evict_cache_line (DAX)         nothing: on the eADR-like rig every store is already on media
+ *   power_fail                     the crash: QEMU ends at that instruction; the crash-image
+ *                                  decisions and the mount that follow it in the model are the
+ *                                  next boot, which mounts (journal recovery)
+ *   app_believes_durable, app_recovery_check, restart   bookkeeping of the model, no operation
+ *
+ * Anything else (an action only a proposal Linux never merged has, or a third party the harness
+ * does not drive) makes the trace "not replayable", with the action named.
+ */
+import { UsageError } from '../args.ts';
+import { findSpec } from '../../specs/index.ts';
+import type { AnySpec, DaxRunConfig } from '../../specs/common/spec.ts';
+import { predictOnRig, runExactly, TraceMismatchError, contextOf, type Prediction } from './model.ts';
+
+export const BLOCK_BYTES = 4096;
+/** Limits on input: far above any trace the model makes, far below anything harmful. */
+export const LIMITS = { steps: 400, actionsPerStep: 16, eventChars: 120, number: 1 << 20, pagesPerBlock: 256 } as const;
+
+/** Replay options a scenario configuration may carry (specs/<spec>/replay-configs.ts). */
+export interface ReplayOptions {
+  /** Real pages per model block: the model's block b stands for pages [b*k, (b+1)*k). */
+  pagesPerBlock?: number;
+}
+export type ReplayScenarioConfig = DaxRunConfig & { replay?: ReplayOptions };
+
+/**
+ * Specs whose feature Linux has, with what it is called there. Every other spec is a proposal the
+ * harness cannot run on a real kernel.
+ */
+export const LINUX_FEATURES: Record<string, string> = {
+  baseline: 'DAX mmap with fsync/fdatasync/msync (ext4 and XFS -o dax, Linux 4.0+)',
+  'map-sync': 'mmap(MAP_SHARED_VALIDATE|MAP_SYNC) (Linux 4.15+, ext4 and XFS on DAX)',
+};
+/** Proposals from the threads that were never merged (DOMAIN.md, "Real Linux today"). */
+const NEVER_MERGED = /immutable|seal|map-?direct|madv|prepare|msync-pmem|no-?fsync|no-?sync|per-block/i;
+
+/** A trace as read from a JSON file or produced by `daxcheck check`. */
+export interface TraceInput {
+  /** Where it came from: a file path or `spec/config`. */
+  source: string;
+  spec: string;
+  config: string;
+  property: string;
+  kind: string;
+  steps: { event: string; actions: { type: string; params: unknown }[] }[];
+}
+
+export interface ReplayPlan {
+  /** Short stable name: `baseline/trusting/0-always`. */
+  name: string;
+  /** Safe directory name for the run's files. */
+  slug: string;
+  trace: TraceInput;
+  spec: AnySpec;
+  config: ReplayScenarioConfig;
+  labels: string[];
+  /** The replayer's program (harness/replayer.c format). */
+  program: string;
+  /** Run segments: one boot each, each ending in a crash. */
+  segments: number;
+  blocks: number;
+  words: number;
+  pagesPerBlock: number;
+  /** Step number → replayer operation executed there (steps without one are absent). */
+  ops: Map<number, string>;
+  prediction: Prediction;
+  /** What the replay does differently from the model's words, said plainly. */
+  notes: string[];
+}
+
+export interface NotReplayable {
+  name: string;
+  trace: TraceInput;
+  reason: string;
+}
+
+const bad = (source: string, msg: string): never => {
+  throw new UsageError(`${source}: ${msg}`);
+};
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Checks the shape of a parsed trace document; returns it typed, or throws UsageError. */
+export function validateTraceDoc(doc: unknown, source: string): TraceInput {
+  if (!isObj(doc)) bad(source, 'a trace must be a JSON object');
+  const d = doc as Record<string, unknown>;
+  for (const k of ['spec', 'config'] as const) {
+    if (typeof d[k] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(d[k] as string)) bad(source, `'${k}' must be a short name, got ${JSON.stringify(d[k])?.slice(0, 40)}`);
+  }
+  if (!Array.isArray(d.steps)) bad(source, "'steps' must be an array");
+  const steps = d.steps as unknown[];
+  if (steps.length < 1) bad(source, 'the trace has no steps');
+  if (steps.length > LIMITS.steps) bad(source, `the trace has ${steps.length} steps; at most ${LIMITS.steps} are replayed`);
+  const out: TraceInput['steps'] = steps.map((s, i) => {
+    const at = `step ${i + 1}`;
+    if (!isObj(s)) bad(source, `${at} is not an object`);
+    const st = s as Record<string, unknown>;
+    if (typeof st.event !== 'string' || !st.event || st.event.length > LIMITS.eventChars) bad(source, `${at}: 'event' must be a short string`);
+    if (!Array.isArray(st.actions)) bad(source, `${at}: 'actions' must be an array`);
+    const actions = st.actions as unknown[];
+    if (actions.length > LIMITS.actionsPerStep) bad(source, `${at}: ${actions.length} actions; at most ${LIMITS.actionsPerStep}`);
+    return {
+      event: st.event as string,
+      actions: actions.map((a, j) => {
+        if (!isObj(a) || typeof a.type !== 'string' || !/^[A-Za-z0-9_.]{1,64}$/.test(a.type)) bad(source, `${at}: action ${j + 1} needs a 'type' name`);
+        const params = (a as Record<string, unknown>).params ?? null;
+        if (params !== null && !isObj(params)) bad(source, `${at}: params of '${(a as { type: string }).type}' must be an object`);
+        for (const [k, v] of Object.entries((params ?? {}) as Record<string, unknown>)) {
+          if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0 && v <= LIMITS.number)) {
+            bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} = ${v} is out of range (0..${LIMITS.number})`);
+          }
+          if (typeof v === 'string' && v.length > 64) bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} is too long`);
+          if (typeof v === 'object' && v !== null) bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} must be a number, string or boolean`);
+        }
+        return { type: (a as { type: string }).type, params };
+      }),
+    };
+  });
+  return {
+    source,
+    spec: d.spec as string,
+    config: d.config as string,
+    property: typeof d.property === 'string' ? d.property.slice(0, 200) : '(no property)',
+    kind: typeof d.kind === 'string' && /^[a-z]{1,16}$/.test(d.kind) ? d.kind : 'trace',
+    steps: out,
+  };
+}
+
+/** Parses a trace file's text. */
+export function parseTraceText(text: string, source: string): TraceInput {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return bad(source, `not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  return validateTraceDoc(doc, source);
+}
+
+/** Small model facts read from the renderer's state description (no layout offsets needed). */
+function shape(fields: Record<string, string>) {
+  const blocks = Object.keys(fields).filter((k) => /^block \d+$/.test(k)).length;
+  const words = Object.keys(fields).filter((k) => /^pmem 0\.\d+$/.test(k)).length;
+  return { blocks, words };
+}
+
+/** Checks the numbers of every action against the configuration: nothing past the file. */
+function checkBounds(t: TraceInput, threads: number, blocks: number, words: number) {
+  t.steps.forEach((s, i) => {
+    for (const a of s.actions) {
+      const p = (a.params ?? {}) as Record<string, unknown>;
+      const at = `step ${i + 1} (${a.type})`;
+      const lim: [string, number, string][] = [
+        ['t', threads, `thread`],
+        ['m', threads, 'mapping'],
+        ['b', blocks, 'block'],
+        ['w', words, 'word'],
+      ];
+      for (const [k, n, what] of lim) {
+        if (typeof p[k] === 'number' && (p[k] as number) >= n) {
+          bad(t.source, `${at}: ${what} ${p[k]} is past the end (${t.spec}/${t.config} has ${n} ${what}s; offsets past the file are refused)`);
+        }
+      }
+      for (const k of ['blocks', 'from', 'to'] as const) {
+        if (typeof p[k] === 'number' && (p[k] as number) > blocks) bad(t.source, `${at}: ${k} = ${p[k]} blocks is past the file's ${blocks} blocks`);
+      }
+      if (typeof p.value === 'number' && p.value > 255) bad(t.source, `${at}: value ${p.value} does not fit a word symbol`);
+    }
+  });
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Looks up the trace's spec and configuration, or refuses it. */
+export function resolve(t: TraceInput): { spec: AnySpec; config: ReplayScenarioConfig } {
+  const spec = findSpec(t.spec);
+  if (!spec) bad(t.source, `unknown spec '${t.spec}'`);
+  const config = spec!.configs.find((c) => c.name === t.config) as ReplayScenarioConfig | undefined;
+  if (!config) bad(t.source, `spec '${t.spec}' has no configuration '${t.config}'`);
+  return { spec: spec!, config: config! };
+}
+
+/**
+ * Checks a trace against the model and turns it into a replay plan, or says why it cannot be
+ * replayed on a real kernel. Input errors (the trace is not one the model makes) throw UsageError.
+ */
+export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplayable {
+  const { spec, config } = resolve(t);
+  const labels = t.steps.map((s) => s.event);
+
+  // The model must accept the trace exactly as recorded: same events, same actions, same params.
+  let exact;
+  try {
+    exact = runExactly(spec, config, labels);
+  } catch (err) {
+    if (err instanceof TraceMismatchError) return bad(t.source, `${err.message}: the trace is not one the model makes (stale? re-run daxcheck check --write)`);
+    throw err;
+  }
+  const { sys, built, events, states } = exact;
+  const fields0 = built.render.state(contextOf(sys, states[0]));
+  const { blocks, words } = shape(fields0);
+  checkBounds(t, config.threads, blocks, words);
+  const explained = events.map((e, i) => sys.explain(states[i], e)!);
+  explained.forEach((ex, i) => {
+    const want = ex.actions.map((a) => ({ type: a.type, params: a.params ?? null }));
+    const got = t.steps[i].actions.map((a) => ({ type: a.type, params: a.params ?? null }));
+    if (!sameJson(want, got)) {
+      bad(t.source, `step ${i + 1} (${labels[i]}): the trace's actions ${JSON.stringify(got).slice(0, 120)} are not the model's ${JSON.stringify(want).slice(0, 120)}`);
+    }
+  });
+
+  const notReplayable = (reason: string): NotReplayable => ({ name, trace: t, reason });
+  if (!(spec.name in LINUX_FEATURES)) {
+    return notReplayable(
+      NEVER_MERGED.test(`${spec.name} ${spec.title}`)
+        ? `Linux never merged this proposal (${spec.title}): there is no kernel to run it on`
+        : `no Linux implementation of '${spec.title}' is known to the harness`,
+    );
+  }
+  const platform = config.platform ?? 'adr';
+  if (platform === 'virtio-pmem') return notReplayable('the rig has an emulated NVDIMM, not a virtio-pmem device');
+  const pagesPerBlock = config.replay?.pagesPerBlock ?? 1;
+  if (!Number.isInteger(pagesPerBlock) || pagesPerBlock < 1 || pagesPerBlock > LIMITS.pagesPerBlock) {
+    return bad(t.source, `configuration ${config.name} has replay.pagesPerBlock ${pagesPerBlock}; 1..${LIMITS.pagesPerBlock}`);
+  }
+
+  const notes: string[] = [];
+  if (platform !== 'eadr') notes.push(`predicted for the rig's eADR-like platform (the configuration's is ${platform})`);
+  if (pagesPerBlock > 1) notes.push(`each model block is ${pagesPerBlock} pages (${(pagesPerBlock * BLOCK_BYTES) / 1024} KiB)`);
+
+  const prediction = predictOnRig(spec, config, labels);
+  if ('reason' in prediction) return notReplayable(prediction.reason);
+
+  const ops = new Map<number, string>();
+  const segments: string[][] = [[]];
+  let segment = segments[0];
+  let crashes = 0;
+  const bytes = (nBlocks: number) => nBlocks * pagesPerBlock * BLOCK_BYTES;
+  for (let i = 0; i < labels.length; i++) {
+    const n = i + 1;
+    const before = built.render.state(contextOf(sys, states[i]));
+    const fdThread = () => {
+      for (let x = 0; x < config.threads; x++) if (before[`T${x} fd`] === 'open') return x;
+      return -1;
+    };
+    const op = (text: string) => {
+      segment.push(`step ${n} ${text}`);
+      ops.set(n, text);
+    };
+    const types = explained[i].actions.map((a) => a.type);
+    if (types.includes('power_fail')) {
+      segment.push(`crash ${n}`);
+      ops.set(n, 'crash');
+      crashes++;
+      segment = [];
+      segments.push(segment);
+      continue;
+    }
+    let faulted = false;
+    for (const a of explained[i].actions) {
+      const p = (a.params ?? {}) as Record<string, number | string | boolean>;
+      switch (a.type) {
+        case 'open':
+          op(`open ${p.t}`);
+          break;
+        case 'ftruncate':
+          op(`ftruncate ${p.t} ${bytes(p.blocks as number)}`);
+          break;
+        case 'fallocate': {
+          const mode = typeof p.mode === 'number' ? p.mode : 0;
+          if (typeof p.mode === 'string') return notReplayable(`step ${n}: fallocate mode '${p.mode}' is not one the harness knows`);
+          op(`fallocate ${p.t} ${mode} ${bytes(p.from as number)} ${bytes((p.to as number) - (p.from as number))}`);
+          break;
+        }
+        case 'mmap':
+          op(`mmap ${p.t} ${p.m} ${p.flags}`);
+          break;
+        case 'munmap':
+        case 'msync':
+          op(`${a.type} ${p.t} ${p.m}`);
+          break;
+        case 'fsync':
+        case 'fdatasync':
+          op(`${a.type} ${p.t}`);
+          break;
+        case 'store':
+          op(`store ${p.t} ${p.m} ${p.b} ${p.w} ${p.value}`);
+          break;
+        case 'clwb_sfence':
+          op(`flush ${p.t} ${p.m} ${p.b}`);
+          break;
+        case 'dax_iomap_fault':
+        case 'page_mkwrite':
+        case 'dax_pfn_mkwrite':
+          if (a.type === 'dax_iomap_fault' && p.write === false) return notReplayable(`step ${n}: a read fault (the harness replays write faults only)`);
+          if (!faulted) op(`fault ${p.t} ${p.m} ${p.b}`);
+          faulted = true;
+          break;
+        case 'dax_finish_sync_fault':
+          break; // part of the same fault on a real kernel
+        case 'jbd2_journal_commit_transaction': {
+          const t0 = fdThread();
+          if (t0 < 0) return notReplayable(`step ${n}: a journal commit with no open file to syncfs() through`);
+          if (!config.dax && /\(dirty\)/.test(Object.entries(before).filter(([k]) => k.startsWith('cache ')).map(([, v]) => v).join(' '))) {
+            return notReplayable(`step ${n}: a background commit cannot be forced alone on a real kernel; syncfs() would also write back the dirty page cache the model keeps in DRAM`);
+          }
+          op(`syncfs ${t0}`);
+          notes.push(`step ${n}: the background journal commit is forced with syncfs()`);
+          break;
+        }
+        case 'evict_cache_line': {
+          if (config.dax) {
+            op('nop');
+            break;
+          }
+          // The flusher thread writes back one page-cache page: find its file block.
+          const ev = sys.events[events[i]] as { p?: number };
+          const block = Object.keys(before).find((k) => /^block \d+$/.test(k) && new RegExp(`→ pmem block ${ev.p}$`).test(before[k]));
+          const t0 = fdThread();
+          if (!block || t0 < 0) return notReplayable(`step ${n}: flusher writeback of a page no open file maps`);
+          op(`writeback ${t0} ${block.split(' ')[1]}`);
+          break;
+        }
+        case 'journal_recover':
+        case 'cache_line_reached_media':
+        case 'cache_line_lost':
+        case 'mount_and_recover':
+        case 'app_believes_durable':
+        case 'app_recovery_check':
+        case 'restart':
+          break;
+        default:
+          return notReplayable(`step ${n} (${labels[i]}) runs '${a.type}', which the harness has no way to do on a real kernel`);
+      }
+    }
+  }
+  if (prediction.crashAppended) {
+    segment.push(`crash ${labels.length + 1}`);
+    ops.set(labels.length + 1, 'crash');
+    crashes++;
+    notes.push(`the trace does not end in a crash: one is appended after step ${labels.length}`);
+  } else if (segment.length) {
+    return notReplayable('the trace has steps after its last crash that the model does not crash after');
+  } else segments.pop();
+  if (crashes !== segments.length) throw new Error('internal error: every segment must end in a crash');
+
+  const program = [
+    'daxcheck-program 1',
+    `blocks ${blocks}`,
+    `pages ${pagesPerBlock}`,
+    `words ${words}`,
+    `segments ${segments.length}`,
+    ...segments.flatMap((lines, k) => [`segment ${k}`, ...lines]),
+  ].join('\n') + '\n';
+  const slug = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'trace';
+  return { name, slug, trace: t, spec, config, labels, program, segments: segments.length, blocks, words, pagesPerBlock, ops, prediction, notes };
+}

@@ -1,0 +1,98 @@
+/**
+ * Reading the kernel's results and comparing them with the model, on serial logs captured from
+ * real replays (test/harness/fixtures/, from `daxcheck replay --smoke` on Linux 6.1).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compare, decodeWord, kernelBlocks, pageKind, parseSerial } from '../../src/replay/compare.ts';
+import { planReplay, type ReplayPlan } from '../../src/replay/program.ts';
+import { NAMES } from '../../models/invariants.ts';
+import { traceOf } from './helpers.ts';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'latin1');
+
+async function planOf(spec: string, config: string, property: string): Promise<ReplayPlan> {
+  const p = planReplay(await traceOf(spec, config, property), `${spec}/${config}`);
+  if ('reason' in p) throw new Error(p.reason);
+  return p;
+}
+
+describe('parsing the serial console', () => {
+  it('reads step results, statx, the crash, and the inspection', () => {
+    const obs = parseSerial(fixture('chinner-ext4-run.log'));
+    parseSerial(fixture('chinner-ext4-inspect.log'), obs);
+    expect(obs.steps.get(1)).toEqual({ errno: '0' });
+    expect(obs.dax.get(1)).toBe(1);
+    expect(obs.crashes).toEqual([13]);
+    expect(obs.size).toBe(8192);
+    expect(obs.allocated).toBe(4096);
+    expect(obs.extents).toEqual([{ logical: 0, length: 4096, flags: 1 }]);
+    expect(obs.inspected).toBe(true);
+  });
+  it('ignores kernel messages and tolerates a line broken by one', () => {
+    const obs = parseSerial('[    1.2] random kernel line\nDAXCHECK step 4 err errno=EOPNOTSUPP\r\nnoise DAXCHECK step 5 sigbus\nDAXCHECK step\n');
+    expect(obs.steps.get(4)).toEqual({ errno: 'EOPNOTSUPP' });
+    expect(obs.steps.get(5)).toEqual({ errno: 'SIGBUS' });
+    expect(obs.steps.size).toBe(2);
+  });
+  it('decodes words into the model’s symbols', () => {
+    expect(decodeWord('0000000000000000')).toBe('0');
+    expect(decodeWord('dac0de0000000002')).toBe('HDR');
+    expect(decodeWord('dac0de0000000003')).toBe('DATA0');
+    expect(decodeWord('dac0de0000000009')).toBe('→blk1');
+    expect(decodeWord('00000000deadbeef')).toBe('0x00000000deadbeef');
+  });
+  it('classifies pages by FIEMAP flags', () => {
+    const obs = parseSerial('DAXCHECK extent logical=0 length=4096 flags=0x800\nDAXCHECK extent logical=4096 length=4096 flags=0x1\n');
+    expect([0, 1, 2].map((p) => pageKind(obs, p))).toEqual(['unwritten', 'written', 'hole']);
+  });
+});
+
+describe("comparing Chinner's counterexample with what ext4 did", async () => {
+  const p = await planOf('baseline', 'trusting', NAMES.pointer);
+  const run = fixture('chinner-ext4-run.log');
+  const inspect = fixture('chinner-ext4-inspect.log');
+
+  it('matches as recorded', () => {
+    expect(compare(p, parseSerial(run + inspect))).toEqual([]);
+  });
+  it('sees a block that survived when the model says it is lost', () => {
+    const altered = inspect
+      .replace('extent logical=0 length=4096 flags=0x1', 'extent logical=0 length=8192 flags=0x1')
+      .replace('words 1 0000000000000000', 'words 1 dac0de0000000003')
+      .replace('blocks512=8', 'blocks512=16');
+    const diffs = compare(p, parseSerial(run + altered));
+    expect(diffs).toContain('after recovery: block 1 is hole in the model, written on the kernel');
+    expect(diffs).toContain('after recovery: block 1 word 0 is 0 in the model, DATA0 on the kernel');
+    expect(diffs).toContain('after recovery: model 4096 bytes allocated, kernel 8192 (statx blocks)');
+  });
+  it('sees an errno the model does not predict', () => {
+    const diffs = compare(p, parseSerial(run.replace('DAXCHECK step 3 ok', 'DAXCHECK step 3 err errno=EOPNOTSUPP') + inspect));
+    expect(diffs).toEqual([expect.stringMatching(/^step 3 \(T0\.mmap: mmap 0 0 shared\): model succeeds, kernel EOPNOTSUPP$/)]);
+  });
+  it('sees a crash at the wrong step and a missing inspection', () => {
+    const diffs = compare(p, parseSerial(run.replace('DAXCHECK crash 13', 'DAXCHECK crash 12')));
+    expect(diffs).toContain('power failures at steps [12], the trace has them at [13]');
+    expect(diffs).toContain('no inspection after recovery (see the serial log)');
+  });
+  it('sees a file that is not DAX', () => {
+    const diffs = compare(p, parseSerial(run.replace('statx 1 dax=1', 'statx 1 dax=0') + inspect));
+    expect(diffs.join('\n')).toMatch(/model S_DAX set, statx says not DAX/);
+  });
+});
+
+describe('generic/470 on XFS: 1 MiB allocated', async () => {
+  const p = await planOf('map-sync', 'generic-470', NAMES.survives);
+  const obs = parseSerial(fixture('generic-470-xfs-run.log') + fixture('generic-470-xfs-inspect.log'));
+  it('matches, with every page of every block written', () => {
+    expect(compare(p, obs)).toEqual([]);
+    expect(obs.allocated).toBe(1024 * 1024);
+    expect(kernelBlocks(p, obs).map((b) => b.extent)).toEqual(['written', 'written', 'written', 'written']);
+  });
+  it('one page of a block lost shows as a mixed block', () => {
+    const altered = fixture('generic-470-xfs-inspect.log').replace(/words 70 \S+/, 'words 70 0000000000000000');
+    const diffs = compare(p, parseSerial(fixture('generic-470-xfs-run.log') + altered));
+    expect(diffs).toEqual(['after recovery: block 1 word 0 is DATA0 in the model, mixed(DATA0|0) on the kernel']);
+  });
+});
