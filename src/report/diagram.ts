@@ -7,7 +7,7 @@
  * node that takes them instead of drawn as loops.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ElkModule from 'elkjs/lib/elk.bundled.js';
@@ -253,11 +253,23 @@ export async function cachedMachineSvg(g: MachineGraph, idPrefix: string, cacheD
   if (!cacheDir) return machineSvg(g, idPrefix);
   const key = createHash('sha256').update(SELF).update('\u0000').update(idPrefix).update('\u0000').update(structureKey(g)).digest('hex');
   const path = join(cacheDir, `${key.slice(0, 40)}.svg`);
+  usedCacheFiles.add(path);
   if (existsSync(path)) return readFileSync(path, 'utf8');
   const svg = await machineSvg(g, idPrefix);
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(path, svg);
   return svg;
+}
+
+const usedCacheFiles = new Set<string>();
+
+/** Removes cached diagrams no rendering in this process used (machines that changed or went away). */
+export function pruneDiagramCache(cacheDir: string): void {
+  if (!existsSync(cacheDir)) return;
+  for (const f of readdirSync(cacheDir)) {
+    const p = join(cacheDir, f);
+    if (f.endsWith('.svg') && !usedCacheFiles.has(p)) rmSync(p, { force: true });
+  }
 }
 
 const SELF = readFileSync(fileURLToPath(import.meta.url), 'utf8');

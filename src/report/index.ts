@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { AnySpec } from '../../specs/common/spec.ts';
 import { indexPage, machinePages, timingsFile, tracePages, type ReportFile } from './catalog.ts';
 import { makeContext, type ContextOptions } from './context.ts';
+import { pruneDiagramCache } from './diagram.ts';
 import type { ResultsDoc } from './results.ts';
 import { reviewFiles } from './review.ts';
 import {
@@ -57,7 +58,9 @@ function readPrevious(path: string): VerdictsFile | null {
 
 /** Writes the reports into `dir` (the catalog is rebuilt from scratch). */
 export async function writeReports(dir: string, doc: ResultsDoc, specs: AnySpec[], options: ContextOptions = {}): Promise<ReportOutcome> {
-  const files = await renderReports(doc, specs, { cacheDir: join(dir, '.cache', 'diagrams'), ...options });
+  const cacheDir = join(dir, '.cache', 'diagrams');
+  const files = await renderReports(doc, specs, { cacheDir, ...options });
+  if (options.cacheDir === undefined) pruneDiagramCache(cacheDir);
   rmSync(join(dir, 'catalog'), { recursive: true, force: true });
   if (existsSync(dir)) {
     for (const f of readdirSync(dir)) if (/^design-review-figure-\d+\.svg$/.test(f)) rmSync(join(dir, f));
