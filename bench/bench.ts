@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --no-spin] [-- --no-check]`
+ * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --no-spin] [-- --no-check] [-- --replays]`
  *
  * Measures, in one run so the ratios mean something on a noisy machine:
  *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
@@ -7,6 +7,8 @@
  *    bytes per state;
  *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing;
  *  - `daxcheck check` over every spec's default configurations.
+ *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
+ *    and XFS (needs `npm run replay:setup`; boot time is the limit).
  * With --json it prints one JSON line; otherwise a short table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     B: { type: 'string', default: '4' },
     'no-spin': { type: 'boolean' },
     'no-check': { type: 'boolean' },
+    replays: { type: 'boolean' },
   },
 });
 const T = Number(values.T);
@@ -86,6 +89,22 @@ function checkAll() {
   };
 }
 
+/** Replays per minute: `daxcheck replay --smoke` on ext4 and XFS, sequentially (TCG is CPU bound). */
+function replays() {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'daxcheck.mjs'), 'replay', '--smoke', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status === 2) return { skipped: r.stderr.trim() };
+  const doc = JSON.parse(r.stdout) as { traces: { results: { outcome: string }[] }[] };
+  const results = doc.traces.flatMap((t) => t.results);
+  return {
+    replays: results.length,
+    matched: results.filter((x) => x.outcome === 'match').length,
+    seconds: Math.round(seconds * 10) / 10,
+    perMinute: Math.round((results.length / seconds) * 60 * 10) / 10,
+  };
+}
+
 log(`bench: explorer on the reference model T=${T}, B=${B} ...`);
 const ours = await explorer();
 const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, ...ours };
@@ -103,6 +122,11 @@ if (!values['no-check']) {
   result.checkAll = checkAll();
 }
 
+if (values.replays) {
+  log('bench: replays on the real kernel (daxcheck replay --smoke) ...');
+  result.replays = replays();
+}
+
 if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
 else {
   const s = result.spin as { statesPerSecond?: number; seconds?: number; skipped?: string } | undefined;
@@ -110,6 +134,7 @@ else {
     `explorer  ${ours.states} states  ${ours.transitions} transitions  ${ours.seconds} s  ${ours.statesPerSecond} states/s  ${ours.bytesPerState} bytes/state`,
     s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s ? `spin      skipped: ${s.skipped}` : '',
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
+    result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
 }

@@ -78,6 +78,8 @@ export interface BootOptions {
   /** Serial console log. */
   log: string;
   timeoutMs: number;
+  /** The kernel image; the rig's by default (tests pass their own). */
+  kernel?: string;
 }
 
 export interface BootResult {
@@ -92,7 +94,7 @@ export interface BootResult {
 
 /** The QEMU command line (REPLAY-NOTES: the line that worked, plus isa-debug-exit). */
 export function qemuArgs(o: Omit<BootOptions, 'timeoutMs'>): string[] {
-  const kernel = kernelImage();
+  const kernel = o.kernel ?? kernelImage();
   if (!kernel) throw new Error('no kernel: run npm run replay:setup');
   const append = [
     'console=ttyS0',
