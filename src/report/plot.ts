@@ -5,7 +5,9 @@
 import { esc } from './html.ts';
 import type { Measurement } from './results.ts';
 
-const PALETTE = ['#1f5fa8', '#b3261e', '#1f7a3d', '#8a5a00', '#6a3d9a', '#00838f', '#c2185b', '#5d4037'];
+const PALETTE = ['#1f5fa8', '#b3261e', '#1f7a3d', '#8a5a00', '#6a3d9a', '#00838f', '#c2185b', '#5d4037', '#e65100', '#37474f', '#7cb342', '#0097a7'];
+/** Dash patterns, so lines that coincide still show both. */
+const DASHES = ['', '7 4', '2 3', '10 3 2 3'];
 
 /** Round tick step for a range: 1, 2 or 5 times a power of ten. */
 function tickStep(span: number, want = 6): number {
@@ -25,10 +27,10 @@ function fmt(v: number): string {
 export function plotSvg(m: Measurement, idPrefix = 'p'): string {
   const pts = m.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (!pts.length) return '<p class="small">No points measured.</p>';
-  const W = 640;
+  const W = 720;
   const H = 340;
   const L = 64;
-  const R = 180;
+  const R = 250;
   const T = 24;
   const B = 48;
   let x0 = Math.min(...pts.map((p) => p.x));
@@ -55,15 +57,26 @@ export function plotSvg(m: Measurement, idPrefix = 'p'): string {
   parts.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#5b6475"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#5b6475"/>`);
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">${esc(m.xLabel)}</text>`);
   parts.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(m.unit)}</text>`);
+  const keyOf = (pts: { x: number; y: number }[]) => JSON.stringify([...pts].sort((a, b) => a.x - b.x));
   m.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
+    const dash = DASHES[Math.floor(i / 2) % DASHES.length];
     const sp = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x);
+    // A series that repeats an earlier one would hide behind it: the legend says so.
+    const same = m.series.slice(0, i).find((o) => keyOf(o.points) === keyOf(s.points));
+    const label = same ? `${s.label} (= ${same.label})` : s.label;
     if (sp.length) {
-      parts.push(`<polyline class="series" data-series="${esc(s.label)}" points="${sp.map((p) => `${px(p.x)},${py(p.y)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      parts.push(
+        `<polyline class="series" data-series="${esc(s.label)}" points="${sp.map((p) => `${px(p.x)},${py(p.y)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"` +
+          `${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+      );
       for (const p of sp) parts.push(`<circle cx="${px(p.x)}" cy="${py(p.y)}" r="3" fill="${color}"><title>${esc(`${s.label}: ${fmt(p.x)} → ${fmt(p.y)} ${m.unit}`)}</title></circle>`);
     }
     const ly = T + 10 + i * 18;
-    parts.push(`<rect x="${W - R + 14}" y="${ly - 8}" width="14" height="4" fill="${color}"/><text x="${W - R + 34}" y="${ly - 2}">${esc(s.label)}</text>`);
+    parts.push(
+      `<line x1="${W - R + 10}" x2="${W - R + 30}" y1="${ly - 6}" y2="${ly - 6}" stroke="${color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ''}/>` +
+        `<text x="${W - R + 34}" y="${ly - 2}">${esc(label)}</text>`,
+    );
   });
   return (
     `<svg class="plot" id="${esc(idPrefix)}" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
