@@ -56,11 +56,12 @@ export interface TrackingDesign {
   towrite: 'before-flush' | 'after-flush';
   /**
    * Whether writeback cleans entries: never (v8, v9: the dirty set only grows); clear DIRTY
-   * after the flush and leave the PTEs writable (finding 3); or write-protect and clean every
+   * after the flush and leave the PTEs writable (finding 3); write-protect and clean every
    * page-table entry of the range (`pgoff_mkclean`), flush, then clear DIRTY (v2's idea, in the
-   * order that flushes only after the mappings are read-only).
+   * order that flushes only after the mappings are read-only); or v2 as posted: DIRTY cleared
+   * with TOWRITE at the lookup, then the flush, then `pgoff_mkclean`.
    */
-  clean: 'never' | 'after-flush' | 'wrprotect';
+  clean: 'never' | 'after-flush' | 'wrprotect' | 'clean-then-wrprotect';
   /**
    * A per-entry lock (Jan Kara's later design): the fault path holds it from `dax_radix_entry`
    * until the page-table entry is installed or made writable, and `dax_writeback_one` from the

@@ -11,6 +11,7 @@
  *                                  a locked entry makes it wait, else it locks it
  *     pgoff_mkclean                (designs that clean) write-protect and clean the range's PTEs/PMDs
  *     wb_cache_pmem                flush the entry's cache lines (a page, or the whole PMD)
+ *     pgoff_mkclean                (v2 as posted: after the flush instead)
  *     radix_tree_tag_clear         (v9 and later) TOWRITE, and DIRTY where entries are cleaned,
  *                                  after the flush; the entry lock is dropped
  *   wmb_pmem; return 0
@@ -53,9 +54,14 @@ function setGathered(c: TrackingContext, f: number, g: { index: number; kind: nu
   c.pvec[2 * f + 1] = g ? g.kind : 0;
 }
 
-/** Does writeback clean up after the flush in its own step (`radix_tree_tag_clear`)? */
+/** Does writeback clear tags after the flush in a step of its own (`radix_tree_tag_clear`)? */
 export function hasFinishStep(d: TrackingDesign): boolean {
-  return d.towrite === 'after-flush' || d.clean !== 'never' || d.entryLock;
+  return d.towrite === 'after-flush' || d.clean === 'after-flush' || d.clean === 'wrprotect' || d.entryLock;
+}
+
+/** Does writeback write-protect the range (`pgoff_mkclean`), and does it do so before the flush? */
+export function writeProtects(d: TrackingDesign): 'no' | 'before-flush' | 'after-flush' {
+  return d.clean === 'wrprotect' ? 'before-flush' : d.clean === 'clean-then-wrprotect' ? 'after-flush' : 'no';
 }
 
 /**
@@ -109,11 +115,13 @@ export function writebackSkip(c: TrackingContext, f: number): void {
 
 /**
  * `dax_writeback_one` has the entry under tree_lock and goes on: v8 clears TOWRITE now, before
- * anything is flushed; with the entry lock, it locks the entry. Then tree_lock is dropped.
+ * anything is flushed (v2 DIRTY as well); with the entry lock, it locks the entry. Then tree_lock
+ * is dropped.
  */
 export function writebackLookup(c: TrackingContext, d: TrackingDesign, f: number): void {
   const g = gathered(c, f)!;
   if (d.towrite === 'before-flush') clearTag(c.radix, g.index, 'TOWRITE');
+  if (d.clean === 'clean-then-wrprotect') clearTag(c.radix, g.index, 'DIRTY');
   if (d.entryLock) lockEntry(c.radix, g.index);
 }
 
@@ -123,9 +131,14 @@ export function gatheredPages(c: TrackingContext, T: TrackingLayout, f: number):
   return g ? entryPages(T.geometry, g.index, g.kind) : [];
 }
 
-/** `pgoff_mkclean` on the gathered entry's range: returns how many page-table entries changed. */
-export function pgoffMkclean(c: TrackingContext, T: TrackingLayout, f: number): number {
-  return writeProtectRange(c, T, gatheredPages(c, T, f));
+/**
+ * `pgoff_mkclean` on the gathered entry's range: returns how many page-table entries changed.
+ * When it is the entry's last step (v2 as posted), the pagevec is released here.
+ */
+export function pgoffMkclean(c: TrackingContext, T: TrackingLayout, f: number, last = false): number {
+  const n = writeProtectRange(c, T, gatheredPages(c, T, f));
+  if (last) setGathered(c, f, null);
+  return n;
 }
 
 /**
@@ -146,7 +159,7 @@ export function wbCachePmem(c: TrackingContext, T: TrackingLayout, f: number, la
 export function writebackFinish(c: TrackingContext, d: TrackingDesign, f: number): void {
   const g = gathered(c, f)!;
   if (d.towrite === 'after-flush') clearTag(c.radix, g.index, 'TOWRITE');
-  if (d.clean !== 'never') clearTag(c.radix, g.index, 'DIRTY');
+  if (d.clean === 'after-flush' || d.clean === 'wrprotect') clearTag(c.radix, g.index, 'DIRTY');
   if (d.entryLock) unlockEntry(c.radix, g.index);
   setGathered(c, f, null);
 }

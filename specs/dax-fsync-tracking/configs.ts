@@ -92,6 +92,13 @@ export const fsyncTrackingConfigs: FsyncTrackingConfig[] = [
     default: true,
   },
   {
+    name: 'v2-as-posted',
+    description: 'v2 as posted (Dave Chinner: "this looks racy"): TOWRITE and DIRTY cleared at the lookup, then wb_cache_pmem, then pgoff_mkclean',
+    design: { ...V8, pmdOverPte: 'transfer-tags', clean: 'clean-then-wrprotect' },
+    ...everything,
+    default: false,
+  },
+  {
     name: 'v9',
     description: 'v9: tags transferred on PTE→PMD, TOWRITE cleared after the flush, entries never cleaned; a store after one fsync\'s flush, then a concurrent fsync whose TOWRITE tag the first clears',
     design: V9,

@@ -149,7 +149,8 @@ export function fsyncTrackingRenderer(T: TrackingLayout, cfg: FsyncTrackingConfi
       case 'dax_writeback_one': {
         const e = gathered(before, f)!;
         const parts = [`dax_writeback_one(index ${e.index}): entry unchanged, TOWRITE set`];
-        if (hasTag(before.radix, e.index, 'TOWRITE') && !hasTag(after.radix, e.index, 'TOWRITE')) parts.push('radix_tree_tag_clear(TOWRITE) before anything is flushed');
+        const cleared = (['TOWRITE', 'DIRTY'] as const).filter((t) => hasTag(before.radix, e.index, t) && !hasTag(after.radix, e.index, t));
+        if (cleared.length) parts.push(`radix_tree_tag_clear(${cleared.join(' and ')}) before anything is flushed`);
         if (!isLocked(before.radix, e.index) && isLocked(after.radix, e.index)) parts.push('entry locked');
         parts.push('tree_lock dropped');
         return parts.join('; ');

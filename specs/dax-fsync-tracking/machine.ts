@@ -58,6 +58,7 @@ import {
   writebackFinish,
   writebackLookup,
   writebackSkip,
+  writeProtects,
 } from '../../models/dax-writeback.ts';
 import type { BuiltSpec, Spec } from '../common/spec.ts';
 import { fsyncTrackingConfigs, type FsyncTrackingConfig, type WriterProgram } from './configs.ts';
@@ -127,7 +128,7 @@ function actions(T: TrackingLayout, d: TrackingDesign) {
     fsync_return: act<Fx>(() => {}),
     dax_writeback_one: act<Fx>((c, _e, p) => writebackLookup(c, d, p.f)),
     dax_writeback_one_skip: act<Fx & { reason: 'changed' | 'towrite' }>((c, _e, p) => writebackSkip(c, p.f)),
-    pgoff_mkclean: act<Fx>((c, _e, p) => void pgoffMkclean(c, T, p.f)),
+    pgoff_mkclean: act<Fx & { last: boolean }>((c, _e, p) => void pgoffMkclean(c, T, p.f, p.last)),
     wb_cache_pmem: act<Fx & { last: boolean }>((c, _e, p) => void wbCachePmem(c, T, p.f, p.last)),
     radix_tree_tag_clear: act<Fx>((c, _e, p) => writebackFinish(c, d, p.f)),
 
@@ -166,7 +167,7 @@ function writerRegion(m: number, w: WriterProgram, d: TrackingDesign) {
     const mayBeAbsent = before === undefined;
     // Read-only: after a load, or whenever writeback write-protects (even between a write
     // fault and the store it retries).
-    const mayBeReadOnly = before === 'load' || d.clean === 'wrprotect';
+    const mayBeReadOnly = before === 'load' || writeProtects(d) !== 'no';
     const write = a.op === 'store';
     const faulting = `${here}_fault`;
     const transitions: Record<string, unknown> = {};
@@ -240,6 +241,9 @@ function fsyncRegion(f: number, d: TrackingDesign, serial: boolean) {
   const on = (t: string) => (types.includes(`${F}.${t}`) || types.push(`${F}.${t}`), `${F}.${t}`);
   const p = { f };
   const finish = hasFinishStep(d);
+  const wp = writeProtects(d);
+  // Where the loop goes once the entry's last step is done.
+  const afterEntry = finish ? 'finish' : 'scan';
   // With the entry lock, dax_writeback_one waits while the entry is locked before it looks at it.
   const unlocked = (g?: Guard): Guard | undefined => {
     if (!d.entryLock) return g;
@@ -278,19 +282,31 @@ function fsyncRegion(f: number, d: TrackingDesign, serial: boolean) {
           },
           {
             ...(d.entryLock ? { guard: unlocked() } : {}),
-            target: d.clean === 'wrprotect' ? 'wrprotect' : 'flush',
+            target: wp === 'before-flush' ? 'wrprotect' : 'flush',
             actions: { type: 'dax_writeback_one', params: p },
           },
         ],
       },
     },
     flush: {
-      on: { [on('wb_cache_pmem')]: { target: finish ? 'finish' : 'scan', actions: { type: 'wb_cache_pmem', params: { f, last: !finish } } } },
+      on: {
+        [on('wb_cache_pmem')]: {
+          target: wp === 'after-flush' ? 'wrprotect' : afterEntry,
+          actions: { type: 'wb_cache_pmem', params: { f, last: wp !== 'after-flush' && !finish } },
+        },
+      },
     },
     done: {},
   };
-  if (d.clean === 'wrprotect') {
-    states.wrprotect = { on: { [on('pgoff_mkclean')]: { target: 'flush', actions: { type: 'pgoff_mkclean', params: p } } } };
+  if (wp !== 'no') {
+    states.wrprotect = {
+      on: {
+        [on('pgoff_mkclean')]: {
+          target: wp === 'before-flush' ? 'flush' : afterEntry,
+          actions: { type: 'pgoff_mkclean', params: { f, last: wp === 'after-flush' && !finish } },
+        },
+      },
+    };
   }
   if (finish) {
     states.finish = { on: { [on('radix_tree_tag_clear')]: { target: 'scan', actions: { type: 'radix_tree_tag_clear', params: p } } } };
@@ -301,7 +317,8 @@ function fsyncRegion(f: number, d: TrackingDesign, serial: boolean) {
 function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: string[]): Property<View>[] {
   const F = cfg.fsyncs;
   const returned = (v: View, f: number) => v.matches(`running.F${f}.done`);
-  const inside = (v: View, f: number) => IN_WRITEBACK.some((s) => (s !== 'wrprotect' || cfg.design.clean === 'wrprotect') && (s !== 'finish' || hasFinishStep(cfg.design)) && v.matches(`running.F${f}.${s}`));
+  const states = IN_WRITEBACK.filter((s) => (s !== 'wrprotect' || writeProtects(cfg.design) !== 'no') && (s !== 'finish' || hasFinishStep(cfg.design)));
+  const inside = (v: View, f: number) => states.some((s) => v.matches(`running.F${f}.${s}`));
   const regions = [...cfg.writers.map((_, m) => `W${m}`), ...Array.from({ length: F }, (_, f) => `F${f}`)];
   const props: Property<View>[] = [
     {

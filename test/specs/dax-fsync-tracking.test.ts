@@ -169,6 +169,17 @@ describe("finding 4: write-protect and clean without locking (Ross Zwisler's rac
   });
 });
 
+describe('v2 as posted (DIRTY and TOWRITE cleared at the lookup, flush, then pgoff_mkclean)', () => {
+  it('is racy before it gets to pgoff_mkclean: a concurrent fsync finds neither tag and returns first', async () => {
+    const t = counterexample(await run('v2-as-posted'));
+    const { returner, other } = returningCaller(t);
+    const steps = t.steps;
+    expect(steps[find(steps, is(other, 'dax_writeback_one'))].text).toMatch(/radix_tree_tag_clear\(TOWRITE and DIRTY\) before anything is flushed/);
+    expect(steps[find(steps, is(returner, 'tag_pages_for_writeback'))].text).toMatch(/no DIRTY entry, nothing tagged/);
+    expect(find(steps, is(other, 'wb_cache_pmem'))).toBe(-1);
+  });
+});
+
 describe('v9 (tags transferred, TOWRITE cleared after the flush, entries never cleaned)', () => {
   it('two fsyncs really overlap', async () => {
     const w = result(await run('v9'), PROPERTY.overlap);
