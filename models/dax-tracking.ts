@@ -7,7 +7,8 @@
  * beyond that:
  *  - `radix`: the DAX radix tree of the file's address_space (models/radix.ts);
  *  - `pt`: per mapping, the dirty bit of each PTE, and the mapping's PMD (absent / read-only /
- *    writable) with its dirty bit. Mapping m belongs to writer m and uses either PTEs or one PMD;
+ *    writable) with its dirty bit. Mapping m belongs to writer m and uses either PTEs or one PMD,
+ *    which maps the file's first PMD;
  *  - `pvec`: per fsync caller, the entry `find_get_entries_tag` gathered (index + 1, kind);
  *  - `called` (ghost): per fsync caller and page, the version of the page's word that a load
  *    would have returned when the fsync was called: what that fsync must make durable.

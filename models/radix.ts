@@ -87,8 +87,9 @@ function putEntry(r: Uint8Array, index: number, kind: number): void {
 
 /**
  * The entry that tracks page `index`: the PMD entry covering it if there is one, else the entry
- * at `index` itself; -1 when there is none. (v9 looks up the PMD index first, as here; in the
- * model a page is only ever reached through one of the two, so v8's plain lookup agrees.)
+ * at `index` itself; -1 when there is none. This is the lookup v9 (Linux 4.5) does; v8 looks at
+ * `index` alone. The two differ only when a PMD entry and a PTE entry of the same PMD coexist,
+ * which no configuration of the v8 design creates.
  */
 export function coveringEntry(r: Uint8Array, g: RadixGeometry, index: number): number {
   const p = pmdIndex(g, index);

@@ -362,7 +362,10 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   return props;
 }
 
-/** The layout a configuration needs: its pages, mappings, fsync callers and most stores to one page. */
+/**
+ * The layout a configuration needs: its mappings, fsync callers and most stores to one page. The
+ * file is two pages in one PMD: the smallest file where a PMD entry covers more than one PTE index.
+ */
 export function layoutFor(cfg: FsyncTrackingConfig): TrackingLayout {
   const pages = 2;
   const stores = new Array<number>(pages).fill(0);
