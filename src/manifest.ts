@@ -58,12 +58,15 @@ export function loadManifest(): Manifest {
   return out;
 }
 
-/** Writes the manifests back with stable formatting. */
-export function saveManifest(m: Manifest): void {
+/**
+ * Writes back the manifests of `specs` (only those: another spec's manifest may have changed on
+ * disk since it was loaded) with stable formatting.
+ */
+export function saveManifest(m: Manifest, specs: string[]): void {
   const single = process.env.DAXCHECK_MANIFEST;
   if (single) {
     writeFileSync(single, JSON.stringify(m, null, 2) + '\n');
     return;
   }
-  for (const [spec, entries] of Object.entries(m)) writeFileSync(specManifestPath(spec), JSON.stringify(entries, null, 2) + '\n');
+  for (const spec of specs) writeFileSync(specManifestPath(spec), JSON.stringify(m[spec], null, 2) + '\n');
 }

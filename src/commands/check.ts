@@ -121,7 +121,7 @@ function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
       run.expectedMeasures = entry.measures;
     }
   }
-  saveManifest(manifest);
+  saveManifest(manifest, [...new Set(runs.map((r) => r.spec))]);
 }
 
 /** DIR/results.json and one JSON file per trace: DIR/traces/<spec>/<config>/<kind>-<n>.json. */
