@@ -16,6 +16,7 @@ import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import { baselineConfigs } from './configs.ts';
+import { baselineReplayConfigs } from './replay-configs.ts';
 
 export const baseline: Spec<DaxRunConfig, DaxContext> = {
   name: 'baseline',
@@ -30,7 +31,7 @@ export const baseline: Spec<DaxRunConfig, DaxContext> = {
     'works on files without DAX': 'yes (page cache)',
     'extra cost in a page fault': 'none',
   },
-  configs: baselineConfigs,
+  configs: [...baselineConfigs, ...baselineReplayConfigs],
   build: (config) =>
     buildDaxSpec({
       id: 'baseline',

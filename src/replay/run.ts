@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { cpioArchive } from './cpio.ts';
 import { compare, emptyObservation, kernelSummary, parseSerial, type Observation } from './compare.ts';
 import type { ReplayPlan } from './program.ts';
+import { knownDivergence } from './known.ts';
 import { boot, buildReplayer, GUEST_EXIT, paths, tail, type Fs } from './vm.ts';
 import { UsageError } from '../args.ts';
 
-export type Outcome = 'match' | 'mismatch' | 'error';
+/** `known`: the differences are kernel behaviour the model leaves out, written down in known.ts. */
+export type Outcome = 'match' | 'mismatch' | 'known' | 'error';
 
 export interface ReplayResult {
   name: string;
@@ -31,6 +33,8 @@ export interface ReplayResult {
   /** Where the serial logs are. */
   dir: string;
   notes: string[];
+  /** For `known`: the rule that explains the differences. */
+  known: { id: string; explanation: string } | null;
 }
 
 export interface VmOptions {
@@ -53,7 +57,7 @@ export async function replayOnVm(plan: ReplayPlan, fs: Fs, o: VmOptions): Promis
 
   const obs: Observation = emptyObservation();
   const result = (outcome: Outcome, differences: string[], boots: number): ReplayResult => {
-    if (outcome === 'match') {
+    if (outcome === 'match' || outcome === 'known') {
       rmSync(image, { force: true });
       rmSync(initrd, { force: true });
     }
@@ -68,6 +72,7 @@ export async function replayOnVm(plan: ReplayPlan, fs: Fs, o: VmOptions): Promis
       seconds: Math.round((performance.now() - t0) / 100) / 10,
       dir,
       notes: plan.notes,
+      known: null,
     };
   };
   const params = { fs, dax: plan.config.dax ? 1 : 0 };
@@ -89,6 +94,8 @@ export async function replayOnVm(plan: ReplayPlan, fs: Fs, o: VmOptions): Promis
     }
   }
   const diffs = compare(plan, obs);
+  const known = knownDivergence(plan, fs, diffs, obs);
+  if (known) return { ...result('known', diffs, boots), known: { id: known.id, explanation: known.explanation } };
   return result(diffs.length ? 'mismatch' : 'match', diffs, boots);
 }
 
@@ -125,5 +132,6 @@ export function replayOnHost(plan: ReplayPlan): ReplayResult {
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     dir,
     notes: ['host run: no DAX and no power failure, only the results of the calls before the first crash step are compared'],
+    known: null,
   };
 }

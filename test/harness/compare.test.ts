@@ -96,3 +96,50 @@ describe('generic/470 on XFS: 1 MiB allocated', async () => {
     expect(diffs).toEqual(['after recovery: block 1 word 0 is DATA0 in the model, mixed(DATA0|0) on the kernel']);
   });
 });
+
+describe('known kernel behaviour: ext4 converts a small unwritten extent whole', async () => {
+  const { knownDivergence } = await import('../../src/replay/known.ts');
+  const p = await planOf('baseline', 'fallocate-trusting', NAMES.pointer);
+  const obs = parseSerial(fixture('fallocate-ext4-run.log') + fixture('fallocate-ext4-inspect.log'));
+  const diffs = compare(p, obs);
+  it('the replay on ext4 differs from the model exactly in block 1', () => {
+    expect(diffs).toEqual([
+      'after recovery: block 1 is unwritten in the model, written on the kernel',
+      'after recovery: block 1 word 0 is 0 in the model, DATA0 on the kernel',
+    ]);
+  });
+  it('which the ext4-zeroout rule explains on ext4, and only there', () => {
+    expect(knownDivergence(p, 'ext4', diffs, obs)?.id).toBe('ext4-zeroout');
+    expect(knownDivergence(p, 'xfs', diffs, obs)).toBeNull();
+  });
+  it('a difference the rule does not explain leaves it a mismatch', () => {
+    expect(knownDivergence(p, 'ext4', [...diffs, 'after recovery: model file size 8192, kernel 0'], obs)).toBeNull();
+    expect(knownDivergence(p, 'ext4', ['after recovery: block 0 is unwritten in the model, written on the kernel', 'after recovery: block 1 word 1 is 0 in the model, HDR on the kernel'], obs)).toBeNull();
+  });
+  it('does not apply without a small fallocate', async () => {
+    const chinner = await planOf('baseline', 'trusting', NAMES.pointer);
+    expect(knownDivergence(chinner, 'ext4', diffs, obs)).toBeNull();
+  });
+});
+
+describe('known kernel behaviour: MAP_SHARED|MAP_SYNC is not ignored', async () => {
+  const { knownDivergence } = await import('../../src/replay/known.ts');
+  const p = await planOf('map-sync', 'unvalidated', NAMES.pointer);
+  const run = fixture('unvalidated-ext4-run.log');
+  const inspect = fixture('unvalidated-ext4-inspect.log');
+  const obs = parseSerial(run + inspect);
+  const diffs = compare(p, obs);
+  it('the kernel kept block 1, which the model (flag ignored) loses', () => {
+    expect(diffs).toContain('after recovery: block 1 is hole in the model, written on the kernel');
+  });
+  it('what the kernel did is exactly the model of MAP_SHARED_VALIDATE|MAP_SYNC', () => {
+    expect(knownDivergence(p, 'ext4', diffs, obs)?.id).toBe('map-sync-unvalidated');
+  });
+  it('a kernel that had really ignored the flag would be a plain match, and any other outcome a mismatch', () => {
+    const lost = inspect.replace('length=8192', 'length=4096').replace('blocks512=16', 'blocks512=8').replace('words 1 dac0de0000000003', 'words 1 0000000000000000');
+    expect(compare(p, parseSerial(run + lost))).toEqual([]);
+    const other = inspect.replace('words 0 dac0de0000000002', 'words 0 0000000000000000');
+    const o = parseSerial(run + other);
+    expect(knownDivergence(p, 'ext4', compare(p, o), o)).toBeNull();
+  });
+});
