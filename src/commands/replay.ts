@@ -16,7 +16,7 @@ import { coveringTraces } from '../replay/covering.ts';
 import { parseTraceText, planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
 import { hostProblem, replayOnHost, replayOnVm, type ReplayResult } from '../replay/run.ts';
 import { SMOKE } from '../replay/smoke.ts';
-import { FILESYSTEMS, kernelImage, rigMissing, type Fs } from '../replay/vm.ts';
+import { FILESYSTEMS, kernelImage, lockRig, rigMissing, type Fs } from '../replay/vm.ts';
 
 export const usage = `daxcheck replay [spec...|trace.json...] [--config NAME[,NAME]] [--all-configs] [--covering]
                  [--smoke] [--fs ext4|xfs[,..]] [--host] [--timeout SECONDS] [--dry-run] [--json]`;
@@ -176,13 +176,22 @@ export async function run(argv: string[]): Promise<number> {
   } else if (rows.some((r) => r.plan)) {
     const missing = rigMissing(filesystems);
     if (missing.length) throw new UsageError(`the replay rig is not set up (missing ${missing.join(', ')}): run npm run replay:setup`);
-    for (const r of rows) {
-      if (!r.plan) continue;
-      for (const fs of filesystems) {
-        const res = await replayOnVm(r.plan, fs, { timeoutMs: timeoutS * 1000 });
-        r.results.push(res);
-        progress(`${r.name} on ${fs}: ${res.outcome} (${res.boots} boots, ${res.seconds} s)`);
+    const lock = lockRig();
+    if ('heldBy' in lock) throw new UsageError(`another daxcheck replay is using the rig (pid ${lock.heldBy}); wait for it to finish`);
+    const release = () => lock.release();
+    process.once('exit', release);
+    try {
+      for (const r of rows) {
+        if (!r.plan) continue;
+        for (const fs of filesystems) {
+          const res = await replayOnVm(r.plan, fs, { timeoutMs: timeoutS * 1000 });
+          r.results.push(res);
+          progress(`${r.name} on ${fs}: ${res.outcome} (${res.boots} boots, ${res.seconds} s)`);
+        }
       }
+    } finally {
+      release();
+      process.off('exit', release);
     }
   }
 

@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -175,4 +175,31 @@ export function buildReplayer(): string | null {
   if (r.status !== 0) return `gcc failed to build harness/replayer.c: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`;
   writeFileSync(stamp, hash);
   return null;
+}
+
+/**
+ * Takes the rig for this process: replays share harness/work/runs/ and the CPU (TCG is CPU
+ * bound, two VMs at once take twice as long each). Returns a release function, or null with the
+ * pid of the process that has it.
+ */
+export function lockRig(): { release: () => void } | { heldBy: number } {
+  mkdirSync(paths.work, { recursive: true });
+  const file = join(paths.work, 'replay.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return { release: () => rmSync(file, { force: true }) };
+    } catch {
+      const pid = Number(readFileSync(file, 'utf8'));
+      let alive = false;
+      try {
+        alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (alive && pid !== process.pid) return { heldBy: pid };
+      rmSync(file, { force: true }); // left by a process that is gone
+    }
+  }
+  return { heldBy: -1 };
 }

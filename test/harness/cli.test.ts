@@ -130,3 +130,21 @@ describe('a VM that hangs', () => {
     }
   });
 });
+
+describe('the rig lock', () => {
+  it('lets one replay process use the rig at a time, and forgets a process that is gone', async () => {
+    const { lockRig, paths } = await import('../../src/replay/vm.ts');
+    const lockFile = join(paths.work, 'replay.lock');
+    const first = lockRig();
+    if ('heldBy' in first) return; // a real replay is running now: leave its lock alone
+    try {
+      writeFileSync(lockFile, '1'); // pid 1 is alive
+      expect(lockRig()).toEqual({ heldBy: 1 });
+      writeFileSync(lockFile, '999999999'); // no such process
+      const again = lockRig();
+      expect('release' in again).toBe(true);
+    } finally {
+      first.release();
+    }
+  });
+});
