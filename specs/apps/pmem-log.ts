@@ -65,8 +65,11 @@ export interface FaultPath {
   direct?: DirectMode;
   /** Actions of a write fault on a DAX mapping at { t, m, b }. */
   writeFault(at: { t: number; m: number; b: number }): Ref[];
-  /** Actions of a write to a read-only entry of a written block; default `dax_pfn_mkwrite`. */
-  pfnMkwrite?(at: { t: number; m: number; b: number }): Ref[];
+  /**
+   * Actions of a write to a read-only entry of a written block; default `dax_pfn_mkwrite`. Null:
+   * the proposal handles such a write as a full write fault (NOVA copies the page again).
+   */
+  pfnMkwrite?: ((at: { t: number; m: number; b: number }) => Ref[]) | null;
 }
 
 const app = appLayout();
@@ -265,7 +268,7 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
     // A read fault (a flush after the mapping was taken away) leaves a read-only entry: the next
     // store to a written block goes through pfn_mkwrite.
     const mkwrite =
-      options.dax && options.revocable
+      options.dax && options.revocable && kernel.pfnMkwrite !== null
         ? {
             [on('pfn_mkwrite')]: {
               guard: { type: 'needsPfnMkwrite', params: at },

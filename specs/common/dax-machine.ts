@@ -24,7 +24,7 @@ import { faultCost } from '../../models/measures.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { ThirdPartyPolicy } from '../../models/third-party.ts';
 import { program, threadRegion, type FaultPath, type Step } from '../apps/pmem-log.ts';
-import type { BuiltSpec, DaxRunConfig } from './spec.ts';
+import type { BuiltSpec, DaxRunConfig, Renderer } from './spec.ts';
 import { thirdPartyRegion } from './third-party.ts';
 
 export interface DaxMachineOptions {
@@ -49,6 +49,18 @@ export interface DaxMachineOptions {
   initial?: (L: Layout, c: DaxContext) => void;
   /** The guard (params { t, m, b }) that tells a fatal write fault (SIGBUS) of the proposal. */
   sigbusGuard?: string;
+  /**
+   * The proposal's own environment: transitions added to `running` (e.g. NOVA's background
+   * writeback) and their events, tried after the shared ones.
+   */
+  environment?: (L: Layout) => { on: Record<string, unknown>; events: DaxEvent[] };
+  /**
+   * Something of the proposal's own (not a configured third party) takes mappings away or makes
+   * them read-only, so every store and flush may fault again.
+   */
+  revocable?: boolean;
+  /** Wraps the shared renderer, e.g. to describe the proposal's own actions. */
+  render?: (L: Layout, app: AppLayout, shared: Renderer<DaxContext>) => Renderer<DaxContext>;
 }
 
 export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
@@ -76,7 +88,7 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
     const { region, eventTypes } = threadRegion(t, steps, o.faultPath, {
       dax: cfg.dax,
       mapSyncGranted: o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem',
-      revocable: !!tp,
+      revocable: !!tp || !!o.revocable,
       sigbus: !!o.sigbusGuard || !!tp?.ops.some((op) => op === 'truncate'),
       sigbusGuard: o.sigbusGuard,
     });
@@ -99,6 +111,8 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   if (!cfg.dax) environment['flusher.writeback'] = { guard: and([not('isDaxInode'), 'isCacheLineDirty']), actions: 'evict_cache_line' };
   // Other inodes keep dirtying metadata: after a commit the running transaction fills up again.
   if (L.U > 0) environment['other.dirty'] = { guard: 'hasRoomForUnrelated', actions: 'other_inode_dirty' };
+  const ownEnvironment = o.environment?.(L);
+  Object.assign(environment, ownEnvironment?.on);
 
   const own = o.implementations?.(L) ?? {};
   const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
@@ -138,6 +152,7 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   if (cfg.crashBudget > 0) events.push({ type: 'power_fail' }, { type: 'power.keep' }, { type: 'power.drop' }, { type: 'mount' });
   events.push({ type: 'app.recover' });
   if (cfg.crashBudget > 1) events.push({ type: 'restart' });
+  if (ownEnvironment) events.push(...ownEnvironment.events);
 
   const eventTypes = events.map((e) => e.type);
   const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
@@ -147,6 +162,6 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
     bounds: bounds(L, { thirdParty: !!tp, extentTree: !!tp?.ops.includes('split'), ...o.features }),
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
     measures,
-    render: daxRenderer(L, app),
+    render: o.render ? o.render(L, app, daxRenderer(L, app)) : daxRenderer(L, app),
   };
 }

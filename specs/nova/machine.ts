@@ -14,17 +14,13 @@
  * copy's cache entry is in the inode log), so a userspace flush makes the data durable without
  * fsync; and the fault writes that one entry, never other work, whatever else is dirty.
  */
-import { setup, type AnyStateMachine } from 'xstate';
-import { appLayout } from '../../models/app-layout.ts';
 import { mutator } from '../../checker/xstate/mutator.ts';
-import { daxRenderer } from '../../models/describe.ts';
 import { withOwnTexts } from '../../models/describe-own.ts';
 import { pte } from '../../models/faults.ts';
 import { isDaxInode } from '../../models/fs.ts';
 import type { DaxEvent } from '../../models/implementations.ts';
-import { sharedProperties, type DaxProperty } from '../../models/invariants.ts';
+import type { DaxProperty } from '../../models/invariants.ts';
 import { PTE_RW, WRITTEN, type DaxContext, type Layout } from '../../models/layout.ts';
-import { faultCost } from '../../models/measures.ts';
 import {
   NOVA,
   isSwapPending,
@@ -40,7 +36,7 @@ import {
 } from '../../models/nova.ts';
 import type { Ref } from '../apps/pmem-log.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
-import type { BuiltSpec, Spec } from '../common/spec.ts';
+import type { Spec } from '../common/spec.ts';
 import { novaConfigs, type NovaConfig } from './configs.ts';
 import { novaTexts } from './describe.ts';
 
@@ -106,58 +102,6 @@ function novaImplementations(L: Layout, d: NovaDesign) {
   };
 }
 
-type StateConfig = { on?: Record<string, unknown>; states?: Record<string, StateConfig>; type?: string };
-
-/**
- * What NOVA adds to the shared machine (specs/common/dax-machine.ts offers no hook for it):
- *  - writeback as an environment event of `running`, one per block (`nova.writeback`, and in the
- *    two-step design `nova.swap`);
- *  - a page writeback write-protected faults again on the next store (clean → dirty), and a page
- *    another thread's copy-on-write unmapped faults back in when flushed: the shared thread
- *    regions generate fault transitions only where nothing can take a page away.
- * The result is built again with the same named guards and actions: a genuine XState machine.
- */
-function withWriteback(machine: AnyStateMachine, d: NovaDesign, writeFault: (at: At) => Ref[]): AnyStateMachine {
-  const config = machine.config as unknown as { states: { running: StateConfig } };
-  const running = config.states.running;
-  // Blocks each thread stores to: another thread's copy-on-write fault can unmap them.
-  const storedBy = new Map<number, Set<string>>();
-  for (const [name, region] of Object.entries(running.states ?? {})) {
-    for (const state of Object.values(region.states ?? {})) {
-      const store = state.on?.[`${name}.store`] as { actions: { params: At }[] } | undefined;
-      if (store) storedBy.set(store.actions[0].params.b, (storedBy.get(store.actions[0].params.b) ?? new Set()).add(name));
-    }
-  }
-  const regions: Record<string, StateConfig> = {};
-  for (const [name, region] of Object.entries(running.states ?? {})) {
-    const states: Record<string, StateConfig> = {};
-    for (const [key, state] of Object.entries(region.states ?? {})) {
-      const on = { ...(state.on ?? {}) };
-      const store = on[`${name}.store`] as { actions: { params: At }[] } | undefined;
-      const clwb = on[`${name}.clwb`] as { actions: { params: At }[] } | undefined;
-      const fault = `${name}.dax_iomap_fault`;
-      if (store && !on[fault]) {
-        const { t, m, b } = store.actions[0].params;
-        on[fault] = { guard: { type: 'needsDaxWriteFault', params: { t, m, b } }, actions: writeFault({ t, m, b }) };
-      }
-      if (clwb && !on[fault] && [...(storedBy.get(clwb.actions[0].params.b) ?? [])].some((r) => r !== name)) {
-        const { t, m, b } = clwb.actions[0].params;
-        on[fault] = { guard: { type: 'needsReadFault', params: { t, m, b } }, actions: { type: 'dax_iomap_fault', params: { t, m, b, write: false } } };
-      }
-      states[key] = { ...state, on };
-    }
-    regions[name] = { ...region, states };
-  }
-  const env: Record<string, unknown> = { ...(running.on ?? {}), 'nova.writeback': { guard: 'mayWriteBack', actions: 'nova_writeback' } };
-  if (d.swap === 'two-step') env['nova.swap'] = { guard: 'isSwapPending', actions: 'nova_swap' };
-  const next = { ...config, states: { ...config.states, running: { ...running, states: regions, on: env } } };
-  return setup({
-    types: {} as { context: DaxContext; events: DaxEvent },
-    guards: machine.implementations.guards as never,
-    actions: machine.implementations.actions as never,
-  }).createMachine(next as never) as unknown as AnyStateMachine;
-}
-
 export const nova: Spec<NovaConfig, DaxContext> = {
   name: 'nova',
   title: 'NOVA-style MAP_SYNC: a persistent per-inode copy-on-write cache',
@@ -176,35 +120,31 @@ export const nova: Spec<NovaConfig, DaxContext> = {
   configs: novaConfigs,
   build: (config) => {
     const d: NovaDesign = { ...NOVA, ...config.design };
-    let layout: Layout | undefined;
     const writeFault = (at: At): Ref[] => [{ type: 'nova_dax_fault', params: at }];
-    const built = buildDaxSpec({
+    return buildDaxSpec({
       id: 'nova',
       config,
       mmapFlags: 'shared_validate_sync',
-      faultPath: { mapSync: true, writeFault },
+      // A write to a read-only (written back) page is a new clean→dirty transition: a full fault.
+      faultPath: { mapSync: true, writeFault, pfnMkwrite: null },
       features: { cowCache: true },
-      implementations: (L) => {
-        layout = L;
-        return novaImplementations(L, d);
+      // Writeback write-protects pages and another thread's copy-on-write unmaps the old page:
+      // stores and flushes may fault again.
+      revocable: true,
+      implementations: (L) => novaImplementations(L, d),
+      // Background writeback migrates copies at any time (and, in the two-step design, swaps).
+      environment: (L) => {
+        const on: Record<string, unknown> = { 'nova.writeback': { guard: 'mayWriteBack', actions: 'nova_writeback' } };
+        const events: DaxEvent[] = [];
+        for (let b = 0; b < L.B; b++) events.push({ type: 'nova.writeback', b });
+        if (d.swap === 'two-step') {
+          on['nova.swap'] = { guard: 'isSwapPending', actions: 'nova_swap' };
+          for (let b = 0; b < L.B; b++) events.push({ type: 'nova.swap', b });
+        }
+        return { on, events };
       },
+      properties: (L) => novaProperties(L),
+      render: (L, app, shared) => withOwnTexts(L, app, shared, novaTexts(L, d)),
     });
-    const L = layout!;
-    const app = appLayout();
-    const machine = withWriteback(built.machine, d, writeFault);
-    // Writeback events go after the shared alphabet, so its event indices stay as they were.
-    const events: DaxEvent[] = [...built.events];
-    for (let b = 0; b < L.B; b++) events.push({ type: 'nova.writeback', b });
-    if (d.swap === 'two-step') for (let b = 0; b < L.B; b++) events.push({ type: 'nova.swap', b });
-    const eventTypes = events.map((e) => e.type);
-    const out: BuiltSpec<DaxContext> = {
-      machine,
-      events,
-      bounds: built.bounds,
-      properties: [...sharedProperties(L, app, eventTypes), ...novaProperties(L)],
-      measures: config.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [],
-      render: withOwnTexts(L, app, daxRenderer(L, app), novaTexts(L, d)),
-    };
-    return out;
   },
 };
