@@ -2,7 +2,7 @@
  * Checks one spec configuration: builds the machine, compiles it, explores every reachable state,
  * and turns what the explorer found into verdicts, traces and statistics.
  */
-import { explore, type ExploreOptions } from '../checker/bfs.ts';
+import { explore, type ExploreOptions, type ExploreResult } from '../checker/bfs.ts';
 import { compileMachine, type CompiledMachine } from '../checker/xstate/compile.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import type { ConfigExpectation } from './manifest.ts';
@@ -27,20 +27,14 @@ export interface PropertyResult {
   trace: Trace | null;
 }
 
-export interface ConfigRun {
+/** What the explorer measured of a run (see ExploreResult). */
+type RunStatistics = Pick<ExploreResult<unknown>, 'complete' | 'states' | 'transitions' | 'depth' | 'seconds' | 'statesPerSecond' | 'bytesPerState' | 'stateBits'>;
+
+export interface ConfigRun extends RunStatistics {
   spec: string;
   config: string;
   description: string;
-  /** True when every reachable state was explored. */
-  complete: boolean;
   stopReason: string | null;
-  states: number;
-  transitions: number;
-  depth: number;
-  seconds: number;
-  statesPerSecond: number;
-  bytesPerState: number;
-  stateBits: number;
   /** Transitions taken per event type, in alphabet order. */
   eventFires: { event: string; fired: number }[];
   /** Every machine transition with how often it was taken (complete runs only). */
