@@ -15,7 +15,7 @@ import type { DaxRunConfig } from '../../specs/common/spec.ts';
 import { coveringTraces } from '../replay/covering.ts';
 import { parseTraceText, planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
 import { hostProblem, replayOnHost, replayOnVm, type ReplayResult } from '../replay/run.ts';
-import { SMOKE } from '../replay/smoke.ts';
+import { SMOKE, twoCrashTrace } from '../replay/smoke.ts';
 import { FILESYSTEMS, kernelImage, lockRig, rigMissing, type Fs } from '../replay/vm.ts';
 
 export const usage = `daxcheck replay [spec...|trace.json...] [--config NAME[,NAME]] [--all-configs] [--covering]
@@ -117,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
       if (!found) throw new Error(`internal error: the smoke case ${c.spec}/${c.config} has no trace for "${c.property}"`);
       inputs.push(found);
     }
+    inputs.push({ name: 'baseline/fsync-2crashes/two-crashes', trace: twoCrashTrace() });
   }
 
   const rows: Row[] = [];

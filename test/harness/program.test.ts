@@ -174,3 +174,15 @@ describe('traces Linux cannot run are said to be so', async () => {
     expect('reason' in p && p.reason).toMatch(/third_party_\w+', which the harness has no way to do/);
   });
 });
+
+describe('a trace with two power failures', async () => {
+  const { twoCrashTrace } = await import('../../src/replay/smoke.ts');
+  const t = twoCrashTrace();
+  const p = plan(t);
+  it('is two run segments, each ending in a crash, the second after the restart', () => {
+    expect(p.segments).toBe(2);
+    expect(p.program).toMatch(/segment 0\n(step \d+ .*\n)+crash \d+\nsegment 1\nstep \d+ open 0\n(step \d+ .*\n)+crash \d+\n$/);
+    expect(t.steps.filter((s) => s.event.startsWith('power_fail'))).toHaveLength(1);
+    expect(p.prediction.crashAppended).toBe(true);
+  });
+});
