@@ -48,8 +48,22 @@ export const LINUX_FEATURES: Record<string, string> = {
   baseline: 'DAX mmap with fsync/fdatasync/msync (ext4 and XFS -o dax, Linux 4.0+)',
   'map-sync': 'mmap(MAP_SHARED_VALIDATE|MAP_SYNC) (Linux 4.15+, ext4 and XFS on DAX)',
 };
-/** Proposals from the threads that were never merged (DOMAIN.md, "Real Linux today"). */
-const NEVER_MERGED = /immutable|seal|map-?direct|madv|prepare|msync-pmem|no-?fsync|no-?sync|per-block/i;
+/**
+ * Why the other specs are not replayed: proposals Linux never merged (DOMAIN.md, "Real Linux
+ * today"), and features Linux has whose spec the harness cannot drive from a program.
+ */
+export const NOT_REPLAYED: Record<string, string> = {
+  'pmem-immutable': 'Linux never merged FALLOC_FL_PMEM_IMMUTABLE (nor its later forms S_IOMAP_IMMUTABLE and FALLOC_FL_SEAL_BLOCK_MAP): there is no kernel to run it on',
+  'map-direct': 'Linux never merged MAP_DIRECT or MADV_DIRECT_ACCESS: there is no kernel to run it on',
+  'prepare-write': 'Linux never merged msync(MSYNC_PMEM_PREPARE_WRITE): there is no kernel to run it on',
+  'nosync-flag': 'Linux never merged the per-block "no fsync" flag (no-sync mmap): there is no kernel to run it on',
+  nova: 'NOVA was never merged into Linux: there is no kernel to run it on',
+  'dax-fsync-tracking':
+    "Linux has DAX fsync dirty tracking (the v9 design), but this spec is the kernel's own radix-tree tags and races between concurrent fsyncs inside it: no program can force those interleavings, and the v8 variants never shipped",
+  'device-dax': 'Linux has device-dax, but the rig replays on a filesystem: no devdax namespace or /dev/dax character device is set up',
+  'dax-detection': 'Linux has both (VmFlags in /proc/<pid>/smaps, statx STATX_ATTR_DAX since 5.8), but the harness has no operation for reading smaps; it checks STATX_ATTR_DAX after every open of every replay instead',
+};
+const NEVER_MERGED = /immutable|seal|map-?direct|madv|prepare|msync-pmem|no-?fsync|no-?sync|per-block|nova/i;
 
 /** A trace as read from a JSON file or produced by `daxcheck check`. */
 export interface TraceInput {
@@ -229,9 +243,10 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
   const notReplayable = (reason: string): NotReplayable => ({ name, trace: t, reason });
   if (!(spec.name in LINUX_FEATURES)) {
     return notReplayable(
-      NEVER_MERGED.test(`${spec.name} ${spec.title}`)
-        ? `Linux never merged this proposal (${spec.title}): there is no kernel to run it on`
-        : `no Linux implementation of '${spec.title}' is known to the harness`,
+      NOT_REPLAYED[spec.name] ??
+        (NEVER_MERGED.test(`${spec.name} ${spec.title}`)
+          ? `Linux never merged this proposal (${spec.title}): there is no kernel to run it on`
+          : `the harness knows no Linux implementation of '${spec.title}' to run it on`),
     );
   }
   const platform = config.platform ?? 'adr';

@@ -186,3 +186,17 @@ describe('a trace with two power failures', async () => {
     expect(p.prediction.crashAppended).toBe(true);
   });
 });
+
+describe('proposals Linux never merged are not replayed, and the reason says so', () => {
+  for (const name of ['map-direct', 'pmem-immutable', 'nova']) {
+    it(name, async () => {
+      const s = findSpec(name);
+      expect(s, `${name} is registered`).toBeDefined();
+      const c = s!.configs.find((x) => x.default)!;
+      const run = await checkConfig(s!, c, undefined);
+      const r = run.results.find((x) => x.trace)!;
+      const p = planReplay({ source: 'x', spec: name, config: c.name, property: r.property, kind: r.kind, steps: r.trace!.steps }, 'x');
+      expect('reason' in p && p.reason).toMatch(/never merged/);
+    });
+  }
+});
