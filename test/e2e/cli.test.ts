@@ -134,3 +134,41 @@ describe('daxcheck list', () => {
     expect(j.specs.map((s: { spec: string }) => s.spec)).toEqual(specs.map((s) => s.name));
   });
 });
+
+describe('daxcheck check stops cleanly and reports what it found', () => {
+  it('when the state space outgrows --max-memory', () => {
+    const r = run(['check', 'baseline', '--config', 'third-party', '--max-memory', '1', '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out);
+    expect(doc.runs[0].complete).toBe(false);
+    expect(doc.runs[0].stopReason).toMatch(/the state store would need \d+ bytes, more than the limit of 1048576/);
+    expect(doc.runs[0].states).toBeGreaterThan(0);
+    for (const x of doc.results) expect(x.verdict).not.toBe('holds');
+    expect(r.err).toBe('');
+  });
+
+  it('on Ctrl-C, with the partial results', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, 'check', 'baseline', '--config', 'third-party,fsync'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DAXCHECK_PROGRESS: '1' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    // Interrupt once exploration is under way: at its first progress line.
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/states, depth/.test(err)) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/interrupted, reporting what was found/);
+    expect(out).toMatch(/baseline\/third-party: \d+ states, .*INCOMPLETE: interrupted/);
+    expect(out).toMatch(/interrupted: 1 configuration\(s\) not run/);
+    expect(out).not.toMatch(/HOLDS/);
+  });
+});
