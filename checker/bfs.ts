@@ -148,8 +148,12 @@ export async function explore<V>(
     }
 
     let levelEnd = store.count;
+    // Interrupts are polled every 100 ms (letting signal handlers run); progress is reported at
+    // its own pace.
     let lastPoll = performance.now();
-    const pollEvery = options.progressEveryMs ?? 250;
+    let lastProgress = lastPoll;
+    const progressEvery = options.progressEveryMs ?? 250;
+    const pollEvery = Math.min(100, progressEvery);
     outer: for (let i = 0; i < store.count && !stopReason; i++) {
       if (i === levelEnd) {
         depth++;
@@ -159,7 +163,10 @@ export async function explore<V>(
         const now = performance.now();
         if (now - lastPoll >= pollEvery) {
           lastPoll = now;
-          options.onProgress?.({ states: store.count, transitions, depth, seconds: (now - started) / 1000 });
+          if (now - lastProgress >= progressEvery) {
+            lastProgress = now;
+            options.onProgress?.({ states: store.count, transitions, depth, seconds: (now - started) / 1000 });
+          }
           // Give signal handlers (Ctrl-C) a chance to run.
           await new Promise((r) => setImmediate(r));
           if (options.shouldStop?.()) {
