@@ -9,7 +9,7 @@
 import { setup } from 'xstate';
 import { mutator } from '../checker/xstate/mutator.ts';
 import type { Property } from '../checker/system.ts';
-import type { MachineView } from '../checker/xstate/compile.ts';
+import { compileMachine, type MachineView } from '../checker/xstate/compile.ts';
 
 export type RefContext = { stage: Uint8Array; alloc: Uint8Array; cache: Uint8Array; pdata: Uint8Array };
 type Ev = { type: 'FAULT' | 'STORE' | 'FLUSH'; t: number; b: number } | { type: 'FSYNC'; t: number } | { type: 'EVICT'; b: number } | { type: 'CRASH' };
@@ -101,4 +101,10 @@ export function referenceModel(T: number, B: number) {
     },
   ];
   return { machine, events, bounds, properties };
+}
+
+/** Loader for the parallel explorer's workers: the compiled reference model and its property. */
+export function loadReference(T: number, B: number) {
+  const m = referenceModel(T, B);
+  return { system: compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds }), properties: m.properties };
 }

@@ -36,6 +36,13 @@ export interface TransitionSystem<V = unknown> {
   /** Human label of a rule, e.g. `running.T0.mmap --T0.mmap--> running.T0.store`. */
   ruleLabel(rule: number): string;
   /**
+   * Where rules are numbered as they are discovered, two copies of a system (in two workers)
+   * number them differently: a key names a rule the same way in every copy, and `ruleOfKey`
+   * gives (or makes) this copy's number for it. Without them, the rule number is its key.
+   */
+  ruleKey?(rule: number): string;
+  ruleOfKey?(key: string): number;
+  /**
    * A view of a state for properties. Implementations may return the same object every time,
    * re-pointed at `state`; callers must not keep it across calls.
    */
@@ -79,4 +86,14 @@ export interface Measure<V> {
   unit: string;
   /** The value of the transition from `src` to `dst` under `event`, or undefined if it does not count. */
   edge(src: V, event: number, dst: V): number | undefined;
+}
+
+/** A rule's key in any copy of the system (see TransitionSystem.ruleKey). */
+export function ruleKey(system: TransitionSystem<unknown>, rule: number): string {
+  return system.ruleKey ? system.ruleKey(rule) : String(rule);
+}
+
+/** This copy's number for a rule key. */
+export function ruleOfKey(system: TransitionSystem<unknown>, key: string): number {
+  return system.ruleOfKey ? system.ruleOfKey(key) : Number(key);
 }

@@ -150,8 +150,10 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   private readonly eventTypeIndex: number[];
   private readonly eventTypes: string[];
   private readonly configs: Config[] = [];
-  private readonly configIndex = new Map<string, number>();
   private readonly configBound: number;
+  /** Configurations of the state-node structure alone (without the done variants). */
+  private readonly structBound: number;
+  private readonly counts = new Map<SN, number>();
   private readonly rules: CompiledTransition[][] = [];
   private readonly ruleIndex = new Map<string, number>();
   private readonly labels: string[];
@@ -185,7 +187,8 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     }
     for (const node of this.nodes) this.compileNode(node);
     // Each set of active nodes can be active, done, or done with regions in reverse order.
-    this.configBound = this.countConfigurations(this.root) * (this.nodes.some((n) => n.type === 'final') ? 3 : 1);
+    this.structBound = this.countConfigurations(this.root);
+    this.configBound = this.structBound * (this.nodes.some((n) => n.type === 'final') ? 3 : 1);
     if (this.configBound > 0x10000) this.refuse(`can be in ${this.configBound} configurations; at most 65536 are supported`);
 
     // Context layout, from XState's own initial snapshot.
@@ -246,8 +249,24 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     return this.rules[rule];
   }
 
+  /** A rule is a set of machine transitions, whose ids are the same in every compiled copy. */
+  ruleKey(rule: number): string {
+    return this.rules[rule].map((t) => t.id).join(',');
+  }
+
+  ruleOfKey(key: string): number {
+    let rule = this.ruleIndex.get(key);
+    if (rule === undefined) {
+      rule = this.rules.length;
+      this.rules.push(key.split(',').map((id) => this.transitions[Number(id)]));
+      this.ruleIndex.set(key, rule);
+    }
+    return rule;
+  }
+
   step(src: Uint8Array, event: number, dst: Uint8Array): number {
-    const cfg = this.configs[src[0] | (src[1] << 8)];
+    const id = src[0] | (src[1] << 8);
+    const cfg = this.configs[id] ?? this.configOf(id);
     let sel = cfg.sel[event];
     if (sel === undefined) sel = cfg.sel[event] = this.buildSel(this.root, cfg, this.eventTypeIndex[event]);
     if (sel === null) return -1;
@@ -307,7 +326,8 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     const entry = this.entryOf(state);
     let v = entry.view;
     if (!v) v = entry.view = new View<C>(this, entry.ctx as C);
-    v.configuration = this.configs[state[0] | (state[1] << 8)];
+    const id = state[0] | (state[1] << 8);
+    v.configuration = this.configs[id] ?? this.configOf(id);
     return v;
   }
 
@@ -329,7 +349,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
    * and the state vector before and after each action (for traces). Null when not enabled.
    */
   explain(src: Uint8Array, event: number): ExplainedStep | null {
-    const cfg = this.configs[src[0] | (src[1] << 8)];
+    const cfg = this.configOf(src[0] | (src[1] << 8));
     const sel = this.buildSel(this.root, cfg, this.eventTypeIndex[event]);
     if (!sel) return null;
     const ev = this.events[event];
@@ -350,7 +370,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
 
   /** The configuration's state value, status and a copy of the context: what XState's snapshot holds. */
   toSnapshotLike(state: Uint8Array): { value: unknown; status: 'active' | 'done'; context: C } {
-    const cfg = this.configs[state[0] | (state[1] << 8)];
+    const cfg = this.configOf(state[0] | (state[1] << 8));
     const context: ByteContext = {};
     for (const f of this.fields) context[f.name] = state.slice(f.offset, f.offset + f.length);
     return { value: cfg.value, status: cfg.done ? 'done' : 'active', context: context as C };
@@ -382,7 +402,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
 
   /** Is the state node at `path` (dot-separated keys from the root, or `#id`) active in the state? */
   matches(state: Uint8Array, path: string): boolean {
-    return this.isActive(this.configs[state[0] | (state[1] << 8)], path);
+    return this.isActive(this.configOf(state[0] | (state[1] << 8)), path);
   }
 
   /** All state nodes, in document order. */
@@ -436,10 +456,42 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   }
 
   private countConfigurations(node: SN): number {
+    let n = this.counts.get(node);
+    if (n !== undefined) return n;
     const cs = children(node);
-    if (node.type === 'compound') return cs.reduce((n, c) => n + this.countConfigurations(c), 0);
-    if (node.type === 'parallel') return cs.reduce((n, c) => n * this.countConfigurations(c), 1);
-    return 1;
+    if (node.type === 'compound') n = cs.reduce((k, c) => k + this.countConfigurations(c), 0);
+    else if (node.type === 'parallel') n = cs.reduce((k, c) => k * this.countConfigurations(c), 1);
+    else n = 1;
+    this.counts.set(node, n);
+    return n;
+  }
+
+  /**
+   * The canonical number of the configuration below `node`: for a compound node, the offset of
+   * its active child among its children's configurations plus the child's number; for a parallel
+   * node, the mixed-radix number of its regions'. The same in every compiled copy of the machine
+   * and in every run, whatever order configurations are met in.
+   */
+  private canonical(node: SN, active: Set<SN>): number {
+    const cs = children(node);
+    if (node.type === 'compound') {
+      let offset = 0;
+      for (const c of cs) {
+        if (active.has(c)) return offset + this.canonical(c, active);
+        offset += this.countConfigurations(c);
+      }
+      return this.refuse(`has no active child in compound state '#${node.id}' (internal error)`);
+    }
+    if (node.type === 'parallel') {
+      let id = 0;
+      let radix = 1;
+      for (const c of cs) {
+        id += this.canonical(c, active) * radix;
+        radix *= this.countConfigurations(c);
+      }
+      return id;
+    }
+    return 0;
   }
 
   private guardLabel(g: unknown): string {
@@ -679,14 +731,11 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   }
 
   private intern(active: Set<SN>, done: boolean, reversed: boolean): number {
+    const id = this.canonical(this.root, active) + (reversed ? 2 : done ? 1 : 0) * this.structBound;
+    if (this.configs[id]) return id;
     const nodes = [...active].sort((a, b) => a.order - b.order);
-    const key = (reversed ? 'R' : done ? 'D' : '') + nodes.map((n) => n.order).join(',');
-    let id = this.configIndex.get(key);
-    if (id !== undefined) return id;
-    id = this.configs.length;
-    if (id >= this.configBound) this.refuse('reached more configurations than its structure allows (internal error)');
     const nodeSet = new Set(nodes);
-    this.configs.push({
+    this.configs[id] = {
       id,
       nodes,
       nodeSet,
@@ -696,10 +745,42 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       sel: new Array(this.eventCount),
       single: [],
       multi: new Map(),
-    });
-    this.configIndex.set(key, id);
+    };
     return id;
   }
+
+  /** The configuration with canonical number `id`, built on first use (e.g. a state another copy made). */
+  private configOf(id: number): Config {
+    const known = this.configs[id];
+    if (known) return known;
+    const variant = Math.floor(id / this.structBound);
+    const active = new Set<SN>([this.root]);
+    const walk = (node: SN, n: number) => {
+      const cs = children(node);
+      if (node.type === 'compound') {
+        for (const c of cs) {
+          const k = this.countConfigurations(c);
+          if (n < k) {
+            active.add(c);
+            walk(c, n);
+            return;
+          }
+          n -= k;
+        }
+      } else if (node.type === 'parallel') {
+        for (const c of cs) {
+          const k = this.countConfigurations(c);
+          active.add(c);
+          walk(c, n % k);
+          n = Math.floor(n / k);
+        }
+      }
+    };
+    walk(this.root, id % this.structBound);
+    this.intern(active, variant >= 1, variant === 2);
+    return this.configs[id];
+  }
+
 
   private makeContext(buf: Uint8Array): ByteContext {
     const ctx: ByteContext = {};

@@ -1,0 +1,239 @@
+/**
+ * The parallel explorer: breadth-first search over several worker threads, each owning the states
+ * whose hash falls in its partition (as distributed Spin and Stern–Dill's Murφ do).
+ *
+ * Level by level: every worker expands its part of the frontier, inserts the successors it owns
+ * at once and ships the others to their owners; when all have expanded, each inserts what it was
+ * sent, taking the senders in worker order. Every step of that is deterministic, so a run with W
+ * workers gives the same states, counts and traces every time; the state space, the verdicts
+ * and the counterexamples' lengths are those of the sequential explorer (test/checker/engines).
+ *
+ * Workers build their own copy of the system from a loader (a module and an exported function),
+ * since functions cannot be sent to a thread. The caller's copy renders traces.
+ */
+import { Worker } from 'node:worker_threads';
+import { makeCodec } from './codec.ts';
+import type { ExploreOptions, ExploreResult, Path, PropertyOutcome, StopReason } from './bfs.ts';
+import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
+
+/** Where a worker finds the system: `(await import(module))[export](...args)` returns { system, properties, measures }. */
+export interface Loader {
+  module: string;
+  export: string;
+  args: unknown[];
+}
+
+export type ToWorker =
+  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number }
+  | { type: 'seed' }
+  | { type: 'expand' }
+  | { type: 'absorb'; inboxes: ArrayBuffer[] }
+  | { type: 'finish' }
+  | { type: 'node'; index: number }
+  | { type: 'exit' };
+
+type Finished = {
+  states: number;
+  transitions: number;
+  eventFires: number[];
+  ruleFires: [string, number][];
+  measures: { name: string; unit: string; max: number | null; transitions: number }[];
+  found: { level: number; index: number }[];
+  bytes: number;
+};
+
+export type ToMain =
+  | { type: 'ready' }
+  | { type: 'seeded'; added: number }
+  | { type: 'expanded'; outboxes: ArrayBuffer[]; added: number }
+  | { type: 'absorbed'; added: number }
+  | ({ type: 'finished' } & Finished)
+  | { type: 'node'; key: number[]; parent: number; via: number }
+  | { type: 'error'; message: string; memory: boolean };
+
+class WorkerError extends Error {
+  constructor(message: string, readonly memory: boolean) {
+    super(message);
+  }
+}
+
+/** A worker thread with a request/reply interface (one request at a time). */
+class Peer {
+  private readonly worker: Worker;
+  private waiting: ((m: ToMain) => void) | null = null;
+  private failed: WorkerError | null = null;
+  constructor() {
+    this.worker = new Worker(new URL('./parallel-worker.mjs', import.meta.url));
+    this.worker.on('message', (m: ToMain) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.(m);
+    });
+    this.worker.on('error', (err) => {
+      this.failed = new WorkerError(err.message, false);
+      const w = this.waiting;
+      this.waiting = null;
+      w?.({ type: 'error', message: err.message, memory: false });
+    });
+  }
+  async ask<T extends ToMain['type']>(msg: ToWorker, expect: T, transfer: ArrayBuffer[] = []): Promise<Extract<ToMain, { type: T }>> {
+    if (this.failed) throw this.failed;
+    const reply = await new Promise<ToMain>((resolve) => {
+      this.waiting = resolve;
+      this.worker.postMessage(msg, transfer);
+    });
+    if (reply.type === 'error') throw new WorkerError(reply.message, reply.memory);
+    if (reply.type !== expect) throw new Error(`parallel explorer: expected ${expect}, got ${reply.type}`);
+    return reply as Extract<ToMain, { type: T }>;
+  }
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Explores with `workers` threads. `system` and `properties` are the caller's copies (for
+ * decoding states and labels); the workers load theirs with `loader`.
+ */
+export async function exploreParallel<V>(
+  system: TransitionSystem<V>,
+  properties: Property<V>[],
+  loader: Loader,
+  options: ExploreOptions & { workers: number },
+): Promise<ExploreResult<V>> {
+  const started = performance.now();
+  const W = options.workers;
+  const codec = makeCodec(system.maxValues);
+  const K = codec.words;
+  const maxStates = options.maxStates ?? Infinity;
+  const peers = Array.from({ length: W }, () => new Peer());
+  let stopReason: StopReason | undefined;
+  let stopMessage: string | undefined;
+  let states = 0;
+  let depth = 0;
+  try {
+    const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
+    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes }, 'ready')));
+    states = (await Promise.all(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
+    let frontier = states;
+    let lastProgress = performance.now();
+    while (frontier > 0) {
+      if (options.shouldStop?.()) {
+        stopReason = 'interrupted';
+        break;
+      }
+      if (states >= maxStates) {
+        stopReason = 'max-states';
+        stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels)`;
+        break;
+      }
+      const expanded = await Promise.all(peers.map((p) => p.ask({ type: 'expand' }, 'expanded')));
+      // Worker v receives, in sender order, what every other worker shipped to it.
+      const absorbed = await Promise.all(
+        peers.map((p, v) => {
+          const inboxes = expanded.map((e) => e.outboxes[v]).filter((_, w) => w !== v);
+          return p.ask({ type: 'absorb', inboxes }, 'absorbed', inboxes);
+        }),
+      );
+      frontier = expanded.reduce((n, e) => n + e.added, 0) + absorbed.reduce((n, a) => n + a.added, 0);
+      states += frontier;
+      if (frontier > 0) depth++;
+      const now = performance.now();
+      if (options.onProgress && now - lastProgress >= (options.progressEveryMs ?? 250)) {
+        lastProgress = now;
+        options.onProgress({ states, transitions: 0, depth, seconds: (now - started) / 1000 });
+      }
+    }
+  } catch (err) {
+    if (err instanceof WorkerError && err.memory) {
+      stopReason = 'memory';
+      stopMessage = `stopped: ${err.message}`;
+    } else {
+      await Promise.all(peers.map((p) => p.close()));
+      throw err;
+    }
+  }
+
+  const finished = await Promise.all(peers.map((p) => p.ask({ type: 'finish' }, 'finished')));
+  const seconds = (performance.now() - started) / 1000;
+  const transitions = finished.reduce((n, f) => n + f.transitions, 0);
+  states = finished.reduce((n, f) => n + f.states, 0);
+  const eventFires = new Float64Array(system.eventCount);
+  for (const f of finished) f.eventFires.forEach((n, e) => (eventFires[e] += n));
+  const ruleCounts: [number, number][] = [];
+  for (const f of finished) for (const [key, n] of f.ruleFires) ruleCounts.push([ruleOfKey(system as TransitionSystem<unknown>, key), n]);
+  const ruleFires = new Float64Array(system.ruleCount);
+  for (const [r, n] of ruleCounts) ruleFires[r] += n;
+  const measures = finished[0].measures.map((m, k) => {
+    const all = finished.map((f) => f.measures[k]);
+    const maxes = all.map((x) => x.max).filter((x): x is number => x !== null);
+    return { name: m.name, unit: m.unit, max: maxes.length ? Math.max(...maxes) : null, transitions: all.reduce((n, x) => n + x.transitions, 0) };
+  });
+  // The shortest witness of each property: the lowest level, then the lowest worker.
+  const outcomes: PropertyOutcome<V>[] = properties.map((property, i) => {
+    let best = -1;
+    let bestLevel = Infinity;
+    finished.forEach((f, w) => {
+      const x = f.found[i];
+      if (x.index >= 0 && x.level < bestLevel) {
+        bestLevel = x.level;
+        best = x.index * W + w;
+      }
+    });
+    return { property, state: best };
+  });
+
+  // Paths are rebuilt by asking the owners for each state's parent, then decoded here.
+  const nodes = new Map<number, { key: number[]; parent: number; via: number }>();
+  const node = async (gid: number) => {
+    let n = nodes.get(gid);
+    if (!n) {
+      const r = await peers[gid % W].ask({ type: 'node', index: Math.floor(gid / W) }, 'node');
+      n = { key: r.key, parent: r.parent, via: r.via };
+      nodes.set(gid, n);
+    }
+    return n;
+  };
+  const paths = new Map<number, Path>();
+  for (const o of outcomes) {
+    if (o.state < 0 || paths.has(o.state)) continue;
+    const chain: { key: number[]; via: number }[] = [];
+    for (let g = o.state; g >= 0; ) {
+      const n = await node(g);
+      chain.push({ key: n.key, via: n.via });
+      g = n.parent;
+    }
+    chain.reverse();
+    paths.set(o.state, {
+      events: chain.slice(1).map((c) => c.via),
+      states: chain.map((c) => {
+        const out = new Uint8Array(system.stateBytes);
+        codec.decode(Int32Array.from(c.key), 0, out);
+        return out;
+      }),
+    });
+  }
+  await Promise.all(peers.map((p) => p.close()));
+  const bytes = finished.reduce((n, f) => n + f.bytes, 0);
+  return {
+    complete: !stopReason,
+    stopReason,
+    stopMessage: stopMessage ?? (stopReason === 'interrupted' ? 'interrupted' : undefined),
+    states,
+    transitions,
+    depth,
+    seconds,
+    statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
+    bytesPerState: states > 0 ? Math.round((bytes / states) * 10) / 10 : 0,
+    stateBits: codec.bits,
+    outcomes,
+    measures,
+    eventFires,
+    ruleFires,
+    path: (index) => {
+      const p = paths.get(index);
+      if (!p) throw new Error(`parallel explorer: no path kept for state ${index}`);
+      return p;
+    },
+  };
+}

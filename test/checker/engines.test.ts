@@ -1,0 +1,65 @@
+/**
+ * The two engines, sequential (checker/bfs.ts) and parallel (checker/parallel.ts), on the same
+ * systems: the same states, transitions and depth, the same verdicts, counterexamples of the same
+ * (shortest) length, and the parallel one deterministic for a given number of workers.
+ */
+import { describe, expect, it } from 'vitest';
+import { explore } from '../../checker/bfs.ts';
+import { exploreParallel, type Loader } from '../../checker/parallel.ts';
+import { loadFixture } from './fixtures.ts';
+
+const fixtures: [string, number[]][] = [
+  ['grid', [7, 5]],
+  ['bits', [12]],
+  ['twoLocks', []],
+];
+const loader = (name: string, args: number[]): Loader => ({ module: new URL('./fixtures.ts', import.meta.url).href, export: 'loadFixture', args: [name, ...args] });
+
+describe('the parallel explorer agrees with the sequential one', () => {
+  for (const [name, args] of fixtures) {
+    it(`on ${name}(${args.join(', ')})`, async () => {
+      const { system, properties } = loadFixture(name, ...args);
+      const seq = await explore(system, properties);
+      for (const workers of [2, 3]) {
+        const par = await exploreParallel(system, properties, loader(name, args), { workers });
+        expect([par.states, par.transitions, par.depth, par.complete]).toEqual([seq.states, seq.transitions, seq.depth, true]);
+        expect([...par.eventFires]).toEqual([...seq.eventFires]);
+        par.outcomes.forEach((o, i) => {
+          expect(o.state >= 0, o.property.name).toBe(seq.outcomes[i].state >= 0);
+          if (o.state < 0) return;
+          const p = par.path(o.state);
+          expect(p.events.length).toBe(seq.path(seq.outcomes[i].state).events.length);
+          // The path is a real path of the system.
+          const dst = new Uint8Array(system.stateBytes);
+          p.events.forEach((e, k) => {
+            expect(system.step(p.states[k], e, dst)).toBeGreaterThanOrEqual(0);
+            expect([...dst]).toEqual([...p.states[k + 1]]);
+          });
+        });
+      }
+    });
+  }
+
+  it('gives the same counterexample on every run with the same number of workers', async () => {
+    const { system, properties } = loadFixture('grid', 9, 9);
+    const a = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers: 2 });
+    const b = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers: 2 });
+    expect(a.path(a.outcomes[0].state)).toEqual(b.path(b.outcomes[0].state));
+  });
+
+  it('stops between levels at --max-states and says so', async () => {
+    const { system, properties } = loadFixture('bits', 14);
+    const r = await exploreParallel(system, properties, loader('bits', [14]), { workers: 2, maxStates: 100 });
+    expect(r.complete).toBe(false);
+    expect(r.stopReason).toBe('max-states');
+  });
+
+  it('counts the reference model of MODEL.md exactly (T=2, B=3)', async () => {
+    const { loadReference } = await import('../../bench/reference-model.ts');
+    const { system, properties } = loadReference(2, 3);
+    const ref: Loader = { module: new URL('../../bench/reference-model.ts', import.meta.url).href, export: 'loadReference', args: [2, 3] };
+    const r = await exploreParallel(system, properties, ref, { workers: 2 });
+    expect([r.states, r.transitions, r.depth]).toEqual([205_595, 1_764_867, 19]);
+    expect(r.path(r.outcomes[0].state).events.length).toBe(4);
+  });
+});
