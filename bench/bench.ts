@@ -4,7 +4,8 @@
  * Measures, in one run so the ratios mean something on a noisy machine:
  *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
  *    the same compiler and explorer as every spec): states, transitions, seconds, states/s,
- *    bytes per state;
+ *    bytes per state; then the parallel explorer with --workers threads (default 2, the cores of
+ *    this project's machines), which must count the same;
  *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing;
  *  - `daxcheck check` over every spec's default configurations.
  *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { explore } from '../checker/bfs.ts';
+import { exploreParallel } from '../checker/parallel.ts';
 import { compileMachine } from '../checker/xstate/compile.ts';
 import { referenceModel, type RefContext } from './reference-model.ts';
 
@@ -30,13 +32,19 @@ const { values } = parseArgs({
     B: { type: 'string', default: '4' },
     'no-spin': { type: 'boolean' },
     'no-check': { type: 'boolean' },
+    workers: { type: 'string', default: '2' },
     replays: { type: 'boolean' },
   },
 });
+const workers = Number(values.workers);
 const T = Number(values.T);
 const B = Number(values.B);
 if (!Number.isInteger(T) || !Number.isInteger(B) || T < 1 || B < 1 || T > 4 || B > 6) {
   process.stderr.write(`bench: --T and --B must be small positive integers, got ${values.T}, ${values.B}\n`);
+  process.exit(2);
+}
+if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+  process.stderr.write(`bench: --workers must be an integer from 1 to 16, got ${values.workers}\n`);
   process.exit(2);
 }
 
@@ -44,12 +52,13 @@ function log(msg: string) {
   if (!values.json) process.stderr.write(msg + '\n');
 }
 
-async function explorer() {
+async function explorer(workers: number) {
   const m = referenceModel(T, B);
   const t0 = performance.now();
   const sys = compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds });
   const compileMs = performance.now() - t0;
-  const r = await explore(sys, m.properties);
+  const loader = { module: new URL('./reference-model.ts', import.meta.url).href, export: 'loadReference', args: [T, B] };
+  const r = workers > 1 ? await exploreParallel(sys, m.properties, loader, { workers }) : await explore(sys, m.properties);
   return {
     states: r.states,
     transitions: r.transitions,
@@ -106,14 +115,22 @@ function replays() {
 }
 
 log(`bench: explorer on the reference model T=${T}, B=${B} ...`);
-const ours = await explorer();
+const ours = await explorer(1);
 const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, ...ours };
+if (workers > 1) {
+  log(`bench: parallel explorer, ${workers} workers ...`);
+  const par = await explorer(workers);
+  if (par.states !== ours.states || par.transitions !== ours.transitions) throw new Error('bench: the parallel explorer counted differently');
+  result.parallel = { workers, ...par };
+}
 if (!values['no-spin']) {
   log('bench: Spin on the same model ...');
   const s = spin();
   result.spin = s;
   if (typeof s.statesPerSecond === 'number') {
     result.vsSpin = Math.round((ours.statesPerSecond / s.statesPerSecond) * 100) / 100;
+    const par = result.parallel as { statesPerSecond: number } | undefined;
+    if (par) result.parallelVsSpin = Math.round((par.statesPerSecond / s.statesPerSecond) * 100) / 100;
     if (s.states !== ours.states) result.spinStatesDiffer = true;
   }
 }
@@ -132,6 +149,7 @@ else {
   const s = result.spin as { statesPerSecond?: number; seconds?: number; skipped?: string } | undefined;
   const lines = [
     `explorer  ${ours.states} states  ${ours.transitions} transitions  ${ours.seconds} s  ${ours.statesPerSecond} states/s  ${ours.bytesPerState} bytes/state`,
+    result.parallel ? `parallel  ${JSON.stringify(result.parallel)}` : '',
     s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s ? `spin      skipped: ${s.skipped}` : '',
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
     result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',

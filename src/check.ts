@@ -3,7 +3,8 @@
  * and turns what the explorer found into verdicts, traces and statistics.
  */
 import { explore, type ExploreOptions, type ExploreResult } from '../checker/bfs.ts';
-import { compileMachine, type CompiledMachine } from '../checker/xstate/compile.ts';
+import { exploreParallel } from '../checker/parallel.ts';
+import { compileSpec, specLoader } from './spec-loader.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import type { ConfigExpectation } from './manifest.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -85,7 +86,10 @@ export function verdictOf(kind: PropertyResult['kind'], found: boolean, complete
   return found ? 'violated' : complete ? 'holds' : 'unknown';
 }
 
-export interface CheckOptions extends ExploreOptions {}
+export interface CheckOptions extends ExploreOptions {
+  /** Worker threads: 1 (the default) explores in this thread; more use the parallel explorer. */
+  workers?: number;
+}
 
 export async function checkConfig(
   spec: AnySpec,
@@ -93,13 +97,12 @@ export async function checkConfig(
   expectation: ConfigExpectation | undefined,
   options: CheckOptions = {},
 ): Promise<ConfigRun> {
-  const built = spec.build(config);
-  const sys: CompiledMachine = compileMachine(built.machine, {
-    name: `${spec.name}/${config.name}`,
-    events: built.events,
-    bounds: built.bounds,
-  });
-  const r = await explore(sys, built.properties, { ...options, measures: (built.measures ?? []) as never });
+  const { built, system: sys } = compileSpec(spec, config);
+  const measures = (built.measures ?? []) as never;
+  const r =
+    (options.workers ?? 1) > 1
+      ? await exploreParallel(sys, built.properties, specLoader(spec.name, config.name), { ...options, measures, workers: options.workers! })
+      : await explore(sys, built.properties, { ...options, measures });
 
   const byType = new Map<string, number>();
   sys.events.forEach((e, i) => byType.set(e.type, (byType.get(e.type) ?? 0) + r.eventFires[i]));

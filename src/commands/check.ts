@@ -15,7 +15,7 @@ import { renderRuns } from '../render.ts';
 import { select } from '../select.ts';
 
 export const usage = `daxcheck check [spec...] [--config NAME[,NAME]] [--all-configs] [--json]
-                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts]
+                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
                  [--baseline FILE]`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -28,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     write: { type: 'string' },
     'record-counts': { type: 'boolean' },
     baseline: { type: 'string' },
+    workers: { type: 'string' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -39,9 +40,11 @@ export async function run(argv: string[]): Promise<number> {
     write?: string;
     'record-counts'?: boolean;
     baseline?: string;
+    workers?: string;
   };
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
+  const workers = positiveInt('workers', values.workers) ?? 1;
   const jobs = select(positionals, values.config, values['all-configs'] ?? false);
   const manifest = loadManifest();
   // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
@@ -65,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       const run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
         maxStates,
         maxBytes,
+        workers,
         shouldStop: () => interrupted,
         onProgress: progress
           ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
