@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --no-spin] [-- --no-check] [-- --replays]`
+ * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --workers 2] [-- --no-spin] [-- --no-check] [-- --replays]`
  *
  * Measures, in one run so the ratios mean something on a noisy machine:
  *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
