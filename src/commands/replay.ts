@@ -243,7 +243,7 @@ export function render(rows: Row[], columns: string[]): string {
   }
   const bad = rows.flatMap((r) => r.results.filter((x) => x.outcome !== 'match' && x.outcome !== 'known').map((x) => ({ r, x })));
   if (bad.length) {
-    out.push('', 'differences between model and kernel:');
+    out.push('', 'mismatches and errors:');
     for (const { r, x } of bad) {
       out.push(`  ${r.name} on ${x.fs}: ${x.outcome}`);
       for (const d of x.differences) out.push(...d.split('\n').map((l) => `    ${l}`));

@@ -86,7 +86,8 @@ export async function replayOnVm(plan: ReplayPlan, fs: Fs, o: VmOptions): Promis
     parseSerial(b.serial, obs);
     const what = p.phase === 'run' ? `run segment ${p.seg}` : 'the inspection after recovery';
     if (b.timedOut) {
-      return result('error', [`the VM hung during ${what}: killed after ${o.timeoutMs / 1000} s; serial log ${log}:\n${tail(b.serial)}`], boots);
+      const shown = b.serial.trim() ? tail(b.serial) : '(empty: nothing reached the serial console yet; the boot is quiet until /init)';
+      return result('error', [`the VM hung during ${what}: killed after ${o.timeoutMs / 1000} s; serial log ${log}:\n${shown}`], boots);
     }
     if (b.status !== p.want) {
       const why = obs.errors.length ? obs.errors.join('; ') : b.status === 0 ? 'the kernel panicked or powered off' : `QEMU exit status ${b.status}`;
