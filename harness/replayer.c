@@ -21,8 +21,9 @@
  * Every result is one line on the output starting with "DAXCHECK ". Before crashing, the output is
  * drained (tcdrain) so that the serial console holds every line up to the crash.
  *
- * The input is validated here too, whatever generated it: a bad line stops the replayer with
- * "DAXCHECK error ..." before any step of its segment runs.
+ * The input is validated here too, whatever generated it: every line of the segment is checked
+ * (operation, argument count, every number in range) before its first step runs, and a bad one
+ * stops the replayer with "DAXCHECK error ...".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -284,44 +285,97 @@ static void report_statx(long step, int t) {
   say("DAXCHECK statx %ld dax=%d", step, (sx.stx_attributes_mask & STATX_ATTR_DAX) ? ((sx.stx_attributes & STATX_ATTR_DAX) ? 1 : 0) : -1);
 }
 
-/* Does one `step` line; returns 1 when the segment ends (crash or end). */
-static int execute(int li, char **a, int n) {
-  long step = num(a[1], 0, 100000, "step number", li);
+/* One `step` line, parsed and checked. */
+struct op {
+  long step;
+  const char *name;
+  int t, m, flags, mode;
+  long a, b, w, value; /* bytes, offsets, block, word, value: per operation */
+};
+
+/*
+ * Parses and checks one `step` line: every argument in range. Stops the replayer (fail) on a bad
+ * one. Nothing runs here, so that a whole segment is checked before its first step runs.
+ */
+static struct op parse_step(int li, char **a, int n) {
+  struct op o = {0};
+  o.step = num(a[1], 0, 100000, "step number", li);
+  o.name = a[2];
   const char *op = a[2];
 #define ARGS(k) \
   if (n != 3 + (k)) fail("line %d: '%s' takes %d arguments", li + 1, op, k)
 #define T(i) ((int)num(a[3 + (i)], 0, MAX_THREADS - 1, "thread", li))
-  if (!strcmp(op, "open")) {
+#define M(i) ((int)num(a[3 + (i)], 0, MAX_THREADS - 1, "mapping", li))
+  if (!strcmp(op, "open") || !strcmp(op, "fsync") || !strcmp(op, "fdatasync") || !strcmp(op, "syncfs")) {
     ARGS(1);
-    int t = T(0);
+    o.t = T(0);
+  } else if (!strcmp(op, "ftruncate")) {
+    ARGS(2);
+    o.t = T(0);
+    o.a = num(a[4], 0, (long)file_bytes(), "size", li);
+  } else if (!strcmp(op, "fallocate")) {
+    ARGS(4);
+    o.t = T(0);
+    o.mode = (int)num(a[4], 0, 0x7f, "mode", li);
+    o.a = num(a[5], 0, (long)file_bytes(), "offset", li);
+    o.b = num(a[6], 1, (long)file_bytes() - o.a, "length", li);
+  } else if (!strcmp(op, "mmap")) {
+    ARGS(3);
+    o.t = T(0);
+    o.m = M(1);
+    if (!strcmp(a[5], "shared")) o.flags = MAP_SHARED;
+    else if (!strcmp(a[5], "shared_validate_sync")) o.flags = MAP_SHARED_VALIDATE | MAP_SYNC;
+    else if (!strcmp(a[5], "shared_sync_unvalidated")) o.flags = MAP_SHARED | MAP_SYNC;
+    else fail("line %d: unknown mmap flags '%s'", li + 1, a[5]);
+  } else if (!strcmp(op, "munmap") || !strcmp(op, "msync")) {
+    ARGS(2);
+    o.t = T(0);
+    o.m = M(1);
+  } else if (!strcmp(op, "writeback")) {
+    ARGS(2);
+    o.t = T(0);
+    o.b = num(a[4], 0, blocks - 1, "block", li);
+  } else if (!strcmp(op, "fault") || !strcmp(op, "flush")) {
+    ARGS(3);
+    o.t = T(0);
+    o.m = M(1);
+    o.b = num(a[5], 0, blocks - 1, "block", li);
+  } else if (!strcmp(op, "store")) {
+    ARGS(5);
+    o.t = T(0);
+    o.m = M(1);
+    o.b = num(a[5], 0, blocks - 1, "block", li);
+    o.w = num(a[6], 0, words - 1, "word", li);
+    o.value = num(a[7], 0, 255, "value", li);
+  } else if (!strcmp(op, "nop")) {
+    ARGS(0);
+  } else {
+    fail("line %d: unknown operation '%s'", li + 1, op);
+  }
+#undef ARGS
+#undef T
+#undef M
+  return o;
+}
+
+/* Runs one checked operation and reports its result. */
+static void execute(struct op o) {
+  const char *op = o.name;
+  long step = o.step;
+  int t = o.t, m = o.m;
+  if (!strcmp(op, "open")) {
     if (fds[t] >= 0) close(fds[t]);
     fds[t] = open(file_path, O_RDWR);
     report(step, fds[t]);
     if (fds[t] >= 0) report_statx(step, t);
   } else if (!strcmp(op, "ftruncate")) {
-    ARGS(2);
-    int t = T(0);
-    long bytes = num(a[4], 0, (long)file_bytes(), "size", li);
-    if (need_fd(t, step)) report(step, ftruncate(fds[t], bytes));
+    if (need_fd(t, step)) report(step, ftruncate(fds[t], o.a));
   } else if (!strcmp(op, "fallocate")) {
-    ARGS(4);
-    int t = T(0);
-    long mode = num(a[4], 0, 0x7f, "mode", li);
-    long off = num(a[5], 0, (long)file_bytes(), "offset", li);
-    long len = num(a[6], 1, (long)file_bytes() - off, "length", li);
-    if (need_fd(t, step)) report(step, fallocate(fds[t], (int)mode, off, len));
+    if (need_fd(t, step)) report(step, fallocate(fds[t], o.mode, o.a, o.b));
   } else if (!strcmp(op, "mmap")) {
-    ARGS(3);
-    int t = T(0);
-    int m = (int)num(a[4], 0, MAX_THREADS - 1, "mapping", li);
-    int flags;
-    if (!strcmp(a[5], "shared")) flags = MAP_SHARED;
-    else if (!strcmp(a[5], "shared_validate_sync")) flags = MAP_SHARED_VALIDATE | MAP_SYNC;
-    else if (!strcmp(a[5], "shared_sync_unvalidated")) flags = MAP_SHARED | MAP_SYNC;
-    else fail("line %d: unknown mmap flags '%s'", li + 1, a[5]);
-    if (!need_fd(t, step)) return 0;
+    if (!need_fd(t, step)) return;
     if (maps[m]) fail("step %ld: mapping %d already exists", step, m);
-    void *p = mmap(NULL, file_bytes(), PROT_READ | PROT_WRITE, flags, fds[t], 0);
+    void *p = mmap(NULL, file_bytes(), PROT_READ | PROT_WRITE, o.flags, fds[t], 0);
     if (p == MAP_FAILED) report(step, -1);
     else {
       maps[m] = p;
@@ -329,55 +383,37 @@ static int execute(int li, char **a, int n) {
       report(step, 0);
     }
   } else if (!strcmp(op, "munmap")) {
-    ARGS(2);
-    (void)T(0);
-    int m = (int)num(a[4], 0, MAX_THREADS - 1, "mapping", li);
     if (!maps[m]) {
       say("DAXCHECK step %ld ok", step); /* munmap of nothing succeeds */
-      return 0;
+      return;
     }
     int r = munmap(maps[m], map_len[m]);
     maps[m] = NULL;
     report(step, r);
   } else if (!strcmp(op, "msync")) {
-    ARGS(2);
-    (void)T(0);
-    int m = (int)num(a[4], 0, MAX_THREADS - 1, "mapping", li);
     if (!maps[m]) {
       errno = ENOMEM; /* what msync says of an unmapped range */
       report(step, -1);
-      return 0;
+      return;
     }
     report(step, msync(maps[m], map_len[m], MS_SYNC));
   } else if (!strcmp(op, "fsync") || !strcmp(op, "fdatasync") || !strcmp(op, "syncfs")) {
-    ARGS(1);
-    int t = T(0);
-    if (!need_fd(t, step)) return 0;
+    if (!need_fd(t, step)) return;
     long r = !strcmp(op, "fsync") ? fsync(fds[t]) : !strcmp(op, "fdatasync") ? fdatasync(fds[t]) : syncfs(fds[t]);
     report(step, r);
   } else if (!strcmp(op, "writeback")) {
     /* The flusher thread writes back one page-cache block: sync_file_range over it. */
-    ARGS(2);
-    int t = T(0);
-    long b = num(a[4], 0, blocks - 1, "block", li);
-    if (!need_fd(t, step)) return 0;
+    if (!need_fd(t, step)) return;
     long len = pages_per_block * PAGE;
-    report(step, sync_file_range(fds[t], b * len, len, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER));
+    report(step, sync_file_range(fds[t], o.b * len, len, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER));
   } else if (!strcmp(op, "fault") || !strcmp(op, "store") || !strcmp(op, "flush")) {
-    int is_store = !strcmp(op, "store");
-    ARGS(is_store ? 5 : 3);
-    (void)T(0);
-    int m = (int)num(a[4], 0, MAX_THREADS - 1, "mapping", li);
-    long b = num(a[5], 0, blocks - 1, "block", li);
-    long w = is_store ? num(a[6], 0, words - 1, "word", li) : 0;
-    long value = is_store ? num(a[7], 0, 255, "value", li) : 0;
-    if (!need_map(m, step, b)) return 0;
-    char *base = maps[m] + (size_t)b * pages_per_block * PAGE;
+    if (!need_map(m, step, o.b)) return;
+    char *base = maps[m] + (size_t)o.b * pages_per_block * PAGE;
     sigbus_armed = 1;
     if (sigsetjmp(on_sigbus, 1)) {
       sigbus_armed = 0;
       say("DAXCHECK step %ld sigbus", step);
-      return 0;
+      return;
     }
     for (long pg = 0; pg < pages_per_block; pg++) {
       char *page = base + pg * PAGE;
@@ -385,8 +421,8 @@ static int execute(int li, char **a, int n) {
         /* A locked add of zero is a write access that changes nothing: the write fault the
            model shows as its own step, taken exactly here, before the store. */
         __atomic_fetch_add((volatile uint64_t *)page, 0, __ATOMIC_SEQ_CST);
-      } else if (is_store) {
-        *(volatile uint64_t *)(page + w * WORD_STRIDE) = PATTERN | (uint64_t)value;
+      } else if (!strcmp(op, "store")) {
+        *(volatile uint64_t *)(page + o.w * WORD_STRIDE) = PATTERN | (uint64_t)o.value;
       } else {
         flush_range(page, PAGE);
       }
@@ -396,12 +432,7 @@ static int execute(int li, char **a, int n) {
   } else if (!strcmp(op, "nop")) {
     /* An event with nothing to do on this rig (a cache-line eviction on an eADR-like platform). */
     say("DAXCHECK step %ld ok", step);
-  } else {
-    fail("line %d: unknown operation '%s'", li + 1, op);
   }
-  return 0;
-#undef ARGS
-#undef T
 }
 
 static int run_segment(long want) {
@@ -425,15 +456,8 @@ static int run_segment(long want) {
       if (!in) continue;
       if (!strcmp(a[0], "step")) {
         if (n < 3) fail("line %d: 'step' needs a number and an operation", li + 1);
-        if (pass == 1 && execute(li, a, n)) return 0;
-        if (pass == 0) {
-          static const char *known[] = {"open", "ftruncate", "fallocate", "mmap", "munmap", "msync", "fsync", "fdatasync",
-                                        "syncfs", "writeback", "fault", "store", "flush", "nop", NULL};
-          int ok = 0;
-          for (int k = 0; known[k]; k++) ok |= !strcmp(a[2], known[k]);
-          if (!ok) fail("line %d: unknown operation '%s'", li + 1, a[2]);
-          (void)num(a[1], 0, 100000, "step number", li);
-        }
+        struct op o = parse_step(li, a, n); /* pass 0 checks every line; pass 1 runs them */
+        if (pass == 1) execute(o);
       } else if (!strcmp(a[0], "crash") || !strcmp(a[0], "end")) {
         if (n != 2) fail("line %d: '%s' takes 1 argument", li + 1, a[0]);
         long step = num(a[1], 0, 100000, "step number", li);

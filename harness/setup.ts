@@ -33,7 +33,7 @@ import {
   closeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { boot, buildReplayer, FILESYSTEMS, HARNESS_DIR, IMAGE_MB, kernelImage, paths, tail, type Fs, GUEST_EXIT } from '../src/replay/vm.ts';
+import { boot, buildReplayer, guestSourcesHash, FILESYSTEMS, HARNESS_DIR, IMAGE_MB, kernelImage, paths, tail, type Fs, GUEST_EXIT } from '../src/replay/vm.ts';
 
 const PACKAGES: { pkg: string; provides: string }[] = [
   { pkg: 'qemu-system-x86', provides: 'qemu-system-x86_64' },
@@ -68,7 +68,7 @@ const sha = (...parts: (string | Buffer)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
-type Stamp = { kernel?: string; base?: string; tools?: string; golden?: Partial<Record<Fs, string>> };
+type Stamp = { kernel?: string; base?: string; tools?: string; golden?: Partial<Record<Fs, string>>; sources?: string };
 function readStamp(): Stamp {
   try {
     return JSON.parse(readFileSync(paths.setupStamp, 'utf8')) as Stamp;
@@ -191,7 +191,7 @@ function baseInitramfs(kdir: string, stamp: Stamp, replayer: Buffer) {
   if (!existsSync(busybox)) throw new SetupError('/bin/busybox is missing (package busybox-static)');
   const mods = moduleOrder(kdir);
   const hash = sha(init, replayer, readFileSync(busybox), mods.join('\n'));
-  if (stamp.base === hash && existsSync(paths.baseCpio)) return;
+  if (stamp.base === hash && existsSync(paths.baseCpio) && stamp.sources === guestSourcesHash()) return;
   log('building the initramfs');
   const stage = join(paths.work, 'stage-base');
   rmSync(stage, { recursive: true, force: true });
@@ -208,7 +208,8 @@ function baseInitramfs(kdir: string, stamp: Stamp, replayer: Buffer) {
   makeCpio(stage, paths.baseCpio);
   rmSync(stage, { recursive: true, force: true });
   stamp.base = hash;
-  stamp.golden = {};
+  // What `daxcheck replay` checks to know the initramfs is current (src/replay/vm.ts rigMissing).
+  stamp.sources = guestSourcesHash();
   writeStamp(stamp);
 }
 
@@ -245,7 +246,9 @@ function toolsInitramfs(stamp: Stamp) {
 
 async function golden(fs: Fs, stamp: Stamp) {
   const img = paths.golden(fs);
-  const hash = sha(stamp.kernel ?? '', stamp.base ?? '', stamp.tools ?? '');
+  // The golden image depends on the kernel, the mkfs tools and /init's golden phase (not on the
+  // replayer): rebuilding the initramfs for a new replayer keeps the images.
+  const hash = sha(stamp.kernel ?? '', stamp.tools ?? '', readFileSync(join(HARNESS_DIR, 'guest', 'init')));
   if (stamp.golden?.[fs] === hash && existsSync(img)) return;
   log(`golden ${fs} image (${IMAGE_MB[fs]} MB NVDIMM: fsdax namespace, mkfs, empty file)`);
   rmSync(img, { force: true });

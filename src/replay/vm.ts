@@ -54,11 +54,27 @@ export function kernelImage(): string | null {
   return null;
 }
 
+/** Hash of the guest's sources (replayer and /init): the initramfs is built from them. */
+export function guestSourcesHash(): string {
+  const h = createHash('sha256');
+  for (const f of ['replayer.c', join('guest', 'init')]) h.update(readFileSync(join(HARNESS_DIR, f)));
+  return h.digest('hex').slice(0, 16);
+}
+
 /** What is missing for a replay on the VM; empty when `npm run replay:setup` has done its work. */
 export function rigMissing(filesystems: Fs[]): string[] {
   const missing: string[] = [];
   if (!kernelImage()) missing.push('the kernel');
   if (!existsSync(paths.baseCpio)) missing.push('the initramfs');
+  else {
+    let built: string | undefined;
+    try {
+      built = (JSON.parse(readFileSync(paths.setupStamp, 'utf8')) as { sources?: string }).sources;
+    } catch {
+      built = undefined;
+    }
+    if (built !== guestSourcesHash()) missing.push('an initramfs built from the current harness/replayer.c and harness/guest/init');
+  }
   for (const fs of filesystems) if (!existsSync(paths.golden(fs))) missing.push(`the golden ${fs} image`);
   if (!onPath('qemu-system-x86_64')) missing.push('qemu-system-x86_64');
   return missing;
