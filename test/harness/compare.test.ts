@@ -20,8 +20,8 @@ async function planOf(spec: string, config: string, property: string): Promise<R
 
 describe('parsing the serial console', () => {
   it('reads step results, statx, the crash, and the inspection', () => {
-    const obs = parseSerial(fixture('chinner-ext4-run.log'));
-    parseSerial(fixture('chinner-ext4-inspect.log'), obs);
+    const obs = parseSerial(fixture('chinner-ext4-run.txt'));
+    parseSerial(fixture('chinner-ext4-inspect.txt'), obs);
     expect(obs.steps.get(1)).toEqual({ errno: '0' });
     expect(obs.dax.get(1)).toBe(1);
     expect(obs.crashes).toEqual([13]);
@@ -51,8 +51,8 @@ describe('parsing the serial console', () => {
 
 describe("comparing Chinner's counterexample with what ext4 did", async () => {
   const p = await planOf('baseline', 'trusting', NAMES.pointer);
-  const run = fixture('chinner-ext4-run.log');
-  const inspect = fixture('chinner-ext4-inspect.log');
+  const run = fixture('chinner-ext4-run.txt');
+  const inspect = fixture('chinner-ext4-inspect.txt');
 
   it('matches as recorded', () => {
     expect(compare(p, parseSerial(run + inspect))).toEqual([]);
@@ -84,15 +84,15 @@ describe("comparing Chinner's counterexample with what ext4 did", async () => {
 
 describe('generic/470 on XFS: 1 MiB allocated', async () => {
   const p = await planOf('map-sync', 'generic-470', NAMES.survives);
-  const obs = parseSerial(fixture('generic-470-xfs-run.log') + fixture('generic-470-xfs-inspect.log'));
+  const obs = parseSerial(fixture('generic-470-xfs-run.txt') + fixture('generic-470-xfs-inspect.txt'));
   it('matches, with every page of every block written', () => {
     expect(compare(p, obs)).toEqual([]);
     expect(obs.allocated).toBe(1024 * 1024);
     expect(kernelBlocks(p, obs).map((b) => b.extent)).toEqual(['written', 'written', 'written', 'written']);
   });
   it('one page of a block lost shows as a mixed block', () => {
-    const altered = fixture('generic-470-xfs-inspect.log').replace(/words 70 \S+/, 'words 70 0000000000000000');
-    const diffs = compare(p, parseSerial(fixture('generic-470-xfs-run.log') + altered));
+    const altered = fixture('generic-470-xfs-inspect.txt').replace(/words 70 \S+/, 'words 70 0000000000000000');
+    const diffs = compare(p, parseSerial(fixture('generic-470-xfs-run.txt') + altered));
     expect(diffs).toEqual(['after recovery: block 1 word 0 is DATA0 in the model, mixed(DATA0|0) on the kernel']);
   });
 });
@@ -100,7 +100,7 @@ describe('generic/470 on XFS: 1 MiB allocated', async () => {
 describe('known kernel behaviour: ext4 converts a small unwritten extent whole', async () => {
   const { knownDivergence } = await import('../../src/replay/known.ts');
   const p = await planOf('baseline', 'fallocate-trusting', NAMES.pointer);
-  const obs = parseSerial(fixture('fallocate-ext4-run.log') + fixture('fallocate-ext4-inspect.log'));
+  const obs = parseSerial(fixture('fallocate-ext4-run.txt') + fixture('fallocate-ext4-inspect.txt'));
   const diffs = compare(p, obs);
   it('the replay on ext4 differs from the model exactly in block 1', () => {
     expect(diffs).toEqual([
@@ -125,8 +125,8 @@ describe('known kernel behaviour: ext4 converts a small unwritten extent whole',
 describe('known kernel behaviour: MAP_SHARED|MAP_SYNC is not ignored', async () => {
   const { knownDivergence } = await import('../../src/replay/known.ts');
   const p = await planOf('map-sync', 'unvalidated', NAMES.pointer);
-  const run = fixture('unvalidated-ext4-run.log');
-  const inspect = fixture('unvalidated-ext4-inspect.log');
+  const run = fixture('unvalidated-ext4-run.txt');
+  const inspect = fixture('unvalidated-ext4-inspect.txt');
   const obs = parseSerial(run + inspect);
   const diffs = compare(p, obs);
   it('the kernel kept block 1, which the model (flag ignored) loses', () => {
