@@ -251,6 +251,13 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
   }
   const platform = config.platform ?? 'adr';
   if (platform === 'virtio-pmem') return notReplayable('the rig has an emulated NVDIMM, not a virtio-pmem device');
+  // Configurations that model a kernel other than Linux's, to show what a bug would do.
+  if (config.zeroing === 'cached') {
+    return notReplayable("this configuration models a filesystem that zeroes new blocks through the cache without flushing; Linux's DAX zeroes them durably before the allocation is visible, so there is no kernel with this bug to run it on");
+  }
+  if (config.thirdParty?.policy && Object.keys(config.thirdParty.policy).length) {
+    return notReplayable(`this configuration models a third party that breaks the kernel's rules (${Object.keys(config.thirdParty.policy).join(', ')}); Linux does not ship that variant`);
+  }
   const pagesPerBlock = config.replay?.pagesPerBlock ?? 1;
   if (!Number.isInteger(pagesPerBlock) || pagesPerBlock < 1 || pagesPerBlock > LIMITS.pagesPerBlock) {
     return bad(t.source, `configuration ${config.name} has replay.pagesPerBlock ${pagesPerBlock}; 1..${LIMITS.pagesPerBlock}`);

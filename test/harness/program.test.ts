@@ -200,3 +200,15 @@ describe('proposals Linux never merged are not replayed, and the reason says so'
     });
   }
 });
+
+describe('configurations that model a kernel Linux does not ship are not replayed', () => {
+  it('zeroing through the cache (a hypothetical filesystem bug)', async () => {
+    const s = findSpec('baseline')!;
+    const c = s.configs.find((x) => x.name === 'zeroing-not-flushed');
+    expect(c, 'baseline has the zeroing-not-flushed configuration').toBeDefined();
+    const run = await checkConfig(s, c!, undefined);
+    const r = run.results.find((x) => x.trace)!;
+    const p = planReplay({ source: 'x', spec: 'baseline', config: c!.name, property: r.property, kind: r.kind, steps: r.trace!.steps }, 'x');
+    expect('reason' in p && p.reason).toMatch(/no kernel with this bug/);
+  });
+});
