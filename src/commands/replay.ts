@@ -75,6 +75,7 @@ function parseFs(value: string | undefined): Fs[] {
   return [...new Set(list)] as Fs[];
 }
 
+/** Runs `daxcheck replay` with its arguments; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     config: { type: 'string' },

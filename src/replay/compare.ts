@@ -12,6 +12,7 @@ import { wordName } from '../../models/describe.ts';
 import type { ReplayPlan } from './program.ts';
 import { BLOCK_BYTES } from './program.ts';
 
+/** The replayer's stores: PATTERN | value, so a word read back is recognisably ours (harness/replayer.c). */
 export const PATTERN = 0xdac0de0000000000n;
 const PATTERN_MASK = 0xffffff0000000000n;
 const FIEMAP_EXTENT_UNWRITTEN = 0x800;
@@ -41,6 +42,7 @@ export interface Observation {
   errors: string[];
 }
 
+/** An observation with nothing seen yet, to which each boot's serial log adds. */
 export function emptyObservation(): Observation {
   return { steps: new Map(), dax: new Map(), crashes: [], size: null, allocated: null, fileDax: null, extents: [], dataRanges: [], words: new Map(), inspected: false, errors: [] };
 }

@@ -58,6 +58,7 @@ export function coveringTraces(spec: AnySpec, config: DaxRunConfig): TraceInput[
   return covering(spec, config).traces;
 }
 
+/** The covering traces of a configuration, with how they were found (see the module comment). */
 export function covering(spec: AnySpec, config: DaxRunConfig): Covering {
   const { sys, built } = compile(spec, config);
   const labelOf = new Map(built.events.map((e, i) => [JSON.stringify(e), sys.eventLabel(i)]));

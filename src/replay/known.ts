@@ -33,6 +33,7 @@ function smallFallocatedBlocks(plan: ReplayPlan): Set<number> {
   return out;
 }
 
+/** Every known divergence, tried in order. */
 export const KNOWN: KnownDivergence[] = [
   {
     id: 'map-sync-unvalidated',

@@ -50,6 +50,7 @@ export function contextOf(sys: CompiledMachine<DaxContext>, state: Uint8Array): 
   return sys.toSnapshotLike(state).context;
 }
 
+/** A trace the model cannot follow (an event not possible where the trace takes it). */
 export class TraceMismatchError extends Error {}
 
 /**

@@ -29,6 +29,7 @@ import { findSpec } from '../../specs/index.ts';
 import type { AnySpec, DaxRunConfig } from '../../specs/common/spec.ts';
 import { predictOnRig, runExactly, TraceMismatchError, contextOf, type Prediction } from './model.ts';
 
+/** A model block is one 4 KiB page of the file (times ReplayOptions.pagesPerBlock). */
 export const BLOCK_BYTES = 4096;
 /** Limits on input: far above any trace the model makes, far below anything harmful. */
 export const LIMITS = { steps: 400, actionsPerStep: 16, eventChars: 120, number: 1 << 20, pagesPerBlock: 256 } as const;

@@ -17,6 +17,7 @@ export interface SmokeCase {
   shows: string;
 }
 
+/** The cases of issue 6, point 4, in the order they are replayed. */
 export const SMOKE: SmokeCase[] = [
   { spec: 'map-sync', config: 'trusting', property: NAMES.survives, shows: 'MAP_SYNC: data survives a crash after a userspace flush, no fsync' },
   { spec: 'baseline', config: 'trusting', property: NAMES.pointer, shows: 'plain MAP_SHARED without fsync loses the newly allocated block (Chinner)' },

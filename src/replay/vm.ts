@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Fs = 'ext4' | 'xfs';
+/** The filesystems a replay runs on, by default all of them. */
 export const FILESYSTEMS: Fs[] = ['ext4', 'xfs'];
 
 /** The repository's harness/ folder. */
@@ -80,6 +81,7 @@ export function rigMissing(filesystems: Fs[]): string[] {
   return missing;
 }
 
+/** Is `cmd` an executable on PATH? */
 export function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
 }
