@@ -104,7 +104,10 @@ export async function run(argv: string[]): Promise<number> {
   const inputs: { name: string; trace: TraceInput }[] = [];
   for (const f of files) {
     const t = readTrace(f);
-    inputs.push({ name: `${t.spec}/${t.config}/${f.split('/').pop()!.replace(/\.json$/, '')}`, trace: t });
+    const base = `${t.spec}/${t.config}/${f.split('/').pop()!.replace(/\.json$/, '')}`;
+    let name = base;
+    for (let k = 2; inputs.some((x) => x.name === name); k++) name = `${base}#${k}`;
+    inputs.push({ name, trace: t });
   }
   if (specNames.length) {
     for (const { spec, config } of select(specNames, v.config, v['all-configs'] ?? false)) {
@@ -123,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const rows: Row[] = [];
   const seen = new Map<string, Row>();
+  const slugs = new Set<string>();
   for (const { name, trace } of inputs) {
     const key = `${trace.spec}/${trace.config}:${trace.steps.map((s) => s.event).join(' ')}`;
     const dup = seen.get(key);
@@ -131,6 +135,13 @@ export async function run(argv: string[]): Promise<number> {
       continue;
     }
     const p = planReplay(trace, name);
+    if (!('reason' in p)) {
+      // Two trace files of the same name from different folders must not share a run folder.
+      let slug = p.slug;
+      for (let k = 2; slugs.has(slug); k++) slug = `${p.slug}-${k}`;
+      p.slug = slug;
+      slugs.add(slug);
+    }
     const row: Row = {
       name,
       spec: trace.spec,
