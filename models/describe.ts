@@ -121,11 +121,13 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       const len = before.volatile[L.vSize] * BLOCK_SIZE;
       const granted = after.volatile[L.vVma + (p.m as number)];
       const note =
-        ok && p.flags === 'shared_sync_unvalidated'
-          ? ' (MAP_SYNC ignored without MAP_SHARED_VALIDATE: an ordinary shared mapping)'
-          : ok && granted === VMA_SYNC
-            ? ' (VM_SYNC)'
-            : '';
+        ok && p.flags === 'shared_sync_unvalidated' && granted !== VMA_SYNC
+          ? ' (this kernel has no MAP_SYNC and ignores it under MAP_SHARED: an ordinary shared mapping)'
+          : ok && p.flags === 'shared_sync_unvalidated'
+            ? " (VM_SYNC: do_mmap takes it from the caller's flags before MAP_SHARED masks them)"
+            : ok && granted === VMA_SYNC
+              ? ' (VM_SYNC)'
+              : '';
       return `mmap(NULL, ${len}, PROT_READ|PROT_WRITE, ${MMAP_FLAG_TEXT[p.flags as MmapFlags]}, ${FD}, 0) = ${ok ? MAP_ADDR(p.m as number) : errnoText(after, L, t)}${note}`;
     }
     case 'munmap':

@@ -35,7 +35,11 @@ export type MmapFlags =
   | 'shared'
   /** MAP_SHARED_VALIDATE | MAP_SYNC */
   | 'shared_validate_sync'
-  /** MAP_SHARED | MAP_SYNC: legacy mmap ignores unknown flags, so MAP_SYNC is silently dropped */
+  /**
+   * MAP_SHARED | MAP_SYNC. A kernel without MAP_SYNC ignores it (legacy mmap drops unknown
+   * flags). One with MAP_SYNC honours it anyway: do_mmap takes VM_SYNC from the caller's flags
+   * before the MAP_SHARED case masks them down to the legacy ones (found by the replay harness).
+   */
   | 'shared_sync_unvalidated'
   /** MAP_SHARED_VALIDATE | MAP_DIRECT (a proposal, seed 003) */
   | 'shared_validate_direct';
@@ -104,6 +108,7 @@ export function mmapErrno(c: DaxContext, L: Layout, t: number, flags: MmapFlags,
   // A device whose flush is asynchronous (virtio-pmem) cannot honour MAP_SYNC either.
   const asyncFlush = c.durable[L.dPlatform] === VIRTIO_PMEM;
   if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L) || asyncFlush)) return EOPNOTSUPP;
+  if (flags === 'shared_sync_unvalidated' && kernelHasMapSync && (!isDaxInode(c, L) || asyncFlush)) return EOPNOTSUPP;
   return OK;
 }
 
@@ -119,7 +124,7 @@ export function sysMmap(
   const errno = mmapErrno(c, L, t, flags, kernelHasMapSync);
   if (errno === OK) {
     c.volatile[L.vVma + m] =
-      flags === 'shared_validate_sync'
+      flags === 'shared_validate_sync' || (flags === 'shared_sync_unvalidated' && kernelHasMapSync)
         ? VMA_SYNC
         : flags === 'shared_validate_direct'
           ? direct === 'hint'

@@ -111,7 +111,8 @@ export function program(name: AppName, t: number, blocks: number, flags: MmapFla
   );
   return [
     ...head,
-    { name: 'mmap', op: 'mmap', flags, fallback: flags === 'shared_validate_sync' ? fallback : undefined },
+    // Where MAP_SYNC may be refused (EOPNOTSUPP), the application falls back.
+    { name: 'mmap', op: 'mmap', flags, fallback: flags === 'shared_validate_sync' || flags === 'shared_sync_unvalidated' ? fallback : undefined },
     ...(name === 'trusting' ? trusting : careful),
     ...tail,
   ];

@@ -38,6 +38,14 @@ export const baselineConfigs: DaxRunConfig[] = [
     default: false,
   },
   {
+    name: 'map-sync-on-old-kernel',
+    description: 'the trusting application passes MAP_SHARED|MAP_SYNC to a kernel that predates MAP_SYNC: the flag is silently dropped, which is why MAP_SHARED_VALIDATE exists',
+    app: 'trusting',
+    ...common,
+    mmapFlags: 'shared_sync_unvalidated',
+    default: false,
+  },
+  {
     name: 'msync',
     description: 'the careful application syncs with msync(MS_SYNC) instead of fsync, and unmaps when done',
     app: 'fsync',

@@ -87,7 +87,9 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
     if (o.program) steps = o.program(steps, t, L.B);
     const { region, eventTypes } = threadRegion(t, steps, o.faultPath, {
       dax: cfg.dax,
-      mapSyncGranted: o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem',
+      // Whether mmap with MAP_SYNC succeeds (MAP_SHARED|MAP_SYNC on a kernel without MAP_SYNC
+      // "succeeds" too, as an ordinary mapping: that program has no fallback branch to choose).
+      mapSyncGranted: (o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem') || (!o.faultPath.mapSync && (cfg.mmapFlags ?? o.mmapFlags) === 'shared_sync_unvalidated'),
       revocable: !!tp || !!o.revocable,
       sigbus: !!o.sigbusGuard || !!tp?.ops.some((op) => op === 'truncate'),
       sigbusGuard: o.sigbusGuard,

@@ -4,9 +4,7 @@
  * rather than as an unexplained mismatch. A rule must account for every difference of a replay;
  * any difference it does not explain leaves the replay a mismatch.
  */
-import type { DaxRunConfig } from '../../specs/common/spec.ts';
-import { compare, type Observation } from './compare.ts';
-import { predictOnRig } from './model.ts';
+import type { Observation } from './compare.ts';
 import type { ReplayPlan } from './program.ts';
 import { BLOCK_BYTES } from './program.ts';
 
@@ -35,18 +33,6 @@ function smallFallocatedBlocks(plan: ReplayPlan): Set<number> {
 
 /** Every known divergence, tried in order. */
 export const KNOWN: KnownDivergence[] = [
-  {
-    id: 'map-sync-unvalidated',
-    explanation:
-      "Linux does not ignore MAP_SYNC passed with plain MAP_SHARED on ext4 and XFS. do_mmap derives VM_SYNC from the caller's flags (calc_vm_flag_bits) before it cuts a MAP_SHARED mapping's flags down to the legacy ones, and the filesystem's mmap (daxdev_mapping_supported) honours VM_SYNC on a DAX file and refuses it with EOPNOTSUPP elsewhere; MAP_SHARED_VALIDATE only adds the refusal of unknown flags. The replay matches, exactly, the model's prediction for MAP_SHARED_VALIDATE|MAP_SYNC; and without DAX mmap(MAP_SHARED|MAP_SYNC) fails with EOPNOTSUPP, measured on the rig's kernel (6.1, ext4 and XFS mounted dax=never) and on the host's (6.18, ext4). The model's map-sync/unvalidated configuration (the flag silently dropped) is not what Linux does.",
-    explains(plan, _fs, differences, obs) {
-      if (!differences.length) return false;
-      if (![...plan.ops.values()].some((op) => /^mmap \d+ \d+ shared_sync_unvalidated$/.test(op))) return false;
-      const validated: DaxRunConfig = { ...plan.config, mmapFlags: 'shared_validate_sync' };
-      const alt = predictOnRig(plan.spec, validated, plan.labels);
-      return !('reason' in alt) && compare({ ...plan, prediction: alt }, obs).length === 0;
-    },
-  },
   {
     id: 'ext4-zeroout',
     explanation:

@@ -256,6 +256,9 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
   if (config.zeroing === 'cached') {
     return notReplayable("this configuration models a filesystem that zeroes new blocks through the cache without flushing; Linux's DAX zeroes them durably before the allocation is visible, so there is no kernel with this bug to run it on");
   }
+  if (spec.name === 'baseline' && config.mmapFlags === 'shared_sync_unvalidated') {
+    return notReplayable("this configuration models a kernel older than MAP_SYNC (Linux 4.15), which drops the flag; the rig's kernel has MAP_SYNC and honours MAP_SHARED|MAP_SYNC (map-sync/unvalidated is that case)");
+  }
   if (config.thirdParty?.policy && Object.keys(config.thirdParty.policy).length) {
     return notReplayable(`this configuration models a third party that breaks the kernel's rules (${Object.keys(config.thirdParty.policy).join(', ')}); Linux does not ship that variant`);
   }

@@ -72,6 +72,17 @@ describe('MAP_SYNC', () => {
     expect(c.volatile[L.vVma]).toBe(VMA_SYNC);
   });
 
+  it('with plain MAP_SHARED is honoured by a kernel that has MAP_SYNC, dropped by one that has not', () => {
+    const c = fresh(true);
+    expect(sysMmap(c, L, 0, 0, 'shared_sync_unvalidated', true)).toBe(OK);
+    expect(c.volatile[L.vVma]).toBe(VMA_SYNC);
+    expect(sysMmap(fresh(false), L, 0, 0, 'shared_sync_unvalidated', true)).toBe(EOPNOTSUPP);
+    const old = fresh(true);
+    expect(sysMmap(old, L, 0, 0, 'shared_sync_unvalidated', false)).toBe(OK);
+    expect(old.volatile[L.vVma]).not.toBe(VMA_SYNC);
+    expect(sysMmap(fresh(false), L, 0, 0, 'shared_sync_unvalidated', false)).toBe(OK);
+  });
+
   it('dax_finish_sync_fault commits only for VM_SYNC mappings with dirty metadata', () => {
     const c = fresh();
     sysMmap(c, L, 0, 0, 'shared_validate_sync', true);
