@@ -13,6 +13,7 @@
  */
 import { makeCodec } from './codec.ts';
 import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
 
 export interface ExploreOptions {
@@ -53,7 +54,7 @@ export interface ExploreResult<V> {
   stateBits: number;
   outcomes: PropertyOutcome<V>[];
   /** Each measure's largest value over the transitions explored (null if none counted). */
-  measures: { name: string; unit: string; max: number | null; transitions: number }[];
+  measures: Measured[];
   /** Number of transitions taken per event. */
   eventFires: Float64Array;
   /** Number of transitions taken per rule of the system. */
@@ -87,9 +88,6 @@ export async function explore<V>(
   const E = system.eventCount;
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
   if (properties.filter((p) => p.kind === 'deadlock').length > 30) throw new ModelError('at most 30 deadlock properties');
-  const eventFires = new Float64Array(E);
-  // Rules may be discovered during exploration (the XState compiler numbers them lazily).
-  let ruleFires = new Float64Array(Math.max(64, system.ruleCount));
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
@@ -108,7 +106,6 @@ export async function explore<V>(
     return flags;
   });
 
-  let transitions = 0;
   let depth = 0;
   let stopReason: StopReason | undefined;
   let stopMessage: string | undefined;
@@ -123,7 +120,7 @@ export async function explore<V>(
   };
   const checking = always.length + sometimes.length > 0;
   const measures = (options.measures ?? []) as Measure<V>[];
-  const measured = measures.map((m) => ({ name: m.name, unit: m.unit, max: null as number | null, transitions: 0 }));
+  const tally = new Tally(system, measures);
   /** Property checks on a state seen for the first time. */
   const checkNew = (index: number, state: Uint8Array) => {
     if (always.length === 0 && sometimes.length === 0) return;
@@ -165,7 +162,7 @@ export async function explore<V>(
           lastPoll = now;
           if (now - lastProgress >= progressEvery) {
             lastProgress = now;
-            options.onProgress?.({ states: store.count, transitions, depth, seconds: (now - started) / 1000 });
+            options.onProgress?.({ states: store.count, transitions: tally.transitions, depth, seconds: (now - started) / 1000 });
           }
           // Give signal handlers (Ctrl-C) a chance to run.
           await new Promise((r) => setImmediate(r));
@@ -182,22 +179,8 @@ export async function explore<V>(
       for (let e = 0; e < E; e++) {
         const rule = system.step(src, e, dst);
         if (rule < 0) continue;
-        transitions++;
-        eventFires[e]++;
-        if (rule >= ruleFires.length) {
-          const grown = new Float64Array(rule * 2 + 64);
-          grown.set(ruleFires);
-          ruleFires = grown;
-        }
-        ruleFires[rule]++;
+        tally.count(src, e, rule, dst);
         for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
-        for (let k = 0; k < measures.length; k++) {
-          const value = measures[k].edge(system.view(src), e, system.view(dst));
-          if (value === undefined) continue;
-          const m = measured[k];
-          m.transitions++;
-          if (m.max === null || value > m.max) m.max = value;
-        }
         if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
         succEvent[n] = e;
         n++;
@@ -260,20 +243,36 @@ export async function explore<V>(
     return { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
   };
   return {
-    complete: !stopReason,
-    stopReason,
-    stopMessage: stopMessage ?? (stopReason === 'interrupted' ? 'interrupted' : undefined),
-    states,
-    transitions,
-    depth,
-    seconds,
-    statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
-    bytesPerState: states > 0 ? Math.round((store.bytes() / states) * 10) / 10 : 0,
-    stateBits: codec.bits,
+    ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
     outcomes,
-    measures: measured,
-    eventFires,
-    ruleFires: ruleFires.slice(0, system.ruleCount),
+    measures: tally.measured,
+    eventFires: tally.eventFires,
+    ruleFires: tally.ruleFires.slice(0, system.ruleCount),
     path,
+  };
+}
+
+/** The figures of a run both explorers report the same way. */
+export function runFigures(r: {
+  stopReason: StopReason | undefined;
+  stopMessage: string | undefined;
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  bytes: number;
+  stateBits: number;
+}) {
+  return {
+    complete: !r.stopReason,
+    stopReason: r.stopReason,
+    stopMessage: r.stopMessage ?? (r.stopReason === 'interrupted' ? 'interrupted' : undefined),
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: r.seconds,
+    statesPerSecond: r.seconds > 0 ? Math.round(r.states / r.seconds) : r.states,
+    bytesPerState: r.states > 0 ? Math.round((r.bytes / r.states) * 10) / 10 : 0,
+    stateBits: r.stateBits,
   };
 }

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
 import { MemoryLimitError, StateStore } from './store.ts';
+import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
 import type { Loader, ToMain, ToWorker } from './parallel.ts';
 
@@ -55,12 +56,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number) {
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
-  const eventFires = new Float64Array(E);
-  let ruleFires = new Float64Array(64);
-  let transitions = 0;
   let level = 0;
   let frontierStart = 0;
-  const measured = measures.map((m) => ({ name: m.name, unit: m.unit, max: null as number | null, transitions: 0 }));
+  const tally = new Tally(system, measures);
   // First state (local index) violating / witnessing each property, and the level it was found at.
   const found = properties.map(() => ({ level: -1, index: -1 }));
   const progressEvents = properties.map((p) => {
@@ -142,21 +140,8 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number) {
         for (let e = 0; e < E; e++) {
           const rule = system.step(src, e, dst);
           if (rule < 0) continue;
-          transitions++;
-          eventFires[e]++;
-          if (rule >= ruleFires.length) {
-            const grown = new Float64Array(rule * 2 + 64);
-            grown.set(ruleFires);
-            ruleFires = grown;
-          }
-          ruleFires[rule]++;
+          tally.count(src, e, rule, dst);
           for (let d = 0; d < properties.length; d++) if (progressEvents[d][e]) progress |= 1 << d;
-          for (let k = 0; k < measures.length; k++) {
-            const value = measures[k].edge(system.view(src), e, system.view(dst));
-            if (value === undefined) continue;
-            measured[k].transitions++;
-            if (measured[k].max === null || value > measured[k].max!) measured[k].max = value;
-          }
           encode(dst, key, 0);
           const to = owner(StateStore.hashAt(key, 0, K));
           if (to === me) {
@@ -190,11 +175,11 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number) {
     finish() {
       return {
         states: store.count,
-        transitions,
-        eventFires: Array.from(eventFires),
+        transitions: tally.transitions,
+        eventFires: Array.from(tally.eventFires),
         // Rule numbers are this worker's own; their keys are the same in every worker.
-        ruleFires: [...ruleFires.keys()].filter((r) => ruleFires[r] > 0).map((r) => [ruleKey(system, r), ruleFires[r]] as [string, number]),
-        measures: measured,
+        ruleFires: [...tally.ruleFires.keys()].filter((r) => tally.ruleFires[r] > 0).map((r) => [ruleKey(system, r), tally.ruleFires[r]] as [string, number]),
+        measures: tally.measured,
         found,
         bytes: store.bytes(),
       };

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import type { ExploreOptions, ExploreResult, Path, PropertyOutcome, StopReason } from './bfs.ts';
+import { runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
 import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
 
 /** Where a worker finds the system: `(await import(module))[export](...args)` returns { system, properties, measures }. */
@@ -216,16 +216,7 @@ export async function exploreParallel<V>(
   await Promise.all(peers.map((p) => p.close()));
   const bytes = finished.reduce((n, f) => n + f.bytes, 0);
   return {
-    complete: !stopReason,
-    stopReason,
-    stopMessage: stopMessage ?? (stopReason === 'interrupted' ? 'interrupted' : undefined),
-    states,
-    transitions,
-    depth,
-    seconds,
-    statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
-    bytesPerState: states > 0 ? Math.round((bytes / states) * 10) / 10 : 0,
-    stateBits: codec.bits,
+    ...runFigures({ stopReason, stopMessage, states, transitions, depth, seconds, bytes, stateBits: codec.bits }),
     outcomes,
     measures,
     eventFires,
