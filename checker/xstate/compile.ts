@@ -554,7 +554,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       paramsSpec = (g as { params?: unknown }).params;
     } else return this.refuse(`has a guard daxcheck cannot read (${where})`);
     const impl = impls[type];
-    if (impl === undefined) this.refuse(`uses guard '${type}', which is not implemented (${where})`);
+    if (impl === undefined) this.refuse(`uses guard '${type}', which has no implementation (${where})`);
     if (typeof impl !== 'function') return this.compileGuard(impl, where, depth + 1);
     if ('check' in impl) return this.compileGuard(impl, where, depth + 1);
     const fn = impl as (args: unknown, params: unknown) => boolean;
@@ -597,7 +597,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       impl = impls[type];
       paramsSpec = (a as { params?: unknown }).params;
     } else return this.refuse(`has an action daxcheck cannot read (${origin})`);
-    if (impl === undefined) this.refuse(`uses action '${type}', which is not implemented (${origin})`);
+    if (impl === undefined) this.refuse(`uses action '${type}', which has no implementation (${origin})`);
     const params =
       typeof paramsSpec === 'function'
         ? (ctx: ByteContext, event: EventObject) => (paramsSpec as (x: unknown) => unknown)({ context: ctx, event })
