@@ -236,12 +236,14 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
     }
     case 'third_party_refused': {
       const op = p.op as ThirdPartyOp;
-      return `${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''} = -EPERM (the inode is PMEM_IMMUTABLE)`;
+      const why = op === 'clearflag' ? 'the file is mapped: the flag can be cleared only while it is not' : 'the inode is PMEM_IMMUTABLE';
+      return `${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''} = -EPERM (${why})`;
     }
     case 'third_party_start': {
       const op = p.op as ThirdPartyOp;
       const parts = [`${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''}`];
       if (after.volatile[L.vMmapLock]) parts.push('MMAPLOCK taken, new faults wait');
+      else if (op === 'write' || op === 'clearflag') parts.push('i_rwsem taken, not refused');
       const written = dirtyCount(before, L) - dirtyCount(after, L);
       if (written > 0) parts.push(`filemap_write_and_wait_range writes back ${written} dirty word${written === 1 ? '' : 's'}`);
       const dropped = countPtes(before, L) - countPtes(after, L);
@@ -264,6 +266,10 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
           return `extent tree split: the mapping of block ${b} moves to leaf ${after.volatile[L.vExtLeaf + b]} (running transaction; the block does not move)`;
         case 'eofscan':
           return `${OP_CALLS[op]}: blocks beyond EOF freed`;
+        case 'write':
+          return `${OP_CALLS[op]} on block ${b}: file_update_time → mtime/ctime changed (running transaction)`;
+        case 'clearflag':
+          return `${OP_CALLS[op]}: the inode is no longer PMEM_IMMUTABLE (running transaction)`;
         default:
           return `${OP_CALLS[op]}: every written block now shared with another file (running transaction)`;
       }

@@ -73,7 +73,7 @@ export const EXTENT_NAMES = ['hole', 'unwritten', 'written', 'shared'] as const;
 export const isWrittenKind = (kind: number) => kind === WRITTEN || kind === SHARED;
 
 /** Third-party and background operations (models/third-party.ts), in a fixed order. */
-export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split'] as const;
+export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split', 'write', 'clearflag'] as const;
 
 // ---- MSYNC_PMEM_PREPARE_WRITE (values of vPrepared[b])
 /** Prepared, and the inode remembers it ("sticky": survives invalidations by maintenance). */
@@ -84,6 +84,11 @@ export const PREPARED_MAPPING = 2;
 // ---- inode flags (bits of dFlags / vFlags)
 /** Chinner's PMEM_IMMUTABLE (seed 002): metadata immutable, data changed only through mmap. */
 export const FLAG_PMEM_IMMUTABLE = 1;
+/**
+ * The inode's timestamps (mtime/ctime), as one bit that flips when file_update_time changes them:
+ * enough to make the change a journalled metadata change, which is all the model needs of them.
+ */
+export const FLAG_MTIME = 2;
 
 // ---- mappings (VMAs)
 export const VMA_NONE = 0;
@@ -345,7 +350,7 @@ export function bounds(L: Layout, f: Features = {}): { durable: number[]; volati
   durable[L.dSize] = L.B;
   durable[L.dSdax] = 1;
   durable[L.dPlatform] = PLATFORMS.length - 1;
-  durable[L.dFlags] = f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0;
+  durable[L.dFlags] = (f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0) | (f.thirdParty ? FLAG_MTIME : 0);
   set(durable, L.dExtKind, L.B, f.thirdParty ? SHARED : WRITTEN);
   set(durable, L.dExtPhys, L.B, L.P - 1);
   set(durable, L.dExtLeaf, L.B, f.extentTree ? 1 : 0);

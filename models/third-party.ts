@@ -15,11 +15,13 @@
  */
 import {
   EPERM,
+  FLAG_MTIME,
   FLAG_PMEM_IMMUTABLE,
   HOLE,
   OK,
   SHARED,
   THIRD_PARTY_OPS,
+  VMA_NONE,
   WRITTEN,
   isWrittenKind,
   type DaxContext,
@@ -46,18 +48,32 @@ export const OP_CALLS: Record<ThirdPartyOp, string> = {
   snapshot: 'snapshot',
   eofscan: 'EOF-block scan (xfs_free_eofblocks)',
   split: 'extent operation elsewhere in the file (tree split)',
+  write: 'pwrite(2) by another process',
+  clearflag: 'ioctl clearing PMEM_IMMUTABLE',
 };
 
 /** Operations that take data away from the file; the rest must preserve what it reads. */
 export const DESTRUCTIVE: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate']);
 
 /** Does the operation work on one block (its event carries `b`) rather than the whole file? */
-export const PER_BLOCK: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate', 'dedupe', 'defrag', 'scrub', 'split']);
+export const PER_BLOCK: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate', 'dedupe', 'defrag', 'scrub', 'split', 'write']);
+
+/**
+ * Operations that neither take the MMAPLOCK nor touch the mappings: a write(2) on DAX copies into
+ * persistent memory through the kernel's own mapping (coherent with user mappings), and changing
+ * an inode flag moves no block.
+ */
+const LEAVES_MAPPINGS: ReadonlySet<ThirdPartyOp> = new Set(['write', 'clearflag']);
 
 /** How a proposal's filesystem runs third-party operations. */
 export interface ThirdPartyPolicy {
-  /** Refuse every operation with EPERM while PMEM_IMMUTABLE is set (Chinner's rules 4 and 5). */
+  /**
+   * Refuse every operation with EPERM while PMEM_IMMUTABLE is set (Chinner's rules 4 and 5), and
+   * clearing the flag while the file is mapped (rule 6).
+   */
   refuseWhenImmutable: boolean;
+  /** Let the flag be cleared while the file is mapped (a buggy variant: rule 6 not enforced). */
+  clearWhileMapped?: boolean;
   /** Operations the refusal forgets (a buggy variant). */
   forgets?: ThirdPartyOp[];
   /** Write back the range's dirty data before changing it (filemap_write_and_wait_range). */
@@ -87,6 +103,9 @@ function range(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): [number, 
     case 'split':
       // A split moves metadata, not data: the filesystem has no reason to touch the mappings.
       return [b, b];
+    case 'write':
+    case 'clearflag':
+      return [b, b];
     default:
       return [b, b + 1];
   }
@@ -113,19 +132,35 @@ export function canRun(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): b
     case 'eofscan':
       for (let x = fileSize(c, L); x < L.B; x++) if (extentKind(c, L, x) !== HOLE) return true;
       return false;
+    case 'write':
+      // An overwrite inside the file: no allocation, no size change.
+      return b < fileSize(c, L) && isWrittenKind(kind);
+    case 'clearflag':
+      // The attempt that matters is the one made while the application relies on the flag, that
+      // is, while it has the file mapped. (Before mmap the application could check the flag after
+      // mapping; rule 6 is what makes that check mean something.)
+      return (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) !== 0 && isMapped(c, L);
   }
+}
+
+/** Does any thread still have the file mapped? */
+function isMapped(c: DaxContext, L: Layout): boolean {
+  for (let m = 0; m < L.M; m++) if (c.volatile[L.vVma + m] !== VMA_NONE) return true;
+  return false;
 }
 
 /** Is the operation refused (EPERM) under this policy in this state? */
 export function isRefused(c: DaxContext, L: Layout, op: ThirdPartyOp, policy: ThirdPartyPolicy): boolean {
-  return policy.refuseWhenImmutable && (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) !== 0 && !policy.forgets?.includes(op);
+  if (!policy.refuseWhenImmutable || (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) === 0) return false;
+  if (op === 'clearflag') return isMapped(c, L) && !policy.clearWhileMapped;
+  return !policy.forgets?.includes(op);
 }
 
 /** Step 1: locks and invalidation, or EPERM. Returns the errno. */
 export function startOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number, policy: ThirdPartyPolicy): number {
   c.volatile[doneAt(L, op)] = 1;
   if (isRefused(c, L, op, policy)) return EPERM;
-  if (policy.holdOffFaults) c.volatile[L.vMmapLock] = 1;
+  if (policy.holdOffFaults && !LEAVES_MAPPINGS.has(op)) c.volatile[L.vMmapLock] = 1;
   const [from, to] = range(c, L, op, b);
   if (policy.writeBack !== false) {
     for (let x = from; x < to; x++) if (isWrittenKind(extentKind(c, L, x))) writeBackPhys(c, L, physOf(c, L, x));
@@ -183,6 +218,15 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
     case 'split':
       // An insert elsewhere splits the leaf: b's mapping moves to the other leaf, unchanged.
       c.volatile[L.vExtLeaf + b] ^= 1;
+      return;
+    case 'write':
+      // file_update_time: new mtime/ctime in the running transaction. The model follows the
+      // metadata; the bytes are the other process's own (DAX copies them in with non-temporal
+      // stores, durable when write returns) and are not modelled.
+      c.volatile[L.vFlags] ^= FLAG_MTIME;
+      return;
+    case 'clearflag':
+      c.volatile[L.vFlags] &= ~FLAG_PMEM_IMMUTABLE;
       return;
   }
 }

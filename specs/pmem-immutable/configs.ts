@@ -38,6 +38,20 @@ export const pmemImmutableConfigs: ImmutableConfig[] = [
     default: true,
   },
   {
+    name: 'forgets-write',
+    description: 'rule 4 not enforced for write(2): another process overwrites a block, and file_update_time puts new timestamps in the running transaction',
+    ...common,
+    thirdParty: { ops: ['write'], blocks: [1], policy: { forgets: ['write'] } },
+    default: true,
+  },
+  {
+    name: 'clears-while-mapped',
+    description: 'rule 6 not enforced: an administrator clears the flag while the file is mapped, and defrag, no longer refused, moves a mapped block',
+    ...common,
+    thirdParty: { ops: ['clearflag', 'defrag'], blocks: [1], policy: { clearWhileMapped: true } },
+    default: true,
+  },
+  {
     name: 'no-capability',
     description: 'the application lacks CAP_LINUX_IMMUTABLE: fallocate(FALLOC_FL_PMEM_IMMUTABLE) fails with EPERM and it falls back to fsync',
     ...common,

@@ -32,6 +32,32 @@ describe('PMEM_IMMUTABLE (seed 002)', () => {
     expect(steps.at(-1)).toMatch(/defrag .* moves block 1: written → pmem block \d → written → pmem block \d \(copied; running transaction\)/);
   });
 
+  it('refuses write(2) and clearing the flag while mapped (rules 4 and 6)', async () => {
+    const r = await run('pmem-immutable', 'rules');
+    for (const op of ['write', 'clearflag']) {
+      const refusals = r.transitionFires.filter((t) => t.transition.includes(`isThirdPartyRefused({"op":"${op}"`));
+      expect(refusals.length, op).toBeGreaterThan(0);
+      expect(refusals.some((t) => t.fired > 0), op).toBe(true);
+    }
+  });
+
+  it('is broken by a write(2) the flag forgets to refuse: new timestamps in the running transaction', async () => {
+    const r = await run('pmem-immutable', 'forgets-write');
+    const steps = texts(r, 'once PMEM_IMMUTABLE is set, the metadata behind every block is durable and unchanging');
+    expect(steps.at(-1)).toMatch(/^third party: pwrite\(2\) .* file_update_time → mtime\/ctime changed \(running transaction\)$/);
+  });
+
+  it('is broken when the flag can be cleared while the file is mapped (rule 6 not enforced)', async () => {
+    const r = await run('pmem-immutable', 'clears-while-mapped');
+    const steps = texts(r, 'what the application believes durable survives a crash');
+    const cleared = steps.findIndex((t) => /ioctl clearing PMEM_IMMUTABLE: the inode is no longer PMEM_IMMUTABLE/.test(t));
+    const mmapped = steps.findIndex((t) => /^T0: mmap\(/.test(t));
+    const moved = steps.findIndex((t) => /defrag .* moves block 1/.test(t));
+    expect(mmapped).toBeGreaterThanOrEqual(0);
+    expect(cleared).toBeGreaterThan(mmapped);
+    expect(moved).toBeGreaterThan(cleared);
+  });
+
   it('is broken by preallocating with unwritten extents, as ZERO_RANGE does', async () => {
     const r = await run('pmem-immutable', 'unwritten-zeroing');
     // Rule 1 is already broken when the flag is set: the extents are unwritten.
