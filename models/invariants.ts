@@ -10,7 +10,7 @@ import type { Property } from '../checker/system.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 import type { AppLayout } from './app-layout.ts';
 import { durableWord, isDurablyWritten } from './fs.ts';
-import { PTE_NONE, SAW_DANGLING, SAW_RECORD, STALE, VMA_PAGECACHE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
+import { PTE_NONE, PTE_RW, SAW_DANGLING, SAW_RECORD, STALE, VMA_PAGECACHE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
 import { recordState } from './implementations.ts';
 
 export type DaxView = MachineView<DaxContext>;
@@ -157,7 +157,12 @@ export function mappingsCoherent(L: Layout): DaxProperty {
         if (x[L.vVma + m] === VMA_PAGECACHE) continue;
         for (let b = 0; b < L.B; b++) {
           const e = x[L.vPte + m * L.B + b];
-          if (e === PTE_NONE || !isWrittenKind(x[L.vExtKind + b])) continue;
+          if (e === PTE_NONE) continue;
+          // A writable entry over a hole or unwritten extent: the block it maps was taken away.
+          if (!isWrittenKind(x[L.vExtKind + b])) {
+            if (e === PTE_RW) return false;
+            continue;
+          }
           if (x[L.vPtePhys + m * L.B + b] !== x[L.vExtPhys + b]) return false;
         }
       }

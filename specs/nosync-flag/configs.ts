@@ -110,6 +110,22 @@ export const noSyncDataConfigs: NoSyncDataConfig[] = [
     thirdParty: reflinkSplit,
     default: true,
   },
+  {
+    name: 'punch',
+    description: 'another process punches a hole in block 1: Piggin\'s policy invalidates the no-sync mappings first, and the next store faults, allocates and syncs again (the punch deletes the record itself, so a pointer to it dangles by design)',
+    ...data,
+    write: 'commit',
+    thirdParty: { ops: ['punch'], blocks: [1] },
+    default: true,
+  },
+  {
+    name: 'punch-no-invalidate',
+    description: 'the hole punch frees block 1 without invalidating the no-sync mapping: a writable page-table entry outlives the block it maps',
+    ...data,
+    write: 'commit',
+    thirdParty: { ops: ['punch'], blocks: [1], policy: { invalidate: false } },
+    default: true,
+  },
 ];
 
 // Work inside one page fault against N unrelated dirty objects (models/measures.ts): the

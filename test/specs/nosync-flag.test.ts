@@ -139,3 +139,24 @@ describe('fault cost (seed 000\'s prediction)', () => {
     expect(got).toEqual([2, 2, 2, 2]);
   });
 });
+
+describe('hole punch on a no-sync mapping (Piggin: "invalidate all such mappings before ... hole punch")', () => {
+  it('with the invalidation the promise holds: the punch drops the entry and the next fault syncs again', async () => {
+    const r = await run('punch');
+    expect(result(r, DATA_NAMES.promise).verdict).toBe('holds');
+    expect(result(r, NAMES.coherent).verdict).toBe('holds');
+    // The punch deletes the record itself: the dangling pointer is the punch's doing, not the fault's.
+    const steps = result(r, NAMES.pointer).trace!.steps.map((s) => s.text);
+    expect(steps.some((t) => /PUNCH_HOLE.*unmap_mapping_range drops 1 page-table entry/.test(t))).toBe(true);
+  });
+
+  it('without it a writable no-sync entry outlives the block the punch freed', async () => {
+    const run_ = await run('punch-no-invalidate');
+    expect(result(run_, NAMES.coherent).verdict).toBe('violated');
+    const r = result(run_, DATA_NAMES.promise);
+    expect(r.verdict).toBe('violated');
+    const steps = r.trace!.steps.map((s) => s.text);
+    expect(steps.some((t) => /unmap_mapping_range/.test(t))).toBe(false);
+    expect(steps.at(-1)).toMatch(/PUNCH_HOLE\): block 1 freed \(running transaction\)/);
+  });
+});
