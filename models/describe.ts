@@ -37,7 +37,7 @@ import {
   type Layout,
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
-import { OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
+import { LEAVES_MAPPINGS, OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
 import { itemsWritten } from './measures.ts';
 import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
@@ -243,7 +243,7 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       const op = p.op as ThirdPartyOp;
       const parts = [`${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''}`];
       if (after.volatile[L.vMmapLock]) parts.push('MMAPLOCK taken, new faults wait');
-      else if (op === 'write' || op === 'clearflag') parts.push('i_rwsem taken, not refused');
+      else if (LEAVES_MAPPINGS.has(op)) parts.push('i_rwsem taken, not refused');
       const written = dirtyCount(before, L) - dirtyCount(after, L);
       if (written > 0) parts.push(`filemap_write_and_wait_range writes back ${written} dirty word${written === 1 ? '' : 's'}`);
       const dropped = countPtes(before, L) - countPtes(after, L);

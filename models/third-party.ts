@@ -63,7 +63,7 @@ export const PER_BLOCK: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate'
  * persistent memory through the kernel's own mapping (coherent with user mappings), and changing
  * an inode flag moves no block.
  */
-const LEAVES_MAPPINGS: ReadonlySet<ThirdPartyOp> = new Set(['write', 'clearflag']);
+export const LEAVES_MAPPINGS: ReadonlySet<ThirdPartyOp> = new Set(['write', 'clearflag']);
 
 /** How a proposal's filesystem runs third-party operations. */
 export interface ThirdPartyPolicy {
@@ -101,10 +101,10 @@ function range(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): [number, 
     case 'eofscan':
       return [fileSize(c, L), L.B];
     case 'split':
-      // A split moves metadata, not data: the filesystem has no reason to touch the mappings.
-      return [b, b];
     case 'write':
     case 'clearflag':
+      // A split moves metadata, not data; write(2) and the flag leave the mappings alone
+      // (LEAVES_MAPPINGS): the filesystem has no reason to touch them.
       return [b, b];
     default:
       return [b, b + 1];
