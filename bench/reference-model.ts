@@ -91,6 +91,7 @@ export function referenceModel(T: number, B: number) {
   const properties: Property<MachineView<RefContext>>[] = [
     {
       kind: 'always',
+      id: 'durable-data-has-alloc',
       name: 'durable data implies a durable allocation',
       holds: (v) => {
         if (!v.matches('crashed')) return true;

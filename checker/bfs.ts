@@ -73,6 +73,21 @@ export interface Path {
 /** Thrown when the system produces a value its bounds do not allow: a bug in the model. */
 export class ModelError extends Error {}
 
+const PROPERTY_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** Refuses properties whose ids are not short kebab-case or not unique: reports and manifests key by id. */
+export function checkPropertyIds(systemName: string, properties: Property<unknown>[]): void {
+  const seen = new Map<string, string>();
+  for (const p of properties) {
+    if (typeof p.id !== 'string' || !PROPERTY_ID.test(p.id)) {
+      throw new ModelError(`${systemName}: property "${p.name}" has id ${JSON.stringify(p.id)}; an id is kebab-case, e.g. "pointer-after-alloc"`);
+    }
+    const other = seen.get(p.id);
+    if (other !== undefined) throw new ModelError(`${systemName}: two properties have the id '${p.id}': "${other}" and "${p.name}"`);
+    seen.set(p.id, p.name);
+  }
+}
+
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024 * 1024;
 
 export async function explore<V>(
@@ -87,6 +102,7 @@ export async function explore<V>(
   const maxStates = options.maxStates ?? Infinity;
   const E = system.eventCount;
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
+  checkPropertyIds(system.name, properties as Property<unknown>[]);
   if (properties.filter((p) => p.kind === 'deadlock').length > 30) throw new ModelError('at most 30 deadlock properties');
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import { runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
+import { checkPropertyIds, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
 import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
 
 /** Where a worker finds the system: `(await import(module))[export](...args)` returns { system, properties, measures }. */
@@ -101,6 +101,7 @@ export async function exploreParallel<V>(
   loader: Loader,
   options: ExploreOptions & { workers: number },
 ): Promise<ExploreResult<V>> {
+  checkPropertyIds(system.name, properties as Property<unknown>[]);
   const started = performance.now();
   const W = options.workers;
   const codec = makeCodec(system.maxValues);

@@ -49,10 +49,19 @@ export interface TransitionSystem<V = unknown> {
   view(state: Uint8Array): V;
 }
 
-/** A property is a named sentence about the reachable states. */
+/**
+ * A property is a named sentence about the reachable states, with a short id to cite it by.
+ *
+ * `id` is a short kebab-case identifier that reads like the sentence (`pointer-after-alloc`,
+ * `no-deadlock`). It is stable: manifests, reports/verdicts.json and the reports key a property by
+ * it, so renaming one is a migration. It is unique within a spec (the explorer refuses two
+ * properties with one id), and one id names one sentence across specs. The sentence is `name`.
+ */
 export type Property<V> =
   | {
       kind: 'always';
+      /** Short kebab-case identifier, stable, unique within a spec, e.g. "pointer-after-alloc". */
+      id: string;
       /** The invariant as a sentence, e.g. "a data pointer never precedes a durable allocation". */
       name: string;
       /** True when the state satisfies the invariant. */
@@ -60,6 +69,8 @@ export type Property<V> =
     }
   | {
       kind: 'sometimes';
+      /** Short kebab-case identifier, stable, unique within a spec, e.g. "record-survives". */
+      id: string;
       /** The goal as a sentence, e.g. "the pointer and its data both survive a crash". */
       name: string;
       /** True when the state is a witness of the goal. */
@@ -67,6 +78,8 @@ export type Property<V> =
     }
   | {
       kind: 'deadlock';
+      /** Short kebab-case identifier, stable, unique within a spec, e.g. "no-deadlock". */
+      id: string;
       /** e.g. "no thread waits forever". */
       name: string;
       /** True when the event is a step of a thread (not the environment: crash, eviction, ...). */

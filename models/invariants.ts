@@ -29,10 +29,23 @@ export const NAMES = {
   coherent: 'every page-table entry maps the block the file has there now',
 } as const;
 
+/** Each shared property's short id (checker/system.ts `Property.id`), keyed like NAMES. */
+export const IDS = {
+  pointer: 'pointer-after-alloc',
+  fsync: 'fsync-makes-durable',
+  belief: 'belief-survives',
+  survives: 'record-survives',
+  finishes: 'threads-finish',
+  deadlock: 'no-deadlock',
+  stale: 'no-stale-data',
+  coherent: 'ptes-coherent',
+} as const satisfies Record<keyof typeof NAMES, string>;
+
 /** Dangling pointer: the record's pointer is durable but the block it points to is not part of the file. */
 export function pointerPrecedesAllocation(L: Layout, app: AppLayout): DaxProperty {
   return {
     kind: 'always',
+    id: IDS.pointer,
     name: NAMES.pointer,
     holds: (v) => {
       if (!afterCrash(v)) return true;
@@ -46,6 +59,7 @@ export function pointerPrecedesAllocation(L: Layout, app: AppLayout): DaxPropert
 export function fsyncMakesStoresDurable(L: Layout): DaxProperty {
   return {
     kind: 'always',
+    id: IDS.fsync,
     name: NAMES.fsync,
     holds: (v) => {
       if (!afterCrash(v)) return true;
@@ -65,6 +79,7 @@ export function fsyncMakesStoresDurable(L: Layout): DaxProperty {
 export function beliefsSurvive(L: Layout, app: AppLayout): DaxProperty {
   return {
     kind: 'always',
+    id: IDS.belief,
     name: NAMES.belief,
     holds: (v) => {
       if (!afterCrash(v)) return true;
@@ -80,6 +95,7 @@ export function beliefsSurvive(L: Layout, app: AppLayout): DaxProperty {
 export function recordSurvivesCrash(L: Layout, app: AppLayout): DaxProperty {
   return {
     kind: 'sometimes',
+    id: IDS.survives,
     name: NAMES.survives,
     reached: (v) => {
       if (!afterCrash(v)) return false;
@@ -98,6 +114,7 @@ const threadDone = (v: DaxView, t: number) => {
 export function everyThreadFinishes(L: Layout): DaxProperty {
   return {
     kind: 'sometimes',
+    id: IDS.finishes,
     name: NAMES.finishes,
     reached: (v) => {
       if (!v.matches('running')) return false;
@@ -111,6 +128,7 @@ export function everyThreadFinishes(L: Layout): DaxProperty {
 export function noDeadlock(L: Layout, eventTypes: string[]): DaxProperty {
   return {
     kind: 'deadlock',
+    id: IDS.deadlock,
     name: NAMES.deadlock,
     // The application's threads and the third party make progress; the environment does not.
     isProgress: (e) => /^(T\d+|M)\./.test(eventTypes[e]),
@@ -129,6 +147,7 @@ export function noDeadlock(L: Layout, eventTypes: string[]): DaxProperty {
 export function noStaleData(L: Layout): DaxProperty {
   return {
     kind: 'always',
+    id: IDS.stale,
     name: NAMES.stale,
     holds: (v) => {
       if (!afterCrash(v)) return true;
@@ -149,6 +168,7 @@ export function noStaleData(L: Layout): DaxProperty {
 export function mappingsCoherent(L: Layout): DaxProperty {
   return {
     kind: 'always',
+    id: IDS.coherent,
     name: NAMES.coherent,
     holds: (v) => {
       if (!v.matches('running')) return true;

@@ -38,6 +38,7 @@ function detectionProperties(L: Layout): DaxProperty[] {
   return [
     {
       kind: 'always',
+      id: 'detection-matches-sdax',
       name: DETECTION_NAMES.matches,
       holds: (v) => {
         for (let t = 0; t < L.T; t++) if (!detectionMatches(v.context, L, t)) return false;
@@ -46,6 +47,7 @@ function detectionProperties(L: Layout): DaxProperty[] {
     },
     {
       kind: 'sometimes',
+      id: 'refuses-without-dax',
       name: DETECTION_NAMES.refuses,
       reached: (v) => {
         for (let t = 0; t < L.T; t++) if (v.matches(`running.T${t}.failed`)) return true;

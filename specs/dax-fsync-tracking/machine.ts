@@ -323,17 +323,19 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   const props: Property<View>[] = [
     {
       kind: 'always',
+      id: 'fsync-covers-prior-stores',
       name: PROPERTY.fsync,
       holds: (v) => {
         for (let f = 0; f < F; f++) if (returned(v, f) && storesNotDurable(v.context, T, f).length) return false;
         return true;
       },
     },
-    { kind: 'always', name: PROPERTY.tracked, holds: (v) => writableOverCleanEntry(v.context, T).length === 0 },
+    { kind: 'always', id: 'dirty-pte-tracked', name: PROPERTY.tracked, holds: (v) => writableOverCleanEntry(v.context, T).length === 0 },
   ];
   if (F >= 2) {
     props.push({
       kind: 'sometimes',
+      id: 'fsyncs-overlap',
       name: PROPERTY.overlap,
       reached: (v) => {
         let n = 0;
@@ -345,15 +347,17 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   props.push(
     {
       kind: 'sometimes',
+      id: 'fsync-flushes-store',
       name: PROPERTY.flushed,
       reached: (v) => {
         for (let f = 0; f < F; f++) if (returned(v, f) && hadStoresToSync(v.context, T, f) && !storesNotDurable(v.context, T, f).length) return true;
         return false;
       },
     },
-    { kind: 'sometimes', name: PROPERTY.finishes, reached: (v) => regions.every((r) => v.matches(`running.${r}.done`)) },
+    { kind: 'sometimes', id: 'every-thread-finishes', name: PROPERTY.finishes, reached: (v) => regions.every((r) => v.matches(`running.${r}.done`)) },
     {
       kind: 'deadlock',
+      id: 'no-deadlock',
       name: PROPERTY.deadlock,
       isProgress: (e) => /^[WF]\d+\./.test(eventTypes[e]),
       isDone: (v) => regions.every((r) => v.matches(`running.${r}.done`)),

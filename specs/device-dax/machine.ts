@@ -36,11 +36,12 @@ export const DEVICE_DAX_NAMES = {
 function deviceDaxProperties(L: Layout, config: DeviceDaxConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     // The promise in model terms: no step (fault, crash, recovery) ever changes what maps a page.
-    { kind: 'always', name: DEVICE_DAX_NAMES.layout, holds: (v) => isDeviceLayoutIntact(L, v.context) },
+    { kind: 'always', id: 'device-layout-fixed', name: DEVICE_DAX_NAMES.layout, holds: (v) => isDeviceLayoutIntact(L, v.context) },
   ];
   if (config.app === 'fsync') {
     props.push({
       kind: 'sometimes',
+      id: 'device-fsync-einval',
       name: DEVICE_DAX_NAMES.fsync,
       reached: (v) => v.matches('running.T0.storePointer') && v.context.volatile[L.vErr] === EINVAL,
     });
@@ -48,6 +49,7 @@ function deviceDaxProperties(L: Layout, config: DeviceDaxConfig): DaxProperty[] 
   if (config.fileApp) {
     props.push({
       kind: 'sometimes',
+      id: 'file-app-fails',
       name: DEVICE_DAX_NAMES.fileApp,
       reached: (v) => v.matches('running.T0.failed') && v.context.volatile[L.vErr] === EINVAL,
     });

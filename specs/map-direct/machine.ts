@@ -34,6 +34,7 @@ function properties(L: Layout, config: DirectConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
+      id: 'no-foreign-sigbus',
       name: DIRECT_NAMES.sigbus,
       holds: (v) => {
         for (let t = 0; t < L.T; t++) if (v.context.ghost[L.gKilledByOther + t]) return false;
@@ -42,7 +43,7 @@ function properties(L: Layout, config: DirectConfig): DaxProperty[] {
     },
   ];
   if (config.direct === 'hint' && config.thirdParty) {
-    props.push({ kind: 'sometimes', name: DIRECT_NAMES.fallback, reached: (v) => v.context.volatile[L.vVma] === VMA_PAGECACHE });
+    props.push({ kind: 'sometimes', id: 'direct-falls-back', name: DIRECT_NAMES.fallback, reached: (v) => v.context.volatile[L.vVma] === VMA_PAGECACHE });
   }
   return props;
 }

@@ -33,6 +33,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
+      id: 'sync-pages-committed',
       name: MAP_SYNC_NAMES.committed,
       holds: (v) => {
         if (!v.matches('running')) return true;
@@ -54,6 +55,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
     },
     {
       kind: 'always',
+      id: 'sync-only-on-dax',
       name: MAP_SYNC_NAMES.daxOnly,
       holds: (v) => {
         for (let m = 0; m < L.M; m++) if (v.context.volatile[L.vVma + m] === VMA_SYNC && !v.context.durable[L.dSdax]) return false;
@@ -67,6 +69,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
   if (asksMapSync && (!config.dax || config.platform === 'virtio-pmem')) {
     props.push({
       kind: 'sometimes',
+      id: 'sync-refused-falls-back',
       name: MAP_SYNC_NAMES.refused,
       // The model's mmap returned EOPNOTSUPP, left no mapping, and the application went on.
       reached: (v) =>

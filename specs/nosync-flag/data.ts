@@ -63,13 +63,14 @@ function properties(L: Layout, config: NoSyncDataConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
+      id: 'nosync-pages-durable',
       name: DATA_NAMES.promise,
       holds: (v) => !v.matches('running') || isEveryNoSyncPageDurable(v.context as NoSyncContext, L),
     },
   ];
   if (config.thirdParty?.ops.includes('split')) {
     // A witness that the seed-004 situation happens at all: a split under a mapped no-sync block.
-    props.push({ kind: 'sometimes', name: DATA_NAMES.moved, reached: (v) => v.matches('running') && isNoSyncBlockMoved(v.context as NoSyncContext, L) });
+    props.push({ kind: 'sometimes', id: 'split-moves-nosync-block', name: DATA_NAMES.moved, reached: (v) => v.matches('running') && isNoSyncBlockMoved(v.context as NoSyncContext, L) });
   }
   return props;
 }

@@ -154,22 +154,26 @@ function properties(cfg: NoSyncDeadlockConfig, eventTypes: string[]): Property<V
   return [
     {
       kind: 'always',
+      id: 'nosync-fault-after-commit',
       name: DEADLOCK_NAMES.promise,
       holds: (v) => v.context.files[FL.pte] === 0 || v.context.files[FL.block] === BLOCK_COMMITTED,
     },
     {
       kind: 'always',
+      id: 'no-commit-wait-holding-locks',
       name: DEADLOCK_NAMES.order,
       holds: (v) => !(t0Waiting(v) && !isAllocationCommitted(v.context) && (v.context.locks[LK.page] !== 0 || v.context.locks[LK.handle] !== HANDLE_NONE)),
     },
     {
       kind: 'sometimes',
+      id: 'commit-waits-page-lock',
       name: DEADLOCK_NAMES.pageLockWait,
       reached: (v) => v.context.journal[JR.phase] === PHASE_FLUSH && isOrderedPageLocked(v.context) && t0Waiting(v),
     },
-    { kind: 'sometimes', name: DEADLOCK_NAMES.finishes, reached: allDone },
+    { kind: 'sometimes', id: 'threads-finish', name: DEADLOCK_NAMES.finishes, reached: allDone },
     {
       kind: 'deadlock',
+      id: 'no-deadlock',
       name: DEADLOCK_NAMES.deadlock,
       // The threads and kjournald2 make progress: a thread waiting for a commit jbd2 can still do
       // is not stuck.

@@ -48,9 +48,10 @@ export const NOVA_NAMES = {
 
 function novaProperties(L: Layout): DaxProperty[] {
   return [
-    { kind: 'always', name: NOVA_NAMES.backed, holds: (v) => !v.matches('running') || writablePagesDurablyBacked(v.context, L) },
+    { kind: 'always', id: 'nova-pages-backed', name: NOVA_NAMES.backed, holds: (v) => !v.matches('running') || writablePagesDurablyBacked(v.context, L) },
     {
       kind: 'sometimes',
+      id: 'writeback-swaps-copy',
       name: NOVA_NAMES.writeback,
       // Only a swap writes the file map while the system runs (ftruncate writes only i_size).
       reached: (v) => {
@@ -61,6 +62,7 @@ function novaProperties(L: Layout): DaxProperty[] {
     },
     {
       kind: 'sometimes',
+      id: 'crash-with-cow-copies',
       name: NOVA_NAMES.recovery,
       reached: (v) => {
         if (!v.matches('crashing')) return false;

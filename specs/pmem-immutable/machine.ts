@@ -34,14 +34,15 @@ function properties(L: Layout, config: ImmutableConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
+      id: 'immutable-metadata-durable',
       name: IMMUTABLE_NAMES.promise,
       holds: (v) => !v.matches('running') || !isImmutable(v.context, L) || isFullyAllocatedAndCommitted(v.context, L),
     },
   ];
   if (config.capability) {
-    props.push({ kind: 'sometimes', name: IMMUTABLE_NAMES.set, reached: (v) => v.matches('running.T0.done') && isImmutable(v.context, L) });
+    props.push({ kind: 'sometimes', id: 'immutable-set', name: IMMUTABLE_NAMES.set, reached: (v) => v.matches('running.T0.done') && isImmutable(v.context, L) });
   } else {
-    props.push({ kind: 'sometimes', name: IMMUTABLE_NAMES.refused, reached: (v) => v.matches('running.T0.fallback_ftruncate') });
+    props.push({ kind: 'sometimes', id: 'immutable-refused-eperm', name: IMMUTABLE_NAMES.refused, reached: (v) => v.matches('running.T0.fallback_ftruncate') });
   }
   return props;
 }

@@ -33,6 +33,7 @@ function properties(L: Layout, config: PrepareConfig): DaxProperty[] {
   const props: DaxProperty[] = [
     {
       kind: 'always',
+      id: 'prepared-writes-need-no-sync',
       name: PREPARE_NAMES.ready,
       // Whenever page faults may run (no maintenance holds them off), every prepared block is
       // written and its mapping committed.
@@ -42,6 +43,7 @@ function properties(L: Layout, config: PrepareConfig): DaxProperty[] {
   if (config.thirdParty) {
     props.push({
       kind: 'sometimes',
+      id: 'prepared-block-moved-survives',
       name: PREPARE_NAMES.maintained,
       // A maintenance operation has run on the prepared range, and a crash kept the record.
       reached: (v) => afterCrash(v) && v.context.ghost[L.gAppSaw] === SAW_RECORD && v.context.durable[L.dExtPhys + 1] !== 1,

@@ -24,7 +24,7 @@ describe('explore: exhaustive breadth-first search', () => {
   });
 
   it('returns a shortest counterexample to an invariant', async () => {
-    const never33: Property<V> = { kind: 'always', name: 'never at (3,3)', holds: (v) => !(v.s[0] === 3 && v.s[1] === 3) };
+    const never33: Property<V> = { kind: 'always', id: 'never-3-3', name: 'never at (3,3)', holds: (v) => !(v.s[0] === 3 && v.s[1] === 3) };
     const r = await explore(grid(5, 5), [never33]);
     const o = r.outcomes[0];
     expect(o.state).toBeGreaterThanOrEqual(0);
@@ -43,8 +43,8 @@ describe('explore: exhaustive breadth-first search', () => {
 
   it('finds a witness for a sometimes-property, and reports an unreachable goal', async () => {
     const r = await explore(counter(5), [
-      { kind: 'sometimes', name: 'reaches 4', reached: (v) => v.s[0] === 4 },
-      { kind: 'sometimes', name: 'reaches 7', reached: (v) => v.s[0] === 7 },
+      { kind: 'sometimes', id: 'reaches-4', name: 'reaches 4', reached: (v) => v.s[0] === 4 },
+      { kind: 'sometimes', id: 'reaches-7', name: 'reaches 7', reached: (v) => v.s[0] === 7 },
     ]);
     expect(r.path(r.outcomes[0].state).events).toEqual([0, 0, 0, 0]);
     expect(r.outcomes[1].state).toBe(-1);
@@ -54,6 +54,7 @@ describe('explore: exhaustive breadth-first search', () => {
   it('detects a deadlock and its shortest path, and ignores finished states', async () => {
     const deadlock: Property<V> = {
       kind: 'deadlock',
+      id: 'no-deadlock',
       name: 'no thread waits forever',
       isProgress: () => true,
       isDone: (v) => v.s[0] === 3 && v.s[1] === 3,
@@ -63,7 +64,7 @@ describe('explore: exhaustive breadth-first search', () => {
     expect(path.events.map((e) => twoLocks().eventLabel(e))).toEqual(['t0.lockA', 't1.lockB']);
     // The finished state (both done) has no successor either but is not a deadlock.
     const noDeadlockWhenDoneOnly = await explore(counter(3), [
-      { kind: 'deadlock', name: 'x', isProgress: (e) => e === 0, isDone: (v) => v.s[0] === 2 },
+      { kind: 'deadlock', id: 'x', name: 'x', isProgress: (e) => e === 0, isDone: (v) => v.s[0] === 2 },
     ]);
     expect(noDeadlockWhenDoneOnly.outcomes[0].state).toBe(-1);
   });
@@ -71,13 +72,13 @@ describe('explore: exhaustive breadth-first search', () => {
   it('counts only progress events against a deadlock', async () => {
     // In the counter, "dec" is the environment; a state whose only move is dec is stuck.
     const r = await explore(counter(3), [
-      { kind: 'deadlock', name: 'inc can always happen', isProgress: (e) => e === 0, isDone: () => false },
+      { kind: 'deadlock', id: 'inc-always-possible', name: 'inc can always happen', isProgress: (e) => e === 0, isDone: () => false },
     ]);
     expect(r.path(r.outcomes[0].state).states.at(-1)![0]).toBe(2);
   });
 
   it('stops at --max-states and says the search is incomplete', async () => {
-    const r = await explore(grid(10, 10), [{ kind: 'always', name: 'never (9,9)', holds: (v) => !(v.s[0] === 9 && v.s[1] === 9) }], {
+    const r = await explore(grid(10, 10), [{ kind: 'always', id: 'never-9-9', name: 'never (9,9)', holds: (v) => !(v.s[0] === 9 && v.s[1] === 9) }], {
       maxStates: 30,
     });
     expect(r.complete).toBe(false);
@@ -113,8 +114,8 @@ describe('explore: exhaustive breadth-first search', () => {
   });
 
   it('visits states in the same order on every run', async () => {
-    const a = await explore(grid(6, 6), [{ kind: 'sometimes', name: 'corner', reached: (v) => v.s[0] === 5 && v.s[1] === 5 }]);
-    const b = await explore(grid(6, 6), [{ kind: 'sometimes', name: 'corner', reached: (v) => v.s[0] === 5 && v.s[1] === 5 }]);
+    const a = await explore(grid(6, 6), [{ kind: 'sometimes', id: 'corner', name: 'corner', reached: (v) => v.s[0] === 5 && v.s[1] === 5 }]);
+    const b = await explore(grid(6, 6), [{ kind: 'sometimes', id: 'corner', name: 'corner', reached: (v) => v.s[0] === 5 && v.s[1] === 5 }]);
     expect(a.path(a.outcomes[0].state)).toEqual(b.path(b.outcomes[0].state));
   });
 

@@ -122,14 +122,14 @@ export function loadFixture(name: string, ...args: number[]) {
   type P = import('../../checker/system.ts').Property<View>;
   switch (name) {
     case 'grid': {
-      const goal: P = { kind: 'always', name: 'never at the far corner', holds: (v) => !(v.s[0] === args[0] - 1 && v.s[1] === args[1] - 1) };
-      const half: P = { kind: 'sometimes', name: 'reaches the middle row', reached: (v) => v.s[1] === Math.floor(args[1] / 2) };
+      const goal: P = { kind: 'always', id: 'never-far-corner', name: 'never at the far corner', holds: (v) => !(v.s[0] === args[0] - 1 && v.s[1] === args[1] - 1) };
+      const half: P = { kind: 'sometimes', id: 'reaches-middle-row', name: 'reaches the middle row', reached: (v) => v.s[1] === Math.floor(args[1] / 2) };
       return { system: grid(args[0], args[1]), properties: [goal, half] };
     }
     case 'bits':
-      return { system: bits(args[0]), properties: [{ kind: 'sometimes', name: 'all set', reached: (v) => v.s.every((x) => x === 1) } as P] };
+      return { system: bits(args[0]), properties: [{ kind: 'sometimes', id: 'all-set', name: 'all set', reached: (v) => v.s.every((x) => x === 1) } as P] };
     case 'twoLocks': {
-      const deadlock: P = { kind: 'deadlock', name: 'no thread waits forever', isProgress: () => true, isDone: (v) => v.s[0] === 3 && v.s[1] === 3 };
+      const deadlock: P = { kind: 'deadlock', id: 'no-deadlock', name: 'no thread waits forever', isProgress: () => true, isDone: (v) => v.s[0] === 3 && v.s[1] === 3 };
       return { system: twoLocks(), properties: [deadlock] };
     }
     default:

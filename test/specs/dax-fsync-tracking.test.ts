@@ -236,7 +236,7 @@ describe('the entry lock (fault path and write-protect-and-clean)', () => {
         sys.stateNodes().some((n) => /^dax-fsync-tracking\.running\.W0\.[^.]*_wp$/.test(n.id) && v.matches(n.id.replace(/^dax-fsync-tracking\./, '')));
       const writingBack = (v: { matches(p: string): boolean }) =>
         [0, 1].some((f) => ['wrprotect', 'flush', 'finish'].some((s) => v.matches(`running.F${f}.${s}`)));
-      const r = await explore(sys, [{ kind: 'sometimes', name: 'race window', reached: (v) => between(v) && writingBack(v) }]);
+      const r = await explore(sys, [{ kind: 'sometimes', id: 'race-window', name: 'race window', reached: (v) => between(v) && writingBack(v) }]);
       expect(r.complete).toBe(true);
       return r.outcomes[0].state >= 0;
     };
