@@ -7,6 +7,10 @@
  * after recovery the file size, the bytes allocated (statx blocks, what du shows), each block's
  * extent (hole / unwritten / written, from FIEMAP) and every modelled word (read with pread). Physical block numbers are not compared: the model's
  * allocator and the filesystem's need not agree, and nothing durable depends on it.
+ *
+ * A line the replayer must print and did not (a step's result, the statx after a successful open,
+ * the inspection's size/blocks/S_DAX, FIEMAP, a page's words) is never a check skipped: it is a
+ * difference starting with MISSING that names the line, and the replay is an error (run.ts).
  */
 import { wordName } from '../../models/describe.ts';
 import type { ReplayPlan } from './program.ts';
@@ -27,6 +31,8 @@ export interface Observation {
   steps: Map<number, StepResult>;
   /** S_DAX after each open, by step. */
   dax: Map<number, number>;
+  /** statx after an open that failed, by step: the errno. */
+  statxErrors: Map<number, string>;
   /** Crash steps reached, in order. */
   crashes: number[];
   size: number | null;
@@ -34,6 +40,8 @@ export interface Observation {
   allocated: number | null;
   fileDax: number | null;
   extents: { logical: number; length: number; flags: number }[];
+  /** FIEMAP failed during the inspection: the errno (the extents are then unknown, not holes). */
+  fiemapError: string | null;
   dataRanges: { from: number; to: number }[];
   /** Per page, each modelled word's raw 64-bit value (hex). */
   words: Map<number, string[]>;
@@ -44,7 +52,21 @@ export interface Observation {
 
 /** An observation with nothing seen yet, to which each boot's serial log adds. */
 export function emptyObservation(): Observation {
-  return { steps: new Map(), dax: new Map(), crashes: [], size: null, allocated: null, fileDax: null, extents: [], dataRanges: [], words: new Map(), inspected: false, errors: [] };
+  return {
+    steps: new Map(),
+    dax: new Map(),
+    statxErrors: new Map(),
+    crashes: [],
+    size: null,
+    allocated: null,
+    fileDax: null,
+    extents: [],
+    fiemapError: null,
+    dataRanges: [],
+    words: new Map(),
+    inspected: false,
+    errors: [],
+  };
 }
 
 /** Adds what one boot's serial log says to `obs`. Lines that are not the replayer's are ignored. */
@@ -68,6 +90,7 @@ export function parseSerial(text: string, obs: Observation = emptyObservation())
         const n = int(f[1]);
         const d = int(kv('dax'));
         if (n !== null && d !== null) obs.dax.set(n, d);
+        else if (n !== null && f[2] === 'err') obs.statxErrors.set(n, kv('errno') ?? '?');
         break;
       }
       case 'crash': {
@@ -87,6 +110,9 @@ export function parseSerial(text: string, obs: Observation = emptyObservation())
         if (logical !== null && length !== null && Number.isFinite(flags)) obs.extents.push({ logical, length, flags });
         break;
       }
+      case 'fiemap':
+        if (f[1] === 'err') obs.fiemapError = kv('errno') ?? '?';
+        break;
       case 'data': {
         const from = int(kv('from'));
         const to = int(kv('to'));
@@ -144,10 +170,21 @@ export function kernelBlocks(plan: Pick<ReplayPlan, 'blocks' | 'words' | 'pagesP
 /** The model's extent text without the physical block: `written → pmem block 1` → `written`. */
 export const extentKind = (text: string) => (text === 'beyond EOF' ? text : text.split(' ')[0]);
 
+/**
+ * Prefix of a difference that is a line missing from the serial log (or a check the replayer could
+ * not run): the rig did not report what it must, so nothing was compared there.
+ */
+export const MISSING = 'missing from the serial log: ';
+
+/** True when a difference is a missing line rather than a disagreement with the model. */
+export const isMissing = (difference: string) => difference.startsWith(MISSING);
+
 /** Differences between prediction and kernel, each one line; empty when they agree. */
 export function compare(plan: ReplayPlan, obs: Observation, options: { host?: boolean } = {}): string[] {
   const diffs: string[] = [];
+  const missing = (what: string) => diffs.push(MISSING + what);
   const pred = plan.prediction;
+  const daxText = (d: number) => (d === 1 ? 'DAX' : d === 0 ? 'not DAX' : 'unknown (STATX_ATTR_DAX not supported)');
   const lastExecuted = options.host ? Math.min(...[...plan.ops].filter(([, op]) => op === 'crash').map(([n]) => n)) : Infinity;
   for (const s of pred.steps) {
     const op = plan.ops.get(s.n);
@@ -155,14 +192,20 @@ export function compare(plan: ReplayPlan, obs: Observation, options: { host?: bo
     const got = obs.steps.get(s.n);
     const label = `step ${s.n} (${s.label}: ${op})`;
     if (!got) {
-      diffs.push(`${label}: the kernel run reported nothing for this step`);
+      missing(`'DAXCHECK step ${s.n} …', the result of ${label}`);
       continue;
     }
     const want = s.errno ?? '0';
     if (got.errno !== want) diffs.push(`${label}: model ${want === '0' ? 'succeeds' : want}, kernel ${got.errno === '0' ? 'succeeds' : got.errno}`);
-    const dax = obs.dax.get(s.n);
-    if (op.startsWith('open') && dax !== undefined && !options.host && dax !== (pred.dax ? 1 : 0)) {
-      diffs.push(`${label}: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${dax === 1 ? 'DAX' : dax === 0 ? 'not DAX' : 'unknown'}`);
+    // S_DAX after every open that succeeded (the host has no DAX: it is not compared there).
+    if (op.startsWith('open') && got.errno === '0' && !options.host) {
+      const dax = obs.dax.get(s.n);
+      if (dax === undefined) {
+        const failed = obs.statxErrors.get(s.n);
+        missing(`'DAXCHECK statx ${s.n} dax=…' after ${label}${failed ? ` (statx failed: ${failed})` : ''}: S_DAX not checked`);
+      } else if (dax !== (pred.dax ? 1 : 0)) {
+        diffs.push(`${label}: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${daxText(dax)}`);
+      }
     }
   }
   if (options.host) return diffs;
@@ -172,25 +215,39 @@ export function compare(plan: ReplayPlan, obs: Observation, options: { host?: bo
     diffs.push(`power failures at steps [${obs.crashes.join(', ')}], the trace has them at [${crashSteps.join(', ')}]`);
   }
   if (!obs.inspected) {
-    diffs.push('no inspection after recovery (see the serial log)');
+    missing("'DAXCHECK inspected': no inspection after recovery (see the serial log)");
     return diffs;
   }
   const d = pred.durable;
   const scale = plan.pagesPerBlock;
   const modelSize = (d.size / BLOCK_BYTES) * scale * BLOCK_BYTES;
-  if (obs.size !== modelSize) diffs.push(`after recovery: model file size ${modelSize}, kernel ${obs.size}`);
-  if (obs.fileDax !== null && obs.fileDax !== (pred.dax ? 1 : 0)) diffs.push(`after recovery: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${obs.fileDax ? 'DAX' : 'not DAX'}`);
+  if (obs.size === null && obs.allocated === null && obs.fileDax === null) {
+    missing("'DAXCHECK inspect size=… blocks512=… dax=…' after recovery: file size, allocation and S_DAX not checked");
+  } else {
+    const field = (name: string, what: string) => missing(`${name} on the 'DAXCHECK inspect' line after recovery: ${what} not checked`);
+    if (obs.size === null) field('size=', 'the file size');
+    if (obs.allocated === null) field('blocks512=', 'the allocation (statx blocks)');
+    if (obs.fileDax === null) field('dax=', 'S_DAX');
+  }
+  if (obs.size !== null && obs.size !== modelSize) diffs.push(`after recovery: model file size ${modelSize}, kernel ${obs.size}`);
+  if (obs.fileDax !== null && obs.fileDax !== (pred.dax ? 1 : 0)) diffs.push(`after recovery: model S_DAX ${pred.dax ? 'set' : 'clear'}, statx says ${daxText(obs.fileDax)}`);
   // What du reports: every allocated block inside the file, written or unwritten (generic/470
   // checks exactly this: "1 MiB allocated").
   const modelAllocated = d.blocks.filter((b) => !['hole', 'beyond EOF'].includes(extentKind(b.extent))).length * scale * BLOCK_BYTES;
   if (obs.allocated !== null && obs.allocated !== modelAllocated) diffs.push(`after recovery: model ${modelAllocated} bytes allocated, kernel ${obs.allocated} (statx blocks)`);
+  // Without FIEMAP every page would read as a hole: the extents are unknown, not compared.
+  if (obs.fiemapError !== null) missing(`'DAXCHECK extent …' after recovery (FIEMAP failed: ${obs.fiemapError}): extents not checked`);
+  for (let page = 0; page < plan.blocks * scale; page++) {
+    if ((obs.words.get(page)?.length ?? 0) < plan.words) missing(`'DAXCHECK words ${page} …' (${plan.words} words) after recovery: the words of page ${page} not checked`);
+  }
   const kernel = kernelBlocks(plan, obs);
   for (const mb of d.blocks) {
     const kb = kernel[mb.block];
     const want = extentKind(mb.extent);
-    if (kb.extent !== want) diffs.push(`after recovery: block ${mb.block} is ${want} in the model, ${kb.extent} on the kernel`);
+    // (Without the size every block would read as beyond EOF: that is reported missing above.)
+    if (obs.fiemapError === null && obs.size !== null && kb.extent !== want) diffs.push(`after recovery: block ${mb.block} is ${want} in the model, ${kb.extent} on the kernel`);
     mb.words.forEach((w, i) => {
-      if (kb.words[i] !== w) diffs.push(`after recovery: block ${mb.block} word ${i} is ${w} in the model, ${kb.words[i]} on the kernel`);
+      if (kb.words[i] !== w && !kb.words[i].includes('missing')) diffs.push(`after recovery: block ${mb.block} word ${i} is ${w} in the model, ${kb.words[i]} on the kernel`);
     });
   }
   return diffs;

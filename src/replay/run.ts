@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpioArchive } from './cpio.ts';
-import { compare, emptyObservation, kernelSummary, parseSerial, type Observation } from './compare.ts';
+import { compare, emptyObservation, isMissing, kernelSummary, parseSerial, type Observation } from './compare.ts';
 import type { ReplayPlan } from './program.ts';
 import { knownDivergence } from './known.ts';
 import { boot, buildReplayer, GUEST_EXIT, paths, tail, type Fs } from './vm.ts';
@@ -94,10 +94,21 @@ export async function replayOnVm(plan: ReplayPlan, fs: Fs, o: VmOptions): Promis
       return result('error', [`${what} did not end as planned (${why}); serial log ${log}:\n${tail(b.serial)}${b.stderr ? `\nqemu: ${b.stderr.trim()}` : ''}`], boots);
     }
   }
+  const v = verdict(plan, fs, obs);
+  return { ...result(v.outcome, v.differences, boots), known: v.known };
+}
+
+/**
+ * The outcome of a replay whose boots all ended as planned: a line missing from the serial log is
+ * an error (nothing was compared there); differences that a rule of known.ts explains are known;
+ * any others a mismatch.
+ */
+export function verdict(plan: ReplayPlan, fs: Fs, obs: Observation): { outcome: Outcome; differences: string[]; known: ReplayResult['known'] } {
   const diffs = compare(plan, obs);
+  if (diffs.some(isMissing)) return { outcome: 'error', differences: diffs, known: null };
   const known = knownDivergence(plan, fs, diffs, obs);
-  if (known) return { ...result('known', diffs, boots), known: { id: known.id, explanation: known.explanation } };
-  return result(diffs.length ? 'mismatch' : 'match', diffs, boots);
+  if (known) return { outcome: 'known', differences: diffs, known: { id: known.id, explanation: known.explanation } };
+  return { outcome: diffs.length ? 'mismatch' : 'match', differences: diffs, known: null };
 }
 
 /** Can this plan run on the host at all? Null when it can, else why not. */
@@ -125,7 +136,7 @@ export function replayOnHost(plan: ReplayPlan): ReplayResult {
   return {
     name: plan.name,
     fs: 'host',
-    outcome: r.status !== 0 ? 'error' : diffs.length ? 'mismatch' : 'match',
+    outcome: r.status !== 0 || diffs.some(isMissing) ? 'error' : diffs.length ? 'mismatch' : 'match',
     differences: diffs,
     model: '(not compared on the host)',
     kernel: '(no crash on the host)',

@@ -5,13 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compare, decodeWord, kernelBlocks, pageKind, parseSerial } from '../../src/replay/compare.ts';
+import { compare, decodeWord, isMissing, kernelBlocks, MISSING, pageKind, parseSerial } from '../../src/replay/compare.ts';
+import { verdict } from '../../src/replay/run.ts';
 import { planReplay, type ReplayPlan } from '../../src/replay/program.ts';
 import { NAMES } from '../../models/invariants.ts';
 import { traceOf } from './helpers.ts';
 import type { DaxRunConfig } from '../../specs/common/spec.ts';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'latin1');
+/** The log without the line that starts with `start` (the serial console ends lines with CRLF). */
+const drop = (log: string, start: string) => {
+  const out = log.split('\n').filter((l) => !l.startsWith(start));
+  expect(out.length, `a line starting '${start}'`).toBe(log.split('\n').length - 1);
+  return out.join('\n');
+};
 
 async function planOf(spec: string, config: string, property: string): Promise<ReplayPlan> {
   const p = planReplay(await traceOf(spec, config, property), `${spec}/${config}`);
@@ -75,11 +82,72 @@ describe("comparing Chinner's counterexample with what ext4 did", async () => {
   it('sees a crash at the wrong step and a missing inspection', () => {
     const diffs = compare(p, parseSerial(run.replace('DAXCHECK crash 13', 'DAXCHECK crash 12')));
     expect(diffs).toContain('power failures at steps [12], the trace has them at [13]');
-    expect(diffs).toContain('no inspection after recovery (see the serial log)');
+    expect(diffs).toContain(`${MISSING}'DAXCHECK inspected': no inspection after recovery (see the serial log)`);
   });
   it('sees a file that is not DAX', () => {
     const diffs = compare(p, parseSerial(run.replace('statx 1 dax=1', 'statx 1 dax=0') + inspect));
     expect(diffs.join('\n')).toMatch(/model S_DAX set, statx says not DAX/);
+  });
+});
+
+describe('a line missing from the serial log is an error that names it, never a check skipped', async () => {
+  const p = await planOf('baseline', 'trusting', NAMES.pointer);
+  const run = fixture('chinner-ext4-run.txt');
+  const inspect = fixture('chinner-ext4-inspect.txt');
+  /** The differences of a replay whose log is `log`, which must all be missing lines, and its outcome. */
+  const missingOf = (log: string) => {
+    const obs = parseSerial(log);
+    const diffs = compare(p, obs);
+    expect(diffs.length).toBeGreaterThan(0);
+    expect(diffs.filter((d) => !isMissing(d))).toEqual([]);
+    expect(verdict(p, 'ext4', obs)).toMatchObject({ outcome: 'error', known: null });
+    return diffs;
+  };
+  it('the fixtures have every line', () => {
+    expect(verdict(p, 'ext4', parseSerial(run + inspect))).toEqual({ outcome: 'match', differences: [], known: null });
+  });
+  it('no S_DAX after an open that succeeded', () => {
+    expect(missingOf(drop(run, 'DAXCHECK statx 1 dax=1') + inspect)).toEqual([
+      `${MISSING}'DAXCHECK statx 1 dax=…' after step 1 (T0.open: open 0): S_DAX not checked`,
+    ]);
+  });
+  it('statx failed after the open', () => {
+    expect(missingOf(run.replace('DAXCHECK statx 1 dax=1', 'DAXCHECK statx 1 err errno=EIO') + inspect)).toEqual([
+      `${MISSING}'DAXCHECK statx 1 dax=…' after step 1 (T0.open: open 0) (statx failed: EIO): S_DAX not checked`,
+    ]);
+  });
+  it('no allocation (blocks512=) after recovery', () => {
+    expect(missingOf(run + inspect.replace(' blocks512=8', ''))).toEqual([
+      `${MISSING}blocks512= on the 'DAXCHECK inspect' line after recovery: the allocation (statx blocks) not checked`,
+    ]);
+  });
+  it('no S_DAX (dax=) after recovery', () => {
+    expect(missingOf(run + inspect.replace(' dax=1', ''))).toEqual([`${MISSING}dax= on the 'DAXCHECK inspect' line after recovery: S_DAX not checked`]);
+  });
+  it('no inspect line at all', () => {
+    expect(missingOf(run + drop(inspect, 'DAXCHECK inspect size='))).toContain(
+      `${MISSING}'DAXCHECK inspect size=… blocks512=… dax=…' after recovery: file size, allocation and S_DAX not checked`,
+    );
+  });
+  it('FIEMAP failed: the extents are unknown, not holes', () => {
+    expect(missingOf(run + inspect.replace('DAXCHECK extent logical=0 length=4096 flags=0x1', 'DAXCHECK fiemap err errno=EOPNOTSUPP'))).toEqual([
+      `${MISSING}'DAXCHECK extent …' after recovery (FIEMAP failed: EOPNOTSUPP): extents not checked`,
+    ]);
+  });
+  it("a page's words", () => {
+    expect(missingOf(run + drop(inspect, 'DAXCHECK words 1 '))).toEqual([
+      `${MISSING}'DAXCHECK words 1 …' (2 words) after recovery: the words of page 1 not checked`,
+    ]);
+  });
+  it("a step's result", () => {
+    expect(missingOf(drop(run, 'DAXCHECK step 3 ok') + inspect)).toEqual([
+      `${MISSING}'DAXCHECK step 3 …', the result of step 3 (T0.mmap: mmap 0 0 shared)`,
+    ]);
+  });
+  it('S_DAX that differs is a mismatch, and so is one the kernel cannot tell', () => {
+    expect(verdict(p, 'ext4', parseSerial(run.replace('statx 1 dax=1', 'statx 1 dax=0') + inspect)).outcome).toBe('mismatch');
+    const unknown = compare(p, parseSerial(run + inspect.replace(' dax=1', ' dax=-1')));
+    expect(unknown).toEqual(['after recovery: model S_DAX set, statx says unknown (STATX_ATTR_DAX not supported)']);
   });
 });
 
@@ -112,6 +180,44 @@ describe('known kernel behaviour: ext4 converts a small unwritten extent whole',
   it('which the ext4-zeroout rule explains on ext4, and only there', () => {
     expect(knownDivergence(p, 'ext4', diffs, obs)?.id).toBe('ext4-zeroout');
     expect(knownDivergence(p, 'xfs', diffs, obs)).toBeNull();
+    expect(verdict(p, 'ext4', obs)).toMatchObject({ outcome: 'known', known: { id: 'ext4-zeroout' } });
+    expect(verdict(p, 'xfs', obs).outcome).toBe('mismatch');
+  });
+  it('the converted block may read zero: the zeroed extent without the later store', () => {
+    const zero = parseSerial(fixture('fallocate-ext4-run.txt') + fixture('fallocate-ext4-inspect.txt').replace('words 1 dac0de0000000003', 'words 1 0000000000000000'));
+    expect(compare(p, zero)).toEqual(['after recovery: block 1 is unwritten in the model, written on the kernel']);
+    expect(verdict(p, 'ext4', zero).outcome).toBe('known');
+  });
+  // The stale-contents property guards against exactly this: a block that comes back written
+  // with data nobody stored there. Zeroout zeroes the extent; it never exposes old contents.
+  const withBlock1Word = (word: number, hex: string) => {
+    const words = ['dac0de0000000003', '0000000000000000'];
+    words[word] = hex;
+    const inspect = fixture('fallocate-ext4-inspect.txt').replace('words 1 dac0de0000000003 0000000000000000', `words 1 ${words.join(' ')}`);
+    return parseSerial(fixture('fallocate-ext4-run.txt') + inspect);
+  };
+  it('foreign data in the converted block is a mismatch, not ext4-zeroout', () => {
+    const foreign = withBlock1Word(0, 'feedfacecafebeef');
+    const d = compare(p, foreign);
+    expect(d).toContain('after recovery: block 1 word 0 is 0 in the model, 0xfeedfacecafebeef on the kernel');
+    expect(knownDivergence(p, 'ext4', d, foreign)).toBeNull();
+    expect(verdict(p, 'ext4', foreign)).toMatchObject({ outcome: 'mismatch', known: null });
+  });
+  it("another block's or another word's value is foreign too", () => {
+    // HDR (2) was stored to block 0 word 0 and →blk1 (9) to block 0 word 1; DATA0 (3) to block 1 word 0, not word 1.
+    for (const [word, hex] of [[0, 'dac0de0000000002'], [1, 'dac0de0000000009'], [1, 'dac0de0000000003'], [0, 'dac0de0000000004']] as const) {
+      const o = withBlock1Word(word, hex);
+      expect(verdict(p, 'ext4', o).outcome, `block 1 word ${word} = ${hex}`).toBe('mismatch');
+    }
+  });
+  it('needs a write into the small preallocated range: without one, nothing is converted', () => {
+    const unwrittenRange = { ...p, ops: new Map([...p.ops].filter(([, op]) => !/^(fault|store) /.test(op))) };
+    expect(knownDivergence(unwrittenRange, 'ext4', diffs, obs)).toBeNull();
+  });
+  it('a missing line is an error even where the rule would explain the rest', () => {
+    const o = parseSerial(drop(fixture('fallocate-ext4-run.txt'), 'DAXCHECK statx 1 dax=1') + fixture('fallocate-ext4-inspect.txt'));
+    expect(verdict(p, 'ext4', o).outcome).toBe('error');
+    expect(knownDivergence(p, 'ext4', compare(p, o), o)).toBeNull();
   });
   it('a difference the rule does not explain leaves it a mismatch', () => {
     expect(knownDivergence(p, 'ext4', [...diffs, 'after recovery: model file size 8192, kernel 0'], obs)).toBeNull();
