@@ -15,6 +15,8 @@
  * one without going through a flush or a commit.
  */
 
+import { FieldPacking, fields, type FieldDecls, type FieldView, type Part, type ViewBase } from './fields.ts';
+
 declare const durableBrand: unique symbol;
 declare const volatileBrand: unique symbol;
 declare const ghostBrand: unique symbol;
@@ -133,22 +135,98 @@ export const DETECT_UNKNOWN = 0;
 export const DETECT_DAX = 1;
 export const DETECT_NO_DAX = 2;
 
-/** Hands out consecutive byte offsets in one of the three vectors. */
-class Fields {
-  size = 0;
-  add(n: number): number {
-    const at = this.size;
-    this.size += n;
-    return at;
-  }
+/** Which optional parts of the shared model a configuration uses; the others are bounded to 0. */
+export interface Features {
+  /** Third-party and background operations (reflink, defrag, punch, ...). */
+  thirdParty?: boolean;
+  /** Extent-tree leaves (splits and merges move a block's mapping between leaves). */
+  extentTree?: boolean;
+  /** Inode flags (PMEM_IMMUTABLE). */
+  inodeFlags?: boolean;
+  /** MSYNC_PMEM_PREPARE_WRITE's prepared blocks. */
+  prepared?: boolean;
+  /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
+  pageCache?: boolean;
+  /** NOVA's per-inode copy-on-write cache. */
+  cowCache?: boolean;
+  /** DAX detection by the application. */
+  detection?: boolean;
 }
 
 /**
- * Byte offsets of every field in the three vectors. `c.volatile[L.vPte + m * L.B + b]` is the
- * page-table entry of mapping m for file block b, and so on. Fields a configuration does not use
- * stay 0 and get a bound of 0 (see `bounds`), so they cost no bits once packed.
+ * The shared model's fields, in packing order. A bound of 0 (a feature the configuration does not
+ * use) costs no bits once packed. A proposal's own fields are declared in its spec folder and
+ * packed after these (`Layout`'s `fields` option).
  */
-export class Layout {
+export function coreFields(d: Dimensions, f: Features = {}) {
+  const { threads: T, blocks: B, phys: P, words: W } = d;
+  const M = T;
+  const extKindMax = f.thirdParty ? SHARED : WRITTEN;
+  const flagsMax = (f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0) | (f.thirdParty ? FLAG_MTIME : 0);
+  return fields({
+    // ---- durable: the committed journal (on-media inode and extent map) and persistent memory
+    committedSize: { part: 'durable', shape: [], max: B, doc: 'i_size in blocks, as the journal last committed it' },
+    sdax: { part: 'durable', shape: [], max: 1, doc: 'S_DAX (FS_XFLAG_DAX or a dax mount)' },
+    platform: { part: 'durable', shape: [], values: PLATFORMS, doc: "the platform's persistence domain; fixed for a configuration" },
+    committedFlags: { part: 'durable', shape: [], max: flagsMax, doc: 'committed inode flags (bits: PMEM_IMMUTABLE, the timestamps bit)' },
+    committedExtent: { part: 'durable', shape: [B], max: extKindMax, doc: 'committed extent kind of each file block (EXTENT_NAMES)' },
+    committedPhys: { part: 'durable', shape: [B], max: P - 1, doc: 'committed physical block of each file block' },
+    committedLeaf: { part: 'durable', shape: [B], max: f.extentTree ? 1 : 0, doc: "which extent-tree leaf holds the block's mapping on the media (seed 004)" },
+    pmem: { part: 'durable', shape: [P, W], max: MAX_WORD_VALUE, doc: 'the words of persistent memory' },
+    otherRef: { part: 'durable', shape: [P], max: f.thirdParty ? 1 : 0, doc: 'the physical block is also referenced by another file (reflink, snapshot, dedupe)' },
+    cow: { part: 'durable', shape: [B], max: f.cowCache ? P : 0, doc: "NOVA: per-inode persistent copy-on-write cache entry of block b (0 none, else pmem block + 1)" },
+    // ---- volatile: the in-memory inode, caches, descriptors, mappings
+    size: { part: 'volatile', shape: [], max: B, doc: 'i_size in blocks, in memory' },
+    flags: { part: 'volatile', shape: [], max: flagsMax, doc: 'in-memory inode flags' },
+    extent: { part: 'volatile', shape: [B], max: extKindMax, doc: 'in-memory extent kind of each file block (EXTENT_NAMES)' },
+    phys: { part: 'volatile', shape: [B], max: P - 1, doc: 'in-memory physical block of each file block' },
+    leaf: { part: 'volatile', shape: [B], max: f.extentTree ? 1 : 0, doc: "which extent-tree leaf holds the block's mapping in memory" },
+    cache: { part: 'volatile', shape: [P, W], max: MAX_WORD_VALUE, doc: 'CPU cache line of each word of persistent memory' },
+    dirty: { part: 'volatile', shape: [P, W], max: 1, doc: 'the cache line holds data not yet written back' },
+    fd: { part: 'volatile', shape: [T], max: 1, doc: 'thread t has the file open' },
+    errno: { part: 'volatile', shape: [T], values: ERRNO_NAMES, doc: "errno of thread t's last system call (or the signal that killed it)" },
+    vma: { part: 'volatile', shape: [M], values: VMA_NAMES.slice(0, (f.pageCache ? VMA_PAGECACHE : VMA_SYNC) + 1), doc: 'the kind of mapping m (VMA_NAMES)' },
+    pte: { part: 'volatile', shape: [M, B], values: PTE_NAMES, doc: 'page-table entry of mapping m for file block b' },
+    ptePhys: { part: 'volatile', shape: [M, B], max: P - 1, doc: 'physical block a page-table entry maps: after a relocation a stale entry still maps the old one' },
+    unrelated: { part: 'volatile', shape: [], max: d.unrelated, doc: 'dirty metadata objects of unrelated inodes in the running transaction' },
+    mmapLock: { part: 'volatile', shape: [], max: f.thirdParty ? 1 : 0, doc: 'i_mmap_lock (MMAPLOCK) held exclusively by a third-party operation: new faults wait' },
+    opDone: { part: 'volatile', shape: [THIRD_PARTY_OPS.length], max: f.thirdParty ? 1 : 0, doc: 'third-party operation i (THIRD_PARTY_OPS) has already run' },
+    prepared: { part: 'volatile', shape: [B], max: f.prepared ? PREPARED_MAPPING : 0, doc: 'MSYNC_PMEM_PREPARE_WRITE: block b is prepared' },
+    pageCache: { part: 'volatile', shape: [B, W], max: f.pageCache ? MAX_WORD_VALUE : 0, doc: 'page-cache word of a file block (MAP_DIRECT fallen back to the page cache)' },
+    pageCacheDirty: { part: 'volatile', shape: [B, W], max: f.pageCache ? 1 : 0, doc: 'the page-cache word is dirty' },
+    // ---- ghost: for properties only
+    crashes: { part: 'ghost', shape: [], max: 3, doc: 'power failures so far' },
+    promised: { part: 'ghost', shape: [B, W], max: MAX_WORD_VALUE + 1, doc: 'what the last fsync promised word w of block b reads after a crash (value + 1; 0 nothing)' },
+    believesDurable: { part: 'ghost', shape: [T], max: 1, doc: 'the application believes record t durable (its commit point)' },
+    saw: { part: 'ghost', shape: [T], values: SAW_NAMES, doc: "what the application's recovery check found for record t" },
+    killedByOther: { part: 'ghost', shape: [T], max: f.thirdParty ? 1 : 0, doc: 'thread t was killed by SIGBUS because of something another process did' },
+    detected: { part: 'ghost', shape: [T], max: f.detection ? DETECT_NO_DAX : 0, doc: 'what thread t concluded about DAX (DETECT_*)' },
+  });
+}
+
+export type CoreFields = ReturnType<typeof coreFields>;
+
+/** How a Layout is built beyond its dimensions. */
+export interface LayoutOptions<X extends FieldDecls = {}> {
+  /** Optional parts of the shared model the configuration uses. */
+  features?: Features;
+  /** The proposal's own fields, packed after the shared model's. */
+  fields?: X;
+  /** Who declares `fields` (for messages), e.g. `specs/nova`. */
+  owner?: string;
+}
+
+/** A typed view of a state: every declared field by name (see models/fields.ts). */
+export type StateView<X extends FieldDecls = {}> = FieldView<CoreFields & X> & ViewBase;
+
+/**
+ * Byte offsets of every field in the three vectors. `c.volatile[L.vPte + m * L.B + b]` is the
+ * page-table entry of mapping m for file block b, and so on: the shared model's own code uses
+ * offsets on its hot paths. Everything else, and every spec, reads state through a typed view
+ * (`L.view().at(c).pte(m, b) === 'writable'`). Fields a configuration does not use stay 0 and get
+ * a bound of 0 (see `bounds`), so they cost no bits once packed.
+ */
+export class Layout<X extends FieldDecls = {}> {
   readonly T: number;
   readonly B: number;
   readonly P: number;
@@ -156,6 +234,9 @@ export class Layout {
   readonly U: number;
   /** Mappings: one per thread. */
   readonly M: number;
+  /** Where every field (the shared model's, then the proposal's) is packed. */
+  readonly packing: FieldPacking;
+  readonly features: Features;
 
   // ---- durable: the committed journal (on-media inode and extent map) and persistent memory
   readonly dSize: number;
@@ -214,7 +295,10 @@ export class Layout {
   readonly gDetected: number;
   readonly ghostBytes: number;
 
-  constructor(readonly dims: Dimensions) {
+  constructor(
+    readonly dims: Dimensions,
+    options: LayoutOptions<X> = {},
+  ) {
     const { threads: T, blocks: B, phys: P, words: W, unrelated: U } = dims;
     this.T = T;
     this.B = B;
@@ -222,53 +306,70 @@ export class Layout {
     this.W = W;
     this.U = U;
     this.M = T;
-    const d = new Fields();
-    this.dSize = d.add(1);
-    this.dSdax = d.add(1);
-    this.dPlatform = d.add(1);
-    this.dFlags = d.add(1);
-    this.dExtKind = d.add(B);
-    this.dExtPhys = d.add(B);
-    this.dExtLeaf = d.add(B);
-    this.dPmem = d.add(P * W);
-    this.dOtherRef = d.add(P);
-    this.dCow = d.add(B);
-    this.durableBytes = d.size;
-
-    const v = new Fields();
-    this.vSize = v.add(1);
-    this.vFlags = v.add(1);
-    this.vExtKind = v.add(B);
-    this.vExtPhys = v.add(B);
-    this.vExtLeaf = v.add(B);
-    this.vCache = v.add(P * W);
-    this.vDirty = v.add(P * W);
-    this.vFd = v.add(T);
-    this.vErr = v.add(T);
-    this.vVma = v.add(this.M);
-    this.vPte = v.add(this.M * B);
-    this.vPtePhys = v.add(this.M * B);
-    this.vUnrelated = v.add(1);
-    this.vMmapLock = v.add(1);
-    this.vOpsDone = v.add(THIRD_PARTY_OPS.length);
-    this.vPrepared = v.add(B);
-    this.vPc = v.add(B * W);
-    this.vPcDirty = v.add(B * W);
-    this.volatileBytes = v.size;
-
-    const g = new Fields();
-    this.gCrashes = g.add(1);
-    this.gPromise = g.add(B * W);
-    this.gAppDurable = g.add(T);
-    this.gAppSaw = g.add(T);
-    this.gKilledByOther = g.add(T);
-    this.gDetected = g.add(T);
-    this.ghostBytes = g.size;
+    this.features = options.features ?? {};
+    const core = new FieldPacking(coreFields(dims, this.features));
+    this.packing = options.fields ? core.extend(options.fields, options.owner ?? 'a proposal') : core;
+    const at = (name: keyof CoreFields) => this.packing.field(name).offset;
+    this.dSize = at('committedSize');
+    this.dSdax = at('sdax');
+    this.dPlatform = at('platform');
+    this.dFlags = at('committedFlags');
+    this.dExtKind = at('committedExtent');
+    this.dExtPhys = at('committedPhys');
+    this.dExtLeaf = at('committedLeaf');
+    this.dPmem = at('pmem');
+    this.dOtherRef = at('otherRef');
+    this.dCow = at('cow');
+    this.vSize = at('size');
+    this.vFlags = at('flags');
+    this.vExtKind = at('extent');
+    this.vExtPhys = at('phys');
+    this.vExtLeaf = at('leaf');
+    this.vCache = at('cache');
+    this.vDirty = at('dirty');
+    this.vFd = at('fd');
+    this.vErr = at('errno');
+    this.vVma = at('vma');
+    this.vPte = at('pte');
+    this.vPtePhys = at('ptePhys');
+    this.vUnrelated = at('unrelated');
+    this.vMmapLock = at('mmapLock');
+    this.vOpsDone = at('opDone');
+    this.vPrepared = at('prepared');
+    this.vPc = at('pageCache');
+    this.vPcDirty = at('pageCacheDirty');
+    this.gCrashes = at('crashes');
+    this.gPromise = at('promised');
+    this.gAppDurable = at('believesDurable');
+    this.gAppSaw = at('saw');
+    this.gKilledByOther = at('killedByOther');
+    this.gDetected = at('detected');
+    this.durableBytes = this.packing.size.durable;
+    this.volatileBytes = this.packing.size.volatile;
+    this.ghostBytes = this.packing.size.ghost;
   }
 
   /** Index of word w of physical block p in pmem / cache arrays. */
   word(p: number, w: number): number {
     return p * this.W + w;
+  }
+
+  /**
+   * A new typed view of states of this layout: the shared model's fields and the proposal's, by
+   * name. Make one per layout and point it at each context with `at(c)`.
+   */
+  view(): StateView<X> {
+    return this.packing.view<CoreFields & X>();
+  }
+
+  /** Offset of a declared field in its vector (the shared model's own code uses offsets). */
+  offset(name: keyof CoreFields | keyof X): number {
+    return this.packing.field(name as string).offset;
+  }
+
+  /** `volatile[12]` as `pte[1][0]`, for messages. */
+  byteName(part: Part, index: number): string {
+    return this.packing.byteName(part, index) ?? `${part}[${index}]`;
   }
 }
 
@@ -323,67 +424,13 @@ export function initialContext(L: Layout, file: InitialFile): DaxContext {
   return { durable, volatile: vol, ghost };
 }
 
-/** Which optional parts of the model a configuration uses; the others are bounded to 0. */
-export interface Features {
-  /** Third-party and background operations (reflink, defrag, punch, ...). */
-  thirdParty?: boolean;
-  /** Extent-tree leaves (splits and merges move a block's mapping between leaves). */
-  extentTree?: boolean;
-  /** Inode flags (PMEM_IMMUTABLE). */
-  inodeFlags?: boolean;
-  /** MSYNC_PMEM_PREPARE_WRITE's prepared blocks. */
-  prepared?: boolean;
-  /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
-  pageCache?: boolean;
-  /** NOVA's per-inode copy-on-write cache. */
-  cowCache?: boolean;
-  /** DAX detection by the application. */
-  detection?: boolean;
-}
-
-/** Largest value of every byte: the explorer packs states into these bounds. */
-export function bounds(L: Layout, f: Features = {}): { durable: number[]; volatile: number[]; ghost: number[] } {
-  const set = (a: number[], at: number, n: number, max: number) => a.fill(max, at, at + n);
-  const words = L.P * L.W;
-
-  const durable = new Array<number>(L.durableBytes).fill(0);
-  durable[L.dSize] = L.B;
-  durable[L.dSdax] = 1;
-  durable[L.dPlatform] = PLATFORMS.length - 1;
-  durable[L.dFlags] = (f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0) | (f.thirdParty ? FLAG_MTIME : 0);
-  set(durable, L.dExtKind, L.B, f.thirdParty ? SHARED : WRITTEN);
-  set(durable, L.dExtPhys, L.B, L.P - 1);
-  set(durable, L.dExtLeaf, L.B, f.extentTree ? 1 : 0);
-  set(durable, L.dPmem, words, MAX_WORD_VALUE);
-  set(durable, L.dOtherRef, L.P, f.thirdParty ? 1 : 0);
-  set(durable, L.dCow, L.B, f.cowCache ? L.P : 0);
-
-  const vol = new Array<number>(L.volatileBytes).fill(0);
-  vol[L.vSize] = L.B;
-  vol[L.vFlags] = durable[L.dFlags];
-  set(vol, L.vExtKind, L.B, durable[L.dExtKind]);
-  set(vol, L.vExtPhys, L.B, L.P - 1);
-  set(vol, L.vExtLeaf, L.B, durable[L.dExtLeaf]);
-  set(vol, L.vCache, words, MAX_WORD_VALUE);
-  set(vol, L.vDirty, words, 1);
-  set(vol, L.vFd, L.T, 1);
-  set(vol, L.vErr, L.T, ERRNO_NAMES.length - 1);
-  set(vol, L.vVma, L.M, f.pageCache ? VMA_PAGECACHE : VMA_SYNC);
-  set(vol, L.vPte, L.M * L.B, PTE_RW);
-  set(vol, L.vPtePhys, L.M * L.B, L.P - 1);
-  vol[L.vUnrelated] = L.U;
-  vol[L.vMmapLock] = f.thirdParty ? 1 : 0;
-  set(vol, L.vOpsDone, THIRD_PARTY_OPS.length, f.thirdParty ? 1 : 0);
-  set(vol, L.vPrepared, L.B, f.prepared ? PREPARED_MAPPING : 0);
-  set(vol, L.vPc, L.B * L.W, f.pageCache ? MAX_WORD_VALUE : 0);
-  set(vol, L.vPcDirty, L.B * L.W, f.pageCache ? 1 : 0);
-
-  const ghost = new Array<number>(L.ghostBytes).fill(0);
-  ghost[L.gCrashes] = 3;
-  set(ghost, L.gPromise, L.B * L.W, MAX_WORD_VALUE + 1);
-  set(ghost, L.gAppDurable, L.T, 1);
-  set(ghost, L.gAppSaw, L.T, SAW_NAMES.length - 1);
-  set(ghost, L.gKilledByOther, L.T, f.thirdParty ? 1 : 0);
-  set(ghost, L.gDetected, L.T, f.detection ? DETECT_NO_DAX : 0);
-  return { durable, volatile: vol, ghost };
+/** Largest value of every byte: the explorer packs states into these bounds (from the declarations). */
+export function bounds(L: Layout<FieldDecls>): { durable: number[]; volatile: number[]; ghost: number[] } {
+  const out = {
+    durable: new Array<number>(L.durableBytes).fill(0),
+    volatile: new Array<number>(L.volatileBytes).fill(0),
+    ghost: new Array<number>(L.ghostBytes).fill(0),
+  };
+  L.packing.fillBounds(out);
+  return out;
 }

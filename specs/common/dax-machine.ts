@@ -73,7 +73,8 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const dims = { ...base, blocks, phys: Math.max(base.phys, blocks) + spare, unrelated: cfg.unrelated ?? 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
-  const L = new Layout(dims);
+  const features: Features = { thirdParty: !!cfg.thirdParty, extentTree: !!cfg.thirdParty?.ops.includes('split'), ...o.features };
+  const L = new Layout(dims, { features });
   const app = appLayout();
   const tp = cfg.thirdParty;
   if (tp && !o.thirdPartyPolicy) throw new Error(`${o.id}/${cfg.name}: third-party operations need the spec's policy`);
@@ -161,7 +162,7 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   return {
     machine,
     events,
-    bounds: bounds(L, { thirdParty: !!tp, extentTree: !!tp?.ops.includes('split'), ...o.features }),
+    bounds: bounds(L),
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
     measures,
     render: o.render ? o.render(L, app, daxRenderer(L, app)) : daxRenderer(L, app),
