@@ -6,14 +6,15 @@
  *
  * Where Chromium is missing the test installs it (`npm run chromium`, Debian's package, as root).
  * If that is impossible it is skipped with a loud message, except under CI, where a missing
- * browser fails the run: CI must never pass without having looked.
+ * browser fails the run: CI must never pass without having looked (test/requires.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requires } from '../requires.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = join(import.meta.dirname, '../..');
@@ -31,18 +32,10 @@ function ensureChromium(): string | null {
 }
 
 const chromium = ensureChromium();
-if (!chromium) {
-  const banner = '#'.repeat(78);
-  process.stderr.write(
-    `\n${banner}\n# BROWSER TEST SKIPPED: /usr/bin/chromium is missing and could not be installed.\n` +
-      `# Run \`npm run chromium\` as root (Debian's chromium package), then \`npm test\` again.\n${banner}\n\n`,
-  );
-}
 
-// Under CI a missing browser is a failure, never a skip.
-const suite = chromium || process.env.CI ? describe : describe.skip;
-
-suite('the catalog in headless Chromium', () => {
+// Skipped with the reason when Chromium cannot be had; under CI a missing browser is a failure.
+const browser = { what: "Debian's chromium", missing: chromium ? null : `${CHROMIUM} is missing and could not be installed`, install: 'npm run chromium (as root)' };
+requires(browser).describe('the catalog in headless Chromium', () => {
   let out = '';
   let context: import('playwright-core').BrowserContext | null = null;
   let profile = '';

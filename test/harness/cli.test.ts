@@ -4,7 +4,7 @@
  * A VM that hangs is killed after the timeout (a stand-in QEMU that never exits).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { main } from '../../src/cli.ts';
 import { MAP_SYNC_NAMES } from '../../specs/map-sync/machine.ts';
 import { NAMES } from '../../models/invariants.ts';
 import { traceOf } from './helpers.ts';
+import { gccStatic, requires } from '../requires.ts';
 
 const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
 /** The real binary in its own process: exit code and streams as a user sees them. */
@@ -89,9 +90,7 @@ describe('daxcheck replay --dry-run', () => {
   });
 });
 
-const hasGcc = spawnSync('sh', ['-c', 'command -v gcc && test -e /usr/lib/x86_64-linux-gnu/libc.a']).status === 0;
-
-describe.skipIf(!hasGcc)('daxcheck replay --host: error paths on the host, no VM', async () => {
+requires(gccStatic()).describe('daxcheck replay --host: error paths on the host, no VM', async () => {
   const refused = await traceOf('map-sync', 'non-dax', MAP_SYNC_NAMES.refused);
   const dax = await traceOf('map-sync', 'trusting', NAMES.survives);
   it("mmap(MAP_SYNC) on the host's non-DAX filesystem fails with EOPNOTSUPP, as the model says", async () => {
@@ -134,17 +133,24 @@ describe('a VM that hangs', () => {
 describe('the rig lock', () => {
   it('lets one replay process use the rig at a time, and forgets a process that is gone', async () => {
     const { lockRig, paths } = await import('../../src/replay/vm.ts');
+    // In a directory of its own: a real replay may hold harness/work/'s lock right now.
+    const saved = paths.work;
+    paths.work = mkdtempSync(join(tmpdir(), 'daxcheck-lock-'));
     const lockFile = join(paths.work, 'replay.lock');
-    const first = lockRig();
-    if ('heldBy' in first) return; // a real replay is running now: leave its lock alone
     try {
+      const first = lockRig();
+      expect(first).toHaveProperty('release');
+      expect(readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
       writeFileSync(lockFile, '1'); // pid 1 is alive
       expect(lockRig()).toEqual({ heldBy: 1 });
       writeFileSync(lockFile, '999999999'); // no such process
       const again = lockRig();
-      expect('release' in again).toBe(true);
+      expect(again).toHaveProperty('release');
+      (again as { release: () => void }).release();
+      expect(existsSync(lockFile)).toBe(false);
     } finally {
-      first.release();
+      rmSync(paths.work, { recursive: true, force: true });
+      paths.work = saved;
     }
   });
 });

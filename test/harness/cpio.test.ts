@@ -2,8 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cpioArchive } from '../../src/replay/cpio.ts';
-
-const hasCpio = spawnSync('sh', ['-c', 'command -v cpio']).status === 0;
+import { cpio, requires } from '../requires.ts';
 
 describe('cpioArchive', () => {
   const archive = cpioArchive([{ name: 'program.txt', data: Buffer.from('daxcheck-program 1\n') }, { name: 'a/b', data: Buffer.from('xyz') }]);
@@ -12,7 +11,7 @@ describe('cpioArchive', () => {
     expect(archive.length % 4).toBe(0);
     expect(archive.toString('latin1')).toContain('TRAILER!!!');
   });
-  it.skipIf(!hasCpio)('is read back by cpio with the same names and contents', () => {
+  requires(cpio()).it('is read back by cpio with the same names and contents', () => {
     const list = spawnSync('cpio', ['-it', '--quiet'], { input: archive, encoding: 'utf8' });
     expect(list.stdout.trim().split('\n')).toEqual(['program.txt', 'a/b']);
     const one = spawnSync('cpio', ['-i', '--to-stdout', '--quiet', 'program.txt'], { input: archive, encoding: 'utf8' });

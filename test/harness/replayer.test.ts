@@ -6,12 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { buildReplayer, paths } from '../../src/replay/vm.ts';
+import { gccStatic, requires } from '../requires.ts';
 
-const hasGcc = spawnSync('sh', ['-c', 'command -v gcc && test -e /usr/lib/x86_64-linux-gnu/libc.a']).status === 0;
-
-describe.skipIf(!hasGcc)('harness/replayer.c', () => {
+requires(gccStatic()).describe('harness/replayer.c', () => {
   const dir = mkdtempSync(join(tmpdir(), 'daxcheck-replayer-'));
   const header = 'daxcheck-program 1\nblocks 2\npages 1\nwords 2\nsegments 1\nsegment 0\n';
   const run = (program: string, ...extra: string[]) => {
