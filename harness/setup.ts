@@ -1,5 +1,8 @@
 /**
  * `npm run replay:setup`: everything a replay on a real kernel needs, from Debian's packages only.
+ * `npm run replay:setup -- --packages-only`: step 1 alone, which is also what the tests need
+ * (gcc and libc6-dev build the replayer, cpio reads the initramfs back); `.ci/run` runs it before
+ * `npm test`.
  *
  *  1. Debian packages: qemu-system-x86, busybox-static, xfsprogs, e2fsprogs, kmod, cpio, gcc,
  *     libc6-dev (apt-get, only those missing).
@@ -274,6 +277,14 @@ async function golden(fs: Fs, stamp: Stamp) {
 }
 
 async function main() {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--packages-only');
+  if (unknown.length) throw new SetupError(`unknown argument ${unknown[0]} (usage: npm run replay:setup [-- --packages-only])`);
+  if (args.includes('--packages-only')) {
+    packages();
+    log(`packages ready (${elapsed()}): ${PACKAGES.map((p) => p.pkg).join(' ')}`);
+    return;
+  }
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new SetupError('the replay rig needs x86_64 Linux');
   mkdirSync(paths.work, { recursive: true });
   const stamp = readStamp();
