@@ -10,7 +10,12 @@
  *  - `daxcheck check` over every spec's default configurations.
  *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
  *    and XFS (needs `npm run replay:setup`; boot time is the limit).
- * With --json it prints one JSON line; otherwise a short table.
+ * With --json it prints one JSON line; otherwise a short table, with the count comparison.
+ *
+ * Exit 1, with one line on stderr, when the explorer's state or transition count differs from
+ * MODEL.md's table (T=2, B=3 and T=2, B=4), from the parallel engine's, or from Spin's state count
+ * in the same run (bench/counts.ts): the numbers would then compare different state spaces.
+ * `npm run bench -- --B 3` is the quick run (seconds).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { explore } from '../checker/bfs.ts';
 import { exploreParallel } from '../checker/parallel.ts';
 import { compileMachine } from '../checker/xstate/compile.ts';
+import { checkCounts, type SpinResult } from './counts.ts';
 import { referenceModel, type RefContext } from './reference-model.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,7 +77,7 @@ async function explorer(workers: number) {
 }
 
 /** Spin, installed with apt-get when missing (the bench must work on a fresh machine). */
-function spin(): Record<string, unknown> {
+function spin(): SpinResult {
   const script = process.env.DAXCHECK_SPIN_BASELINE ?? join(root, '..', 'shared', 'bench', 'spin-baseline.sh');
   if (!existsSync(script)) return { skipped: `no Spin baseline script at ${script} (set DAXCHECK_SPIN_BASELINE)` };
   if (spawnSync('sh', ['-c', 'command -v spin']).status !== 0) {
@@ -80,8 +86,18 @@ function spin(): Record<string, unknown> {
       (process.getuid?.() === 0 ? spawnSync('apt-get', args, { stdio: 'ignore' }) : spawnSync('sudo', ['apt-get', ...args], { stdio: 'ignore' })).status === 0;
     if (!(aptGet('update') && aptGet('install', '-y', 'spin'))) return { skipped: 'spin is not installed and apt-get could not install it' };
   }
-  const out = execFileSync('bash', [script, String(T), String(B)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  let out: string;
+  try {
+    out = execFileSync('bash', [script, String(T), String(B)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { status?: number; stderr?: string };
+    return { failed: `${script} exited ${e.status ?? '?'}: ${(e.stderr ?? '').trim().split('\n').at(-1) ?? ''}` };
+  }
+  try {
+    return JSON.parse(out.trim().split('\n').at(-1)!);
+  } catch {
+    return { failed: `${script} printed no JSON line: ${out.trim().slice(-120)}` };
+  }
 }
 
 /** Wall time of `daxcheck check` over every spec's default configurations, in a fresh process. */
@@ -120,7 +136,6 @@ const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, ...ou
 if (workers > 1) {
   log(`bench: parallel explorer, ${workers} workers ...`);
   const par = await explorer(workers);
-  if (par.states !== ours.states || par.transitions !== ours.transitions) throw new Error('bench: the parallel explorer counted differently');
   result.parallel = { workers, ...par };
 }
 if (!values['no-spin']) {
@@ -131,9 +146,10 @@ if (!values['no-spin']) {
     result.vsSpin = Math.round((ours.statesPerSecond / s.statesPerSecond) * 100) / 100;
     const par = result.parallel as { statesPerSecond: number } | undefined;
     if (par) result.parallelVsSpin = Math.round((par.statesPerSecond / s.statesPerSecond) * 100) / 100;
-    if (s.states !== ours.states) result.spinStatesDiffer = true;
   }
 }
+const counts = checkCounts(T, B, ours, (result.parallel as typeof ours | undefined) ?? null, (result.spin as SpinResult | undefined) ?? null);
+result.counts = { agree: counts.failures.length === 0, comparison: counts.line, ...(counts.failures.length ? { failures: counts.failures } : {}) };
 if (!values['no-check']) {
   log('bench: daxcheck check (default configurations) ...');
   result.checkAll = checkAll();
@@ -150,9 +166,14 @@ else {
   const lines = [
     `explorer  ${ours.states} states  ${ours.transitions} transitions  ${ours.seconds} s  ${ours.statesPerSecond} states/s  ${ours.bytesPerState} bytes/state`,
     result.parallel ? `parallel  ${JSON.stringify(result.parallel)}` : '',
-    s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s ? `spin      skipped: ${s.skipped}` : '',
+    s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s?.skipped ? `spin      skipped: ${s.skipped}` : '',
+    `counts    ${counts.line}`,
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
     result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
+}
+if (counts.failures.length) {
+  process.stderr.write(`bench: count check failed: ${counts.failures.join('; ')}\n`);
+  process.exit(1);
 }
