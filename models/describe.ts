@@ -38,8 +38,8 @@ import {
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
 import { LEAVES_MAPPINGS, OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
-import { itemsWritten } from './measures.ts';
-import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
+import type { DurableSummary, Renderer } from '../specs/common/spec.ts';
+import type { ActionText, TakenAction } from './action.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 
 /** A word value as the application wrote it. */
@@ -53,10 +53,11 @@ export function wordName(v: number): string {
 }
 
 const FD = 3;
-const MAP_ADDR = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
+/** The address mapping m is at, as a trace prints it. */
+export const mmapAddress = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
+const MAP_ADDR = mmapAddress;
 
-/** An action taken by a step, with the step's event and the context just before and after it. */
-export type TakenAction = StepAction<DaxContext> & { event: { type: string; p?: number } };
+export type { TakenAction };
 
 type P = Record<string, number | boolean | string>;
 
@@ -98,7 +99,8 @@ function itemNames(c: DaxContext, L: Layout): string[] {
   return out;
 }
 
-const errnoText = (c: DaxContext, L: Layout, t: number) => {
+/** Thread t's last return value as a trace prints it: `0` or `-ENOSPC`. */
+export const errnoText = (c: DaxContext, L: Layout, t: number) => {
   const e = c.volatile[L.vErr + t];
   return e === OK ? '0' : `-${ERRNO_NAMES[e]}`;
 };
@@ -304,12 +306,6 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
     }
     case 'madvise_direct_access':
       return `madvise(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MADV_DIRECT_ACCESS) = ${errnoText(after, L, t)}`;
-    case 'msync_prepare_write': {
-      const call = `msync(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MSYNC_PMEM_PREPARE_WRITE)`;
-      if (after.volatile[L.vErr + t] !== OK) return `${call} = ${errnoText(after, L, t)}`;
-      const items = itemsWritten(L, before, after);
-      return `${call} = 0 → every block allocated and zeroed, ${items} metadata item${items === 1 ? '' : 's'} committed before the call returns; range prepared${p.sticky ? ' (sticky: kept by the inode)' : ' (kept by the mapping only)'}`;
-    }
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':
@@ -337,10 +333,14 @@ export function actorOf(eventType: string): string {
   return dot > 0 ? eventType.slice(0, dot) : eventType;
 }
 
-/** The whole step as kernel text (without the actor). */
-export function describeStep(L: Layout, app: AppLayout, actions: TakenAction[]): string {
+/**
+ * The whole step as kernel text (without the actor): each action's own text where it carries one
+ * (`kernelAction`), else the shared model's words.
+ */
+export function describeStep(L: Layout, app: AppLayout, actions: TakenAction[], texts: Record<string, ActionText> = {}): string {
+  const shared = (a: TakenAction) => describeAction(L, app, a);
   return actions
-    .map((a) => describeAction(L, app, a))
+    .map((a) => (texts[a.type] ? texts[a.type](a, shared) : describeAction(L, app, a)))
     .filter((x): x is string => x !== null)
     .join('; ');
 }
@@ -401,10 +401,10 @@ export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): Durab
 }
 
 /** The renderer of every spec built on the shared model and the application of DOMAIN.md. */
-export function daxRenderer(L: Layout, app: AppLayout): Renderer<DaxContext> {
+export function daxRenderer(L: Layout, app: AppLayout, texts: Record<string, ActionText> = {}): Renderer<DaxContext> {
   return {
     actor: (event) => actorOf(event.type),
-    step: (_event, actions) => describeStep(L, app, actions as TakenAction[]),
+    step: (_event, actions) => describeStep(L, app, actions as TakenAction[], texts),
     // For a thread's step: the errno its system call returned (or the signal it got).
     outcome(event, _before, after) {
       const m = /^T(\d+)\./.exec(event.type);

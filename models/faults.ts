@@ -21,7 +21,6 @@ import {
   OK,
   PTE_NONE,
   PTE_RO,
-  PREPARED_MAPPING,
   PTE_RW,
   SHARED,
   SIGBUS,
@@ -58,12 +57,11 @@ export function vma(c: DaxContext, L: Layout, m: number): number {
 
 /**
  * `unmap_mapping_range`: drops every page-table entry of every mapping for blocks [from, to).
- * State kept with the mapping rather than the inode goes with it: a block prepared by
- * MSYNC_PMEM_PREPARE_WRITE in the per-mapping variant (PREPARED_MAPPING) is prepared no more.
+ * State a proposal keeps with the mapping rather than the inode goes with it (`onUnmap`).
  */
 export function unmapMappingRange(c: DaxContext, L: Layout, from: number, to: number): void {
   for (let m = 0; m < L.M; m++) for (let b = from; b < to && b < L.B; b++) setPte(c, L, m, b, PTE_NONE);
-  for (let b = from; b < to && b < L.B; b++) if (c.volatile[L.vPrepared + b] === PREPARED_MAPPING) c.volatile[L.vPrepared + b] = 0;
+  L.hooks.onUnmap?.(c, L, from, to);
 }
 
 /** What a fault did, for traces. */

@@ -32,7 +32,8 @@ import { applyOp, canRun, finishOp, isMmapLockHeld, isRefused, startOp, type Thi
 import { PTE_NONE } from './layout.ts';
 import { pte } from './faults.ts';
 
-export type DaxEvent = { type: string; p?: number; b?: number };
+import type { DaxEvent } from './action.ts';
+export type { DaxEvent };
 
 /** Params of application steps. */
 export type At = { t: number; m: number; b: number };

@@ -77,12 +77,6 @@ export const isWrittenKind = (kind: number) => kind === WRITTEN || kind === SHAR
 /** Third-party and background operations (models/third-party.ts), in a fixed order. */
 export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split', 'write', 'clearflag'] as const;
 
-// ---- MSYNC_PMEM_PREPARE_WRITE (values of vPrepared[b])
-/** Prepared, and the inode remembers it ("sticky": survives invalidations by maintenance). */
-export const PREPARED_STICKY = 1;
-/** Prepared, remembered only with the mapping: an invalidation forgets it. */
-export const PREPARED_MAPPING = 2;
-
 // ---- inode flags (bits of dFlags / vFlags)
 /** Chinner's PMEM_IMMUTABLE (seed 002): metadata immutable, data changed only through mmap. */
 export const FLAG_PMEM_IMMUTABLE = 1;
@@ -143,8 +137,6 @@ export interface Features {
   extentTree?: boolean;
   /** Inode flags (PMEM_IMMUTABLE). */
   inodeFlags?: boolean;
-  /** MSYNC_PMEM_PREPARE_WRITE's prepared blocks. */
-  prepared?: boolean;
   /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
   pageCache?: boolean;
   /** NOVA's per-inode copy-on-write cache. */
@@ -191,7 +183,6 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     unrelated: { part: 'volatile', shape: [], max: d.unrelated, doc: 'dirty metadata objects of unrelated inodes in the running transaction' },
     mmapLock: { part: 'volatile', shape: [], max: f.thirdParty ? 1 : 0, doc: 'i_mmap_lock (MMAPLOCK) held exclusively by a third-party operation: new faults wait' },
     opDone: { part: 'volatile', shape: [THIRD_PARTY_OPS.length], max: f.thirdParty ? 1 : 0, doc: 'third-party operation i (THIRD_PARTY_OPS) has already run' },
-    prepared: { part: 'volatile', shape: [B], max: f.prepared ? PREPARED_MAPPING : 0, doc: 'MSYNC_PMEM_PREPARE_WRITE: block b is prepared' },
     pageCache: { part: 'volatile', shape: [B, W], max: f.pageCache ? MAX_WORD_VALUE : 0, doc: 'page-cache word of a file block (MAP_DIRECT fallen back to the page cache)' },
     pageCacheDirty: { part: 'volatile', shape: [B, W], max: f.pageCache ? 1 : 0, doc: 'the page-cache word is dirty' },
     // ---- ghost: for properties only
@@ -206,8 +197,24 @@ export function coreFields(d: Dimensions, f: Features = {}) {
 
 export type CoreFields = ReturnType<typeof coreFields>;
 
+/**
+ * Where a proposal's own state meets the shared kernel model: the core calls these at fixed
+ * points, so that the core never names a proposal. Each is optional; the shared model alone
+ * behaves as if none were given.
+ */
+export interface KernelHooks {
+  /** Is physical block p held by the proposal's own state (e.g. NOVA's copy-on-write cache), so never free? */
+  holdsPhys?(c: DaxContext, L: Layout<FieldDecls>, p: number): boolean;
+  /** `unmap_mapping_range` dropped blocks [from, to) of every mapping: state kept with the mapping goes too. */
+  onUnmap?(c: DaxContext, L: Layout<FieldDecls>, from: number, to: number): void;
+  /** Metadata items of the proposal's own that became durable between two states (for the fault cost). */
+  durableItems?(before: DaxContext, after: DaxContext, L: Layout<FieldDecls>): number;
+}
+
 /** How a Layout is built beyond its dimensions. */
 export interface LayoutOptions<X extends FieldDecls = {}> {
+  /** The proposal's hooks into the shared kernel model. */
+  hooks?: KernelHooks;
   /** Optional parts of the shared model the configuration uses. */
   features?: Features;
   /** The proposal's own fields, packed after the shared model's. */
@@ -237,6 +244,8 @@ export class Layout<X extends FieldDecls = {}> {
   /** Where every field (the shared model's, then the proposal's) is packed. */
   readonly packing: FieldPacking;
   readonly features: Features;
+  /** The proposal's hooks into the shared kernel model (empty for the shared model alone). */
+  readonly hooks: KernelHooks;
 
   // ---- durable: the committed journal (on-media inode and extent map) and persistent memory
   readonly dSize: number;
@@ -277,8 +286,6 @@ export class Layout<X extends FieldDecls = {}> {
   readonly vMmapLock: number;
   /** Third-party operation i (THIRD_PARTY_OPS) has already run. */
   readonly vOpsDone: number;
-  /** MSYNC_PMEM_PREPARE_WRITE: block b is prepared (allocated, zeroed, metadata synced; sticky). */
-  readonly vPrepared: number;
   /** Page-cache pages of file blocks, for a DAX file whose mapping fell back to the page cache. */
   readonly vPc: number;
   readonly vPcDirty: number;
@@ -307,6 +314,7 @@ export class Layout<X extends FieldDecls = {}> {
     this.U = U;
     this.M = T;
     this.features = options.features ?? {};
+    this.hooks = options.hooks ?? {};
     const core = new FieldPacking(coreFields(dims, this.features));
     this.packing = options.fields ? core.extend(options.fields, options.owner ?? 'a proposal') : core;
     const at = (name: keyof CoreFields) => this.packing.field(name).offset;
@@ -335,7 +343,6 @@ export class Layout<X extends FieldDecls = {}> {
     this.vUnrelated = at('unrelated');
     this.vMmapLock = at('mmapLock');
     this.vOpsDone = at('opDone');
-    this.vPrepared = at('prepared');
     this.vPc = at('pageCache');
     this.vPcDirty = at('pageCacheDirty');
     this.gCrashes = at('crashes');

@@ -31,7 +31,6 @@ import { allocatePhys, copyBlockDurably, extentKind, fileSize, physOf, setExtent
 import { unmapMappingRange } from './faults.ts';
 import { commitRunningTransaction } from './journal.ts';
 import { writeBackPhys } from './pmem.ts';
-import { reprepare } from './prepare-write.ts';
 import { forgetPromises } from './syscalls.ts';
 
 export { THIRD_PARTY_OPS };
@@ -84,8 +83,11 @@ export interface ThirdPartyPolicy {
   holdOffFaults: boolean;
   /** Commit the metadata before releasing the locks (MSYNC_PMEM_PREPARE_WRITE's promise). */
   syncBeforeRelease: boolean;
-  /** Make prepared blocks ready again before releasing (MSYNC_PMEM_PREPARE_WRITE is sticky). */
-  reprepare?: boolean;
+  /**
+   * The proposal's own work before the locks are released, e.g. MSYNC_PMEM_PREPARE_WRITE's sticky
+   * range made ready again (it runs before the sync, so the sync covers it).
+   */
+  beforeRelease?: (c: DaxContext, L: Layout) => void;
 }
 
 const doneAt = (L: Layout, op: ThirdPartyOp) => L.vOpsDone + THIRD_PARTY_OPS.indexOf(op);
@@ -231,9 +233,9 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
   }
 }
 
-/** Step 3: (re-prepare, sync and) release. Returns the journal items committed. */
+/** Step 3: (the proposal's own work, sync and) release. Returns the journal items committed. */
 export function finishOp(c: DaxContext, L: Layout, policy: ThirdPartyPolicy): number {
-  if (policy.reprepare) reprepare(c, L);
+  policy.beforeRelease?.(c, L);
   const items = policy.syncBeforeRelease ? commitRunningTransaction(c, L) : 0;
   c.volatile[L.vMmapLock] = 0;
   return items;

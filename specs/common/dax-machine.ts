@@ -16,10 +16,12 @@
 import { and, not, setup } from 'xstate';
 import type { Measure } from '../../checker/system.ts';
 import { appDimensions, appLayout, type AppLayout } from '../../models/app-layout.ts';
+import { textsOf } from '../../models/action.ts';
 import { daxRenderer } from '../../models/describe.ts';
 import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
 import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
-import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Features } from '../../models/layout.ts';
+import type { FieldDecls } from '../../models/fields.ts';
+import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Dimensions, type Features, type KernelHooks } from '../../models/layout.ts';
 import { faultCost } from '../../models/measures.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { ThirdPartyPolicy } from '../../models/third-party.ts';
@@ -27,7 +29,7 @@ import { program, threadRegion, type FaultPath, type Step } from '../apps/pmem-l
 import type { BuiltSpec, DaxRunConfig, Renderer } from './spec.ts';
 import { thirdPartyRegion } from './third-party.ts';
 
-export interface DaxMachineOptions {
+export interface DaxMachineOptions<X extends FieldDecls = {}> {
   /** Machine id, e.g. `map-sync`. */
   id: string;
   config: DaxRunConfig;
@@ -35,35 +37,42 @@ export interface DaxMachineOptions {
   mmapFlags: MmapFlags;
   /** The proposal's write-fault path. */
   faultPath: FaultPath;
+  /**
+   * The proposal's own state: fields declared in its folder (models/fields.ts), packed after the
+   * shared model's and read through `L.view()` by name.
+   */
+  state?: (dims: Dimensions) => X;
+  /** Where the proposal's state meets the shared kernel model (models/layout.ts KernelHooks). */
+  hooks?: (L: Layout<X>) => KernelHooks;
   /** Properties of this proposal, beyond the shared ones. */
-  properties?: (L: Layout, app: AppLayout) => DaxProperty[];
+  properties?: (L: Layout<X>, app: AppLayout) => DaxProperty[];
   /** How the proposal's filesystem runs third-party operations (needed when a configuration has any). */
   thirdPartyPolicy?: ThirdPartyPolicy;
   /** The proposal's own guards and actions, e.g. fallocate(FALLOC_FL_PMEM_IMMUTABLE). */
-  implementations?: (L: Layout) => { guards?: Record<string, unknown>; actions?: Record<string, unknown> };
+  implementations?: (L: Layout<X>) => { guards?: Record<string, unknown>; actions?: Record<string, unknown> };
   /** Changes the application's program (e.g. preallocate and set a flag after open). */
   program?: (steps: Step[], t: number, blocks: number) => Step[];
   /** Optional parts of the model the proposal uses (for the packing bounds). */
   features?: Features;
   /** Changes the initial context (e.g. a device with every block allocated and committed). */
-  initial?: (L: Layout, c: DaxContext) => void;
+  initial?: (L: Layout<X>, c: DaxContext) => void;
   /** The guard (params { t, m, b }) that tells a fatal write fault (SIGBUS) of the proposal. */
   sigbusGuard?: string;
   /**
    * The proposal's own environment: transitions added to `running` (e.g. NOVA's background
    * writeback) and their events, tried after the shared ones.
    */
-  environment?: (L: Layout) => { on: Record<string, unknown>; events: DaxEvent[] };
+  environment?: (L: Layout<X>) => { on: Record<string, unknown>; events: DaxEvent[] };
   /**
    * Something of the proposal's own (not a configured third party) takes mappings away or makes
    * them read-only, so every store and flush may fault again.
    */
   revocable?: boolean;
   /** Wraps the shared renderer, e.g. to describe the proposal's own actions. */
-  render?: (L: Layout, app: AppLayout, shared: Renderer<DaxContext>) => Renderer<DaxContext>;
+  render?: (L: Layout<X>, app: AppLayout, shared: Renderer<DaxContext>) => Renderer<DaxContext>;
 }
 
-export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
+export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>): BuiltSpec<DaxContext> {
   const cfg = o.config;
   const base = appDimensions(cfg.threads);
   const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
@@ -74,7 +83,10 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
   const features: Features = { thirdParty: !!cfg.thirdParty, extentTree: !!cfg.thirdParty?.ops.includes('split'), ...o.features };
-  const L = new Layout(dims, { features });
+  // The proposal's hooks see the layout they belong to, so they are attached once it exists.
+  const hooks: KernelHooks = {};
+  const L = new Layout<X>(dims, { features, fields: o.state?.(dims), owner: `specs/${o.id}`, hooks });
+  Object.assign(hooks, o.hooks?.(L));
   const app = appLayout();
   const tp = cfg.thirdParty;
   if (tp && !o.thirdPartyPolicy) throw new Error(`${o.id}/${cfg.name}: third-party operations need the spec's policy`);
@@ -121,10 +133,11 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
   const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
   initial.volatile[L.vUnrelated] = L.U;
   o.initial?.(L, initial);
+  const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
     guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
-    actions: { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions } as ReturnType<typeof daxActions>,
+    actions: actions as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
     initial: 'running',
@@ -165,6 +178,7 @@ export function buildDaxSpec(o: DaxMachineOptions): BuiltSpec<DaxContext> {
     bounds: bounds(L),
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
     measures,
-    render: o.render ? o.render(L, app, daxRenderer(L, app)) : daxRenderer(L, app),
+    // Each action's own text (kernelAction) where it has one, else the shared model's words.
+    render: o.render ? o.render(L, app, daxRenderer(L, app, textsOf(actions))) : daxRenderer(L, app, textsOf(actions)),
   };
 }

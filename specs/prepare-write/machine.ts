@@ -14,22 +14,21 @@
  * Promise: after the msync succeeds, writes in the range need no metadata sync; maintenance holds
  * page faults off until the range is ready (and durable) again.
  */
-import { mutator } from '../../checker/xstate/mutator.ts';
 import { afterCrash, type DaxProperty } from '../../models/invariants.ts';
-import { SAW_RECORD, type DaxContext, type Layout } from '../../models/layout.ts';
-import { isPreparedRangeReady, msyncPrepareWrite } from '../../models/prepare-write.ts';
-import { isMmapLockHeld } from '../../models/third-party.ts';
+import type { DaxContext } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { Spec } from '../common/spec.ts';
 import { prepareWriteConfigs, type PrepareConfig } from './configs.ts';
+import { isPreparedRangeReady, prepareActions, prepareHooks, prepareState, reprepare, type PrepareLayout } from './model.ts';
 
 export const PREPARE_NAMES = {
   ready: 'writes in a prepared range never need a metadata sync',
   maintained: 'maintenance moves a prepared block and the record still survives a crash',
 } as const;
 
-function properties(L: Layout, config: PrepareConfig): DaxProperty[] {
+function properties(L: PrepareLayout, config: PrepareConfig): DaxProperty[] {
+  const s = L.view();
   const props: DaxProperty[] = [
     {
       kind: 'always',
@@ -37,7 +36,7 @@ function properties(L: Layout, config: PrepareConfig): DaxProperty[] {
       name: PREPARE_NAMES.ready,
       // Whenever page faults may run (no maintenance holds them off), every prepared block is
       // written and its mapping committed.
-      holds: (v) => !v.matches('running') || isMmapLockHeld(v.context, L) || isPreparedRangeReady(v.context, L),
+      holds: (v) => !v.matches('running') || s.at(v.context).mmapLock() === 1 || isPreparedRangeReady(v.context, L),
     },
   ];
   if (config.thirdParty) {
@@ -46,7 +45,7 @@ function properties(L: Layout, config: PrepareConfig): DaxProperty[] {
       id: 'prepared-block-moved-survives',
       name: PREPARE_NAMES.maintained,
       // A maintenance operation has run on the prepared range, and a crash kept the record.
-      reached: (v) => afterCrash(v) && v.context.ghost[L.gAppSaw] === SAW_RECORD && v.context.durable[L.dExtPhys + 1] !== 1,
+      reached: (v) => afterCrash(v) && s.at(v.context).saw(0) === 'record intact' && s.committedPhys(1) !== 1,
     });
   }
   return props;
@@ -84,16 +83,17 @@ export const prepareWrite: Spec<PrepareConfig, DaxContext> = {
         writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
       },
       // "block .page_mkwrite until they are synced", and sticky: re-prepare first.
-      thirdPartyPolicy: { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: true, reprepare: true },
-      features: { prepared: true },
+      thirdPartyPolicy: {
+        refuseWhenImmutable: false,
+        invalidate: true,
+        holdOffFaults: true,
+        syncBeforeRelease: true,
+        beforeRelease: (c, L) => void reprepare(c, L as PrepareLayout),
+      },
+      state: prepareState,
+      hooks: prepareHooks,
       program: (steps) => prepareProgram(steps, config),
-      implementations: (L) => ({
-        actions: {
-          msync_prepare_write: mutator<DaxContext, { type: string }, { t: number; m: number; sticky: boolean }>(
-            (c, _e, p) => void msyncPrepareWrite(c, L, p.t, p.m, p.sticky),
-          ),
-        },
-      }),
+      implementations: (L) => ({ actions: prepareActions(L) }),
       properties: (L) => properties(L, config),
     }),
 };
