@@ -16,8 +16,8 @@ import type { DaxContext, Layout } from './layout.ts';
 export type OwnText = (a: TakenAction) => string | null | undefined;
 
 export interface OwnRenderer {
-  /** Texts of the spec's own actions (and of shared actions it words differently). */
-  text: OwnText;
+  /** Texts of the spec's own actions (and of shared actions it words differently), where they do not carry their own. */
+  text?: OwnText;
   /** Who takes a step, where the spec's own events need a name; undefined: the shared name. */
   actor?: (type: string) => string | undefined;
   /** Extra or replaced named fields of a state. */
@@ -29,11 +29,13 @@ export function withOwnTexts(L: Layout, app: AppLayout, base: Renderer<DaxContex
   return {
     ...base,
     actor: (event) => own.actor?.(event.type) ?? base.actor(event),
-    step: (_event, actions) =>
+    // An action the spec words here gets its words; any other is worded by `base` (its own
+    // kernelAction text, or the shared model's).
+    step: (event, actions) =>
       (actions as TakenAction[])
         .map((a) => {
-          const mine = own.text(a);
-          return mine === undefined ? describeAction(L, app, a) : mine;
+          const mine = own.text?.(a);
+          return mine === undefined ? base.step(event, [a]) || null : mine;
         })
         .filter((x): x is string => x !== null)
         .join('; '),

@@ -52,13 +52,13 @@ export function setExtent(c: DaxContext, L: Layout, b: number, kind: number, phy
 /**
  * A physical block is free when neither the in-memory nor the committed extent map uses it (a
  * block freed in memory must not be reused before the free is committed, or a crash would bring
- * back an extent pointing at someone else's data), no other file shares it, and NOVA's
- * copy-on-write cache does not hold it.
+ * back an extent pointing at someone else's data), no other file shares it, and the proposal's
+ * own state does not hold it (`holdsPhys`, e.g. NOVA's copy-on-write cache).
  */
 export function isPhysFree(c: DaxContext, L: Layout, p: number): boolean {
   if (c.durable[L.dOtherRef + p]) return false;
+  if (L.hooks.holdsPhys?.(c, L, p)) return false;
   for (let b = 0; b < L.B; b++) {
-    if (c.durable[L.dCow + b] === p + 1) return false;
     if (c.volatile[L.vExtKind + b] !== HOLE && c.volatile[L.vExtPhys + b] === p) return false;
     if (c.durable[L.dExtKind + b] !== HOLE && c.durable[L.dExtPhys + b] === p) return false;
   }

@@ -139,8 +139,6 @@ export interface Features {
   inodeFlags?: boolean;
   /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
   pageCache?: boolean;
-  /** NOVA's per-inode copy-on-write cache. */
-  cowCache?: boolean;
   /** DAX detection by the application. */
   detection?: boolean;
 }
@@ -166,7 +164,6 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     committedLeaf: { part: 'durable', shape: [B], max: f.extentTree ? 1 : 0, doc: "which extent-tree leaf holds the block's mapping on the media (seed 004)" },
     pmem: { part: 'durable', shape: [P, W], max: MAX_WORD_VALUE, doc: 'the words of persistent memory' },
     otherRef: { part: 'durable', shape: [P], max: f.thirdParty ? 1 : 0, doc: 'the physical block is also referenced by another file (reflink, snapshot, dedupe)' },
-    cow: { part: 'durable', shape: [B], max: f.cowCache ? P : 0, doc: "NOVA: per-inode persistent copy-on-write cache entry of block b (0 none, else pmem block + 1)" },
     // ---- volatile: the in-memory inode, caches, descriptors, mappings
     size: { part: 'volatile', shape: [], max: B, doc: 'i_size in blocks, in memory' },
     flags: { part: 'volatile', shape: [], max: flagsMax, doc: 'in-memory inode flags' },
@@ -262,8 +259,6 @@ export class Layout<X extends FieldDecls = {}> {
   readonly dPmem: number;
   /** Physical block also referenced by another file (reflink, snapshot, dedupe): never free. */
   readonly dOtherRef: number;
-  /** NOVA: per-inode persistent copy-on-write cache entry of block b (0 none, else pmem block + 1). */
-  readonly dCow: number;
   readonly durableBytes: number;
 
   // ---- volatile: the in-memory inode, caches, descriptors, mappings
@@ -327,7 +322,6 @@ export class Layout<X extends FieldDecls = {}> {
     this.dExtLeaf = at('committedLeaf');
     this.dPmem = at('pmem');
     this.dOtherRef = at('otherRef');
-    this.dCow = at('cow');
     this.vSize = at('size');
     this.vFlags = at('flags');
     this.vExtKind = at('extent');
@@ -367,6 +361,17 @@ export class Layout<X extends FieldDecls = {}> {
    */
   view(): StateView<X> {
     return this.packing.view<CoreFields & X>();
+  }
+
+  private own?: StateView<X>;
+
+  /**
+   * The layout's own view, pointed at `c`. It is one object re-pointed on every call, so it reads
+   * one context at a time: to compare two contexts (before and after a step) make views with
+   * `view()`.
+   */
+  at(c: DaxContext): StateView<X> {
+    return (this.own ??= this.view()).at(c);
   }
 
   /** Offset of a declared field in its vector (the shared model's own code uses offsets). */

@@ -5,7 +5,8 @@
  * because "every so often a page fault is required to sync tens of thousands of unrelated dirty
  * objects because of filesystem journal ordering constraints". The work done inside one page
  * fault is counted as the metadata items it writes to the media: inode and extent items that
- * became durable, NOVA log entries, and unrelated objects committed along with them.
+ * became durable, the proposal's own durable items (NOVA's log entries), and unrelated objects
+ * committed along with them.
  */
 import type { Measure } from '../checker/system.ts';
 import type { DaxView } from './invariants.ts';
@@ -18,8 +19,8 @@ export function itemsWritten(L: Layout, before: DaxContext, after: DaxContext): 
   let n = (d0[L.dSize] !== d1[L.dSize] ? 1 : 0) + (d0[L.dFlags] !== d1[L.dFlags] ? 1 : 0);
   for (let b = 0; b < L.B; b++) {
     if (d0[L.dExtKind + b] !== d1[L.dExtKind + b] || d0[L.dExtPhys + b] !== d1[L.dExtPhys + b] || d0[L.dExtLeaf + b] !== d1[L.dExtLeaf + b]) n++;
-    if (d0[L.dCow + b] !== d1[L.dCow + b]) n++;
   }
+  n += L.hooks.durableItems?.(before, after, L) ?? 0;
   const unrelated = before.volatile[L.vUnrelated] - after.volatile[L.vUnrelated];
   return n + Math.max(0, unrelated);
 }

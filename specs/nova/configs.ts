@@ -4,7 +4,7 @@
  * The file has one block more than the application uses: a copy-on-write fault needs a free pmem
  * block while the old one is still the file's (three blocks, three pmem blocks for one thread).
  */
-import type { NovaDesign } from '../../models/nova.ts';
+import type { NovaDesign } from './model.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 

@@ -4,10 +4,11 @@
  * crash recovery, it migrates them from the cache into the file map proper via atomic metadata
  * pointer swaps."
  *
- * How the shared state holds it:
- *  - durable `dExt*`: the file map proper; `dCow[b]`: the per-inode persistent copy-on-write cache
- *    entry of block b (0 none, else pmem block + 1);
- *  - volatile `vExt*`: NOVA's in-memory index of the inode, which points at the newest copy of a
+ * How the state holds it:
+ *  - the shared model's committed extents: the file map proper; NOVA's own field `cow[b]` (declared
+ *    below): the per-inode persistent copy-on-write cache entry of block b (0 none, else pmem
+ *    block + 1);
+ *  - the shared model's in-memory extents: NOVA's in-memory index of the inode, which points at the newest copy of a
  *    block: the cache's copy where there is one, else the file map. A block has a copy in memory
  *    exactly when the two differ (`hasCopy`); in the correct design the copy's cache entry is
  *    durable from the fault on, so the difference is not a pending journal transaction: NOVA has
@@ -31,12 +32,65 @@
  *    caches while its cache entry is durable: recovery can migrate a block whose media still
  *    holds its old contents.
  */
-import { allocatePhys, copyBlockDurably, fileSize, setExtent, visibleWord } from './fs.ts';
-import { pte, ptePhys, setPte, unmapMappingRange, vma } from './faults.ts';
-import { HOLE, OK, PTE_RO, PTE_RW, SIGBUS, VMA_NONE, WRITTEN, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
-import { mountAfterCrash } from './crash.ts';
-import { storeWord, writeBackPhys } from './pmem.ts';
-import { promiseFile, sysFtruncate } from './syscalls.ts';
+import { allocatePhys, copyBlockDurably, fileSize, setExtent, visibleWord } from '../../models/fs.ts';
+import { pte, ptePhys, setPte, unmapMappingRange, vma } from '../../models/faults.ts';
+import { fields } from '../../models/fields.ts';
+import {
+  HOLE,
+  Layout,
+  OK,
+  PTE_RO,
+  PTE_RW,
+  SIGBUS,
+  VMA_NONE,
+  WRITTEN,
+  isWrittenKind,
+  type DaxContext,
+  type Dimensions,
+  type KernelHooks,
+} from '../../models/layout.ts';
+import { mountAfterCrash } from '../../models/crash.ts';
+import { storeWord, writeBackPhys } from '../../models/pmem.ts';
+import { promiseFile, sysFtruncate } from '../../models/syscalls.ts';
+
+/** NOVA's own state: the per-inode persistent copy-on-write cache, one entry per file block. */
+export const novaState = (d: Dimensions) =>
+  fields({
+    cow: { part: 'durable', shape: [d.blocks], max: d.phys, doc: "the inode log's copy-on-write cache entry of block b: 0 none, else the copy's pmem block + 1" },
+  });
+
+export type NovaLayout = Layout<ReturnType<typeof novaState>>;
+
+/**
+ * Where NOVA meets the shared model: a block held by a cache entry is never free, and a cache
+ * entry written to the inode log is a metadata item (for the fault cost).
+ */
+export function novaHooks(L: NovaLayout): KernelHooks {
+  const s = L.view();
+  const t = L.view();
+  return {
+    holdsPhys: (c, _L, p) => {
+      s.at(c);
+      for (let b = 0; b < L.B; b++) if (s.cow(b) === p + 1) return true;
+      return false;
+    },
+    durableItems: (before, after) => {
+      s.at(before);
+      t.at(after);
+      let n = 0;
+      for (let b = 0; b < L.B; b++) if (s.cow(b) !== t.cow(b)) n++;
+      return n;
+    },
+  };
+}
+
+/** A layout with NOVA's state and hooks, for dimensions (buildDaxSpec makes its own the same way). */
+export function novaLayout(dims: Dimensions): NovaLayout {
+  const hooks: KernelHooks = {};
+  const L = new Layout(dims, { fields: novaState(dims), hooks, owner: 'specs/nova' });
+  Object.assign(hooks, novaHooks(L));
+  return L;
+}
 
 export interface NovaDesign {
   /** When the copy's cache entry becomes durable: in the fault (NOVA), or only at writeback. */
@@ -50,13 +104,14 @@ export interface NovaDesign {
 export const NOVA: NovaDesign = { entry: 'at-fault', swap: 'atomic', copy: 'flushed' };
 
 /** Does block b have a copy in NOVA's in-memory index that the file map does not point at? */
-export function hasCopy(c: DaxContext, L: Layout, b: number): boolean {
-  return c.volatile[L.vExtKind + b] !== c.durable[L.dExtKind + b] || c.volatile[L.vExtPhys + b] !== c.durable[L.dExtPhys + b];
+export function hasCopy(c: DaxContext, L: NovaLayout, b: number): boolean {
+  const s = L.at(c);
+  return s.extent(b) !== s.committedExtent(b) || s.phys(b) !== s.committedPhys(b);
 }
 
 /** The durable cache entry of block b: the pmem block of its copy, or -1. */
-export function cowEntry(c: DaxContext, L: Layout, b: number): number {
-  return c.durable[L.dCow + b] - 1;
+export function cowEntry(c: DaxContext, L: NovaLayout, b: number): number {
+  return L.at(c).cow(b) - 1;
 }
 
 /** What a NOVA write fault did, for traces and tests. */
@@ -72,21 +127,21 @@ export interface NovaFaultOutcome {
  * The write fault on a clean page of block b through mapping m (clean → dirty): make a copy in
  * the per-inode cache unless there is one, and map it writable.
  */
-export function novaWriteFault(c: DaxContext, L: Layout, d: NovaDesign, t: number, m: number, b: number): NovaFaultOutcome {
+export function novaWriteFault(c: DaxContext, L: NovaLayout, d: NovaDesign, t: number, m: number, b: number): NovaFaultOutcome {
   if (b >= fileSize(c, L) || vma(c, L, m) === VMA_NONE) {
-    c.volatile[L.vErr + t] = SIGBUS;
+    L.at(c).errno.set(t, 'SIGBUS');
     return { errno: SIGBUS, copy: -1, copied: false };
   }
   if (hasCopy(c, L, b)) {
     // Another mapping already made the copy (or a writeback is half done): map it.
-    const q = c.volatile[L.vExtPhys + b];
+    const q = L.at(c).phys(b);
     setPte(c, L, m, b, PTE_RW, q);
-    c.volatile[L.vErr + t] = OK;
+    L.at(c).errno.set(t, '0');
     return { errno: OK, copy: q, copied: false };
   }
   const q = allocatePhys(c, L);
   if (q < 0) {
-    c.volatile[L.vErr + t] = SIGBUS;
+    L.at(c).errno.set(t, 'SIGBUS');
     return { errno: SIGBUS, copy: -1, copied: false };
   }
   if (d.copy === 'flushed') copyBlockDurably(c, L, b, q);
@@ -94,34 +149,37 @@ export function novaWriteFault(c: DaxContext, L: Layout, d: NovaDesign, t: numbe
   // Nobody may keep the old block mapped: the copy is the block now.
   unmapMappingRange(c, L, b, b + 1);
   setExtent(c, L, b, WRITTEN, q);
-  if (d.entry === 'at-fault') c.durable[L.dCow + b] = q + 1;
+  const s = L.at(c);
+  if (d.entry === 'at-fault') s.cow.set(b, q + 1);
   setPte(c, L, m, b, PTE_RW, q);
-  c.volatile[L.vErr + t] = OK;
+  s.errno.set(t, '0');
   return { errno: OK, copy: q, copied: true };
 }
 
 /** Write-protect every entry of block b and write back the copy's dirty cache lines. */
-function cleanBlock(c: DaxContext, L: Layout, b: number): number {
+function cleanBlock(c: DaxContext, L: NovaLayout, b: number): number {
   for (let m = 0; m < L.M; m++) if (pte(c, L, m, b) === PTE_RW) setPte(c, L, m, b, PTE_RO, ptePhys(c, L, m, b));
-  return isWrittenKind(c.volatile[L.vExtKind + b]) ? writeBackPhys(c, L, c.volatile[L.vExtPhys + b]) : 0;
+  const s = L.at(c);
+  return isWrittenKind(s.extent(b)) ? writeBackPhys(c, L, s.phys(b)) : 0;
 }
 
 /** Points the file map at block b's copy (the pointer swap) and drops any cache entry. */
-function swapPointer(c: DaxContext, L: Layout, b: number): void {
-  c.durable[L.dExtKind + b] = c.volatile[L.vExtKind + b];
-  c.durable[L.dExtPhys + b] = c.volatile[L.vExtKind + b] === HOLE ? 0 : c.volatile[L.vExtPhys + b];
-  c.durable[L.dCow + b] = 0;
+function swapPointer(c: DaxContext, L: NovaLayout, b: number): void {
+  const s = L.at(c);
+  s.committedExtent.set(b, s.extent(b));
+  s.committedPhys.set(b, s.extent(b) === HOLE ? 0 : s.phys(b));
+  s.cow.set(b, 0);
 }
 
 /** May writeback migrate block b now (a copy, and in the two-step design an entry not yet retired)? */
-export function mayWriteBack(c: DaxContext, L: Layout, d: NovaDesign, b: number): boolean {
+export function mayWriteBack(c: DaxContext, L: NovaLayout, d: NovaDesign, b: number): boolean {
   if (!hasCopy(c, L, b)) return false;
-  return d.swap === 'atomic' || d.entry === 'at-writeback' || c.durable[L.dCow + b] !== 0;
+  return d.swap === 'atomic' || d.entry === 'at-writeback' || L.at(c).cow(b) !== 0;
 }
 
 /** Two-step design: has writeback retired block b's cache entry without swapping the pointer yet? */
-export function isSwapPending(c: DaxContext, L: Layout, d: NovaDesign, b: number): boolean {
-  return d.swap === 'two-step' && d.entry === 'at-fault' && hasCopy(c, L, b) && c.durable[L.dCow + b] === 0;
+export function isSwapPending(c: DaxContext, L: NovaLayout, d: NovaDesign, b: number): boolean {
+  return d.swap === 'two-step' && d.entry === 'at-fault' && hasCopy(c, L, b) && L.at(c).cow(b) === 0;
 }
 
 /**
@@ -129,15 +187,15 @@ export function isSwapPending(c: DaxContext, L: Layout, d: NovaDesign, b: number
  * one step. Two-step: this step only retires the cache entry; `novaSwap` follows.
  * Returns the dirty words written back.
  */
-export function novaWriteback(c: DaxContext, L: Layout, d: NovaDesign, b: number): number {
+export function novaWriteback(c: DaxContext, L: NovaLayout, d: NovaDesign, b: number): number {
   const flushed = cleanBlock(c, L, b);
-  if (d.swap === 'two-step' && d.entry === 'at-fault') c.durable[L.dCow + b] = 0;
+  if (d.swap === 'two-step' && d.entry === 'at-fault') L.at(c).cow.set(b, 0);
   else swapPointer(c, L, b);
   return flushed;
 }
 
 /** Two-step design, second step: the file map now points at block b's copy. */
-export function novaSwap(c: DaxContext, L: Layout, b: number): void {
+export function novaSwap(c: DaxContext, L: NovaLayout, b: number): void {
   swapPointer(c, L, b);
 }
 
@@ -145,22 +203,22 @@ export function novaSwap(c: DaxContext, L: Layout, b: number): void {
  * nova_fsync over the whole file: write back every dirty line of the file and migrate every copy
  * into the file map. Afterwards every word of the file is promised durable (ghost).
  */
-export function novaFsync(c: DaxContext, L: Layout, t: number): number {
+export function novaFsync(c: DaxContext, L: NovaLayout, t: number): number {
   let flushed = 0;
   for (let b = 0; b < L.B; b++) {
     flushed += cleanBlock(c, L, b);
     if (hasCopy(c, L, b)) swapPointer(c, L, b);
   }
   promiseFile(c, L);
-  c.volatile[L.vErr + t] = OK;
+  L.at(c).errno.set(t, '0');
   return flushed;
 }
 
 /** ftruncate: NOVA appends the size change to the inode's log before it returns. */
-export function novaFtruncate(c: DaxContext, L: Layout, t: number, blocks: number): number {
+export function novaFtruncate(c: DaxContext, L: NovaLayout, t: number, blocks: number): number {
   const errno = sysFtruncate(c, L, t, blocks);
   if (errno !== OK) return errno;
-  c.durable[L.dSize] = fileSize(c, L);
+  L.at(c).committedSize.set(fileSize(c, L));
   for (let b = blocks; b < L.B; b++) if (hasCopy(c, L, b)) swapPointer(c, L, b);
   return OK;
 }
@@ -172,16 +230,17 @@ export type Migration = [number, number];
  * Mount after a crash: the inode log is replayed (the file map proper), then every durable cache
  * entry is migrated into the file map by the same pointer swap writeback uses.
  */
-export function novaRecover(c: DaxContext, L: Layout): Migration[] {
+export function novaRecover(c: DaxContext, L: NovaLayout): Migration[] {
   mountAfterCrash(c, L);
   const moved: Migration[] = [];
   for (let b = 0; b < L.B; b++) {
     const q = cowEntry(c, L, b);
     if (q < 0) continue;
-    c.durable[L.dCow + b] = 0;
-    if (b >= c.durable[L.dSize]) continue;
-    c.durable[L.dExtKind + b] = WRITTEN;
-    c.durable[L.dExtPhys + b] = q;
+    const s = L.at(c);
+    s.cow.set(b, 0);
+    if (b >= s.committedSize()) continue;
+    s.committedExtent.set(b, WRITTEN);
+    s.committedPhys.set(b, q);
     setExtent(c, L, b, WRITTEN, q);
     moved.push([b, q]);
   }
@@ -192,13 +251,14 @@ export function novaRecover(c: DaxContext, L: Layout): Migration[] {
  * The promise in model terms: a page a NOVA mapping can write is durably reachable after a crash,
  * through its cache entry or through the file map.
  */
-export function writablePagesDurablyBacked(c: DaxContext, L: Layout): boolean {
+export function writablePagesDurablyBacked(c: DaxContext, L: NovaLayout): boolean {
+  const s = L.at(c);
   for (let m = 0; m < L.M; m++) {
     for (let b = 0; b < L.B; b++) {
-      if (pte(c, L, m, b) !== PTE_RW) continue;
-      const q = ptePhys(c, L, m, b);
-      if (cowEntry(c, L, b) === q) continue;
-      if (c.durable[L.dCow + b] === 0 && b < c.durable[L.dSize] && c.durable[L.dExtKind + b] === WRITTEN && c.durable[L.dExtPhys + b] === q) continue;
+      if (s.pte(m, b) !== 'writable') continue;
+      const q = s.ptePhys(m, b);
+      if (s.cow(b) === q + 1) continue;
+      if (s.cow(b) === 0 && b < s.committedSize() && s.committedExtent(b) === WRITTEN && s.committedPhys(b) === q) continue;
       return false;
     }
   }
@@ -206,8 +266,8 @@ export function writablePagesDurablyBacked(c: DaxContext, L: Layout): boolean {
 }
 
 /** Blocks whose copy exists in memory only (no durable cache entry, not in the file map). */
-export function copiesInMemoryOnly(c: DaxContext, L: Layout): number[] {
+export function copiesInMemoryOnly(c: DaxContext, L: NovaLayout): number[] {
   const out: number[] = [];
-  for (let b = 0; b < L.B; b++) if (hasCopy(c, L, b) && c.durable[L.dCow + b] === 0) out.push(b);
+  for (let b = 0; b < L.B; b++) if (hasCopy(c, L, b) && L.at(c).cow(b) === 0) out.push(b);
   return out;
 }

@@ -1,10 +1,10 @@
-/** Unit tests of models/nova.ts: the copy-on-write fault, writeback's pointer swap, recovery. */
+/** Unit tests of specs/nova/model.ts: the copy-on-write fault, writeback's pointer swap, recovery. */
 import { describe, expect, it } from 'vitest';
-import { cloneContext } from '../../checker/xstate/mutator.ts';
-import { decideDirtyWord, firstDirtyWord } from '../../models/crash.ts';
-import { allocatePhys, durableWord, visibleWord } from '../../models/fs.ts';
-import { DATA, HDR, HOLE, initialContext, Layout, OK, PTE_NONE, PTE_RO, PTE_RW, STALE, WRITTEN, ZERO } from '../../models/layout.ts';
-import { itemsWritten } from '../../models/measures.ts';
+import { cloneContext } from '../../../checker/xstate/mutator.ts';
+import { decideDirtyWord, firstDirtyWord } from '../../../models/crash.ts';
+import { allocatePhys, durableWord, visibleWord } from '../../../models/fs.ts';
+import { DATA, HDR, HOLE, initialContext, OK, PTE_NONE, PTE_RO, PTE_RW, STALE, WRITTEN, ZERO } from '../../../models/layout.ts';
+import { itemsWritten } from '../../../models/measures.ts';
 import {
   copiesInMemoryOnly,
   cowEntry,
@@ -17,14 +17,15 @@ import {
   novaRecover,
   novaSwap,
   novaWriteback,
+  novaLayout,
   novaWriteFault,
   writablePagesDurablyBacked,
   type NovaDesign,
-} from '../../models/nova.ts';
-import { sysMmap, sysOpen } from '../../models/syscalls.ts';
-import { userFlush, userStore } from '../../models/userspace.ts';
+} from '../../../specs/nova/model.ts';
+import { sysMmap, sysOpen } from '../../../models/syscalls.ts';
+import { userFlush, userStore } from '../../../models/userspace.ts';
 
-const L = new Layout({ threads: 2, blocks: 3, phys: 3, words: 2, unrelated: 4 });
+const L = novaLayout({ threads: 2, blocks: 3, phys: 3, words: 2, unrelated: 4 });
 
 function file(d: NovaDesign = NOVA) {
   const c = initialContext(L, { size: 0, dax: true });
