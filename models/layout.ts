@@ -124,11 +124,6 @@ export const SAW_DANGLING = 2;
 export const SAW_TORN = 3;
 export const SAW_NAMES = ['no record', 'record intact', 'dangling pointer', 'pointer to wrong data'] as const;
 
-// ---- what an application concluded about DAX (ghost)
-export const DETECT_UNKNOWN = 0;
-export const DETECT_DAX = 1;
-export const DETECT_NO_DAX = 2;
-
 /** Which optional parts of the shared model a configuration uses; the others are bounded to 0. */
 export interface Features {
   /** Third-party and background operations (reflink, defrag, punch, ...). */
@@ -139,8 +134,6 @@ export interface Features {
   inodeFlags?: boolean;
   /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
   pageCache?: boolean;
-  /** DAX detection by the application. */
-  detection?: boolean;
 }
 
 /**
@@ -188,7 +181,6 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     believesDurable: { part: 'ghost', shape: [T], max: 1, doc: 'the application believes record t durable (its commit point)' },
     saw: { part: 'ghost', shape: [T], values: SAW_NAMES, doc: "what the application's recovery check found for record t" },
     killedByOther: { part: 'ghost', shape: [T], max: f.thirdParty ? 1 : 0, doc: 'thread t was killed by SIGBUS because of something another process did' },
-    detected: { part: 'ghost', shape: [T], max: f.detection ? DETECT_NO_DAX : 0, doc: 'what thread t concluded about DAX (DETECT_*)' },
   });
 }
 
@@ -293,8 +285,6 @@ export class Layout<X extends FieldDecls = {}> {
   readonly gAppSaw: number;
   /** Thread t was killed by SIGBUS because of something another process did. */
   readonly gKilledByOther: number;
-  /** What thread t concluded about DAX (DETECT_*). */
-  readonly gDetected: number;
   readonly ghostBytes: number;
 
   constructor(
@@ -344,7 +334,6 @@ export class Layout<X extends FieldDecls = {}> {
     this.gAppDurable = at('believesDurable');
     this.gAppSaw = at('saw');
     this.gKilledByOther = at('killedByOther');
-    this.gDetected = at('detected');
     this.durableBytes = this.packing.size.durable;
     this.volatileBytes = this.packing.size.volatile;
     this.ghostBytes = this.packing.size.ghost;

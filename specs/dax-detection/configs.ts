@@ -2,7 +2,7 @@
  * Run configurations of the DAX-detection spec: which way the application detects DAX, on which
  * kernel, on a DAX or a page-cache mount. Expected verdicts and state counts: manifest.json.
  */
-import type { KernelName } from '../../models/detection.ts';
+import type { KernelName } from './model.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import { program, type Step } from '../apps/pmem-log.ts';
 import type { CustomApp, DaxRunConfig } from '../common/spec.ts';
@@ -11,7 +11,7 @@ export type DetectionMethod = 'smaps' | 'statx';
 
 /** A configuration of this spec: DaxRunConfig plus the kernel and the application's method. */
 export interface DetectionConfig extends DaxRunConfig {
-  /** The kernel the application runs on (models/detection.ts KERNELS). */
+  /** The kernel the application runs on (model.ts KERNELS). */
   kernel: KernelName;
   /** How the application detects DAX. */
   detect: DetectionMethod;

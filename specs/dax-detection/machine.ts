@@ -16,25 +16,32 @@
  * Promise (of a detection method): what the application concludes about DAX is what S_DAX says,
  * on every kernel. The smaps test keeps it only while DAX VMAs carry VM_MIXEDMAP.
  */
-import { appLayout } from '../../models/app-layout.ts';
-import { mutator } from '../../checker/xstate/mutator.ts';
-import { daxRenderer } from '../../models/describe.ts';
-import { withOwnTexts } from '../../models/describe-own.ts';
-import { KERNELS, detectBySmaps, detectByStatx, detectionMatches, smapsShowsMixedmap, statxDax, type DetectionKernel } from '../../models/detection.ts';
-import type { DaxEvent } from '../../models/implementations.ts';
+import { kernelAction } from '../../models/action.ts';
+import { mmapAddress } from '../../models/describe.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
-import { DETECT_DAX, type DaxContext, type Layout } from '../../models/layout.ts';
+import type { DaxContext } from '../../models/layout.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { Spec } from '../common/spec.ts';
 import { detectionConfigs, type DetectionConfig } from './configs.ts';
-import { detectionTexts } from './describe.ts';
+import {
+  KERNELS,
+  detectBySmaps,
+  detectByStatx,
+  detectionMatches,
+  detectionState,
+  smapsShowsMixedmap,
+  statxDax,
+  vmFlags,
+  type DetectionKernel,
+  type DetectionLayout,
+} from './model.ts';
 
 export const DETECTION_NAMES = {
   matches: "the application's DAX detection matches S_DAX",
   refuses: 'the application refuses to start, complaining that DAX support is missing',
 } as const;
 
-function detectionProperties(L: Layout): DaxProperty[] {
+function detectionProperties(L: DetectionLayout): DaxProperty[] {
   return [
     {
       kind: 'always',
@@ -57,20 +64,41 @@ function detectionProperties(L: Layout): DaxProperty[] {
   ];
 }
 
-const act = <P>(fn: (c: DaxContext, e: DaxEvent, p: P) => void) => mutator<DaxContext, DaxEvent, P>(fn);
+const FD = 3;
+const REFUSES = 'and exits: "DAX support is missing"';
 
 /** The kernel is fixed per configuration: guards and actions close over it. */
-function detectionImplementations(L: Layout, k: DetectionKernel) {
+function detectionImplementations(L: DetectionLayout, k: DetectionKernel) {
+  const after = L.view();
   return {
     guards: {
       /** Does the mapping's VmFlags line lack `mm` (the application will refuse to start)? */
       isMixedmapMissing: ({ context }: { context: DaxContext }, p: { m: number }) => !smapsShowsMixedmap(context, L, p.m, k),
       /** Does statx not report STATX_ATTR_DAX (the application will refuse to start)? */
-      isStatxDaxMissing: ({ context }: { context: DaxContext }) => statxDax(context, L, k) !== DETECT_DAX,
+      isStatxDaxMissing: ({ context }: { context: DaxContext }) => statxDax(context, L, k) !== 'DAX',
     },
     actions: {
-      read_smaps: act<{ t: number; m: number }>((c, _e, p) => void detectBySmaps(c, L, p.t, p.m, k)),
-      statx: act<{ t: number }>((c, _e, p) => void detectByStatx(c, L, p.t, k)),
+      read_smaps: kernelAction<{ t: number; m: number }>(
+        (c, _e, p) => void detectBySmaps(c, L, p.t, p.m, k),
+        ({ params: p, before, after: a }) => {
+          const flags = vmFlags(before, L, p.m, k).join(' ');
+          return `read /proc/self/smaps: VmFlags of ${mmapAddress(p.m)}: ${flags} → ${
+            after.at(a).detected(p.t) === 'DAX'
+              ? '`mm` (VM_MIXEDMAP) present: the application concludes DAX'
+              : `no \`mm\` (VM_MIXEDMAP): the application concludes no DAX ${REFUSES}`
+          }`;
+        },
+      ),
+      statx: kernelAction<{ t: number }>(
+        (c, _e, p) => void detectByStatx(c, L, p.t, k),
+        ({ params: p, after: a }) => {
+          const call = `statx(${FD}, "", AT_EMPTY_PATH, STATX_BASIC_STATS) = 0`;
+          const concluded = after.at(a).detected(p.t);
+          if (concluded === 'DAX') return `${call}: stx_attributes has STATX_ATTR_DAX: the application concludes DAX`;
+          if (concluded === 'no DAX') return `${call}: STATX_ATTR_DAX not set: the application concludes no DAX ${REFUSES}`;
+          return `${call}: stx_attributes_mask lacks STATX_ATTR_DAX (Linux ${k.name} cannot say): the application cannot tell ${REFUSES}`;
+        },
+      ),
     },
   };
 }
@@ -90,8 +118,7 @@ export const daxDetection: Spec<DetectionConfig, DaxContext> = {
   configs: detectionConfigs,
   build: (config) => {
     const k = KERNELS[config.kernel];
-    let layout: Layout | undefined;
-    const built = buildDaxSpec({
+    return buildDaxSpec({
       id: 'dax-detection',
       config,
       mmapFlags: 'shared',
@@ -103,15 +130,9 @@ export const daxDetection: Spec<DetectionConfig, DaxContext> = {
           { type: 'dax_finish_sync_fault', params: at },
         ],
       },
-      features: { detection: true },
-      implementations: (L) => {
-        layout = L;
-        return detectionImplementations(L, k);
-      },
+      state: detectionState,
+      implementations: (L) => detectionImplementations(L, k),
       properties: (L) => detectionProperties(L),
     });
-    const L = layout!;
-    const app = appLayout();
-    return { ...built, render: withOwnTexts(L, app, daxRenderer(L, app), detectionTexts(L, k)) };
   },
 };

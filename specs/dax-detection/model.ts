@@ -12,11 +12,25 @@
  * VM_MIXEDMAP was "already ambiguous" as a DAX test (Dan Williams, 2016: other drivers set it
  * too); the model's only file is either on a DAX mount or on a page-cache one, where nothing sets it.
  *
- * What an application concluded is ghost state (`gDetected[t]`): properties compare it with S_DAX.
+ * What an application concluded is the spec's own ghost field `detected[t]` (declared below):
+ * properties compare it with S_DAX.
  * What it does next is its control state: a thread that concludes "no DAX" leaves its program.
  */
-import { DETECT_DAX, DETECT_NO_DAX, DETECT_UNKNOWN, OK, VMA_NONE, type DaxContext, type Layout } from './layout.ts';
-import { isDaxInode } from './fs.ts';
+import { fields } from '../../models/fields.ts';
+import { isDaxInode } from '../../models/fs.ts';
+import { VMA_NONE, type DaxContext, type Dimensions, type Layout } from '../../models/layout.ts';
+
+/** What an application concluded about DAX: nothing yet, DAX, or no DAX. */
+export const CONCLUSIONS = ['unknown', 'DAX', 'no DAX'] as const;
+export type Conclusion = (typeof CONCLUSIONS)[number];
+
+/** The spec's own state: what each thread concluded (ghost: no operation reads it). */
+export const detectionState = (d: Dimensions) =>
+  fields({
+    detected: { part: 'ghost', shape: [d.threads], values: CONCLUSIONS, doc: 'what thread t concluded about DAX from smaps or statx' },
+  });
+
+export type DetectionLayout = Layout<ReturnType<typeof detectionState>>;
 
 export const KERNEL_NAMES = ['4.18', '4.19', '5.8'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
@@ -53,31 +67,33 @@ export function smapsShowsMixedmap(c: DaxContext, L: Layout, m: number, k: Detec
   return vmFlags(c, L, m, k).includes('mm');
 }
 
-/** What statx says: DETECT_DAX or DETECT_NO_DAX, or DETECT_UNKNOWN when the mask lacks STATX_ATTR_DAX. */
-export function statxDax(c: DaxContext, L: Layout, k: DetectionKernel): number {
-  if (!k.statxAttrDax) return DETECT_UNKNOWN;
-  return isDaxInode(c, L) ? DETECT_DAX : DETECT_NO_DAX;
+/** What statx says: DAX or no DAX, or unknown when the mask lacks STATX_ATTR_DAX. */
+export function statxDax(c: DaxContext, L: Layout, k: DetectionKernel): Conclusion {
+  if (!k.statxAttrDax) return 'unknown';
+  return isDaxInode(c, L) ? 'DAX' : 'no DAX';
 }
 
 /** The application reads /proc/self/smaps and looks for `mm` in its mapping's VmFlags. */
-export function detectBySmaps(c: DaxContext, L: Layout, t: number, m: number, k: DetectionKernel): number {
-  const d = smapsShowsMixedmap(c, L, m, k) ? DETECT_DAX : DETECT_NO_DAX;
-  c.ghost[L.gDetected + t] = d;
-  c.volatile[L.vErr + t] = OK;
+export function detectBySmaps(c: DaxContext, L: DetectionLayout, t: number, m: number, k: DetectionKernel): Conclusion {
+  const d: Conclusion = smapsShowsMixedmap(c, L, m, k) ? 'DAX' : 'no DAX';
+  const s = L.at(c);
+  s.detected.set(t, d);
+  s.errno.set(t, '0');
   return d;
 }
 
 /** The application calls statx on its file and reads STATX_ATTR_DAX. */
-export function detectByStatx(c: DaxContext, L: Layout, t: number, k: DetectionKernel): number {
+export function detectByStatx(c: DaxContext, L: DetectionLayout, t: number, k: DetectionKernel): Conclusion {
   const d = statxDax(c, L, k);
-  c.ghost[L.gDetected + t] = d;
-  c.volatile[L.vErr + t] = OK;
+  const s = L.at(c);
+  s.detected.set(t, d);
+  s.errno.set(t, '0');
   return d;
 }
 
 /** Does what thread t concluded (if anything) agree with S_DAX? */
-export function detectionMatches(c: DaxContext, L: Layout, t: number): boolean {
-  const d = c.ghost[L.gDetected + t];
-  if (d === DETECT_UNKNOWN) return true;
-  return (d === DETECT_DAX) === isDaxInode(c, L);
+export function detectionMatches(c: DaxContext, L: DetectionLayout, t: number): boolean {
+  const d = L.at(c).detected(t);
+  if (d === 'unknown') return true;
+  return (d === 'DAX') === isDaxInode(c, L);
 }

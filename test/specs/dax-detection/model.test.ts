@@ -1,10 +1,11 @@
-/** Unit tests of models/detection.ts: what each kernel shows an application about DAX. */
+/** Unit tests of specs/dax-detection/model.ts: what each kernel shows an application about DAX. */
 import { describe, expect, it } from 'vitest';
-import { detectBySmaps, detectByStatx, detectionMatches, KERNELS, smapsShowsMixedmap, vmFlags } from '../../models/detection.ts';
-import { DETECT_DAX, DETECT_NO_DAX, DETECT_UNKNOWN, initialContext, Layout } from '../../models/layout.ts';
-import { sysMmap, sysOpen } from '../../models/syscalls.ts';
+import { initialContext, Layout } from '../../../models/layout.ts';
+import { sysMmap, sysOpen } from '../../../models/syscalls.ts';
+import { detectBySmaps, detectByStatx, detectionMatches, detectionState, KERNELS, smapsShowsMixedmap, vmFlags } from '../../../specs/dax-detection/model.ts';
 
-const L = new Layout({ threads: 1, blocks: 2, phys: 2, words: 2, unrelated: 0 });
+const dims = { threads: 1, blocks: 2, phys: 2, words: 2, unrelated: 0 };
+const L = new Layout(dims, { fields: detectionState(dims) });
 
 function mapped(dax: boolean) {
   const c = initialContext(L, { size: 2, dax });
@@ -32,20 +33,20 @@ describe('DAX detection model', () => {
 
   it('the smaps test concludes wrongly on a DAX file from 4.19 on', () => {
     const c = mapped(true);
-    expect(detectBySmaps(c, L, 0, 0, KERNELS['4.18'])).toBe(DETECT_DAX);
+    expect(detectBySmaps(c, L, 0, 0, KERNELS['4.18'])).toBe('DAX');
     expect(detectionMatches(c, L, 0)).toBe(true);
-    expect(detectBySmaps(c, L, 0, 0, KERNELS['4.19'])).toBe(DETECT_NO_DAX);
+    expect(detectBySmaps(c, L, 0, 0, KERNELS['4.19'])).toBe('no DAX');
     expect(detectionMatches(c, L, 0)).toBe(false);
   });
 
   it('statx answers on 5.8, and before it cannot say (unknown, not "no")', () => {
     const dax = mapped(true);
-    expect(detectByStatx(dax, L, 0, KERNELS['5.8'])).toBe(DETECT_DAX);
+    expect(detectByStatx(dax, L, 0, KERNELS['5.8'])).toBe('DAX');
     expect(detectionMatches(dax, L, 0)).toBe(true);
     const plain = mapped(false);
-    expect(detectByStatx(plain, L, 0, KERNELS['5.8'])).toBe(DETECT_NO_DAX);
+    expect(detectByStatx(plain, L, 0, KERNELS['5.8'])).toBe('no DAX');
     expect(detectionMatches(plain, L, 0)).toBe(true);
-    expect(detectByStatx(dax, L, 0, KERNELS['4.19'])).toBe(DETECT_UNKNOWN);
+    expect(detectByStatx(dax, L, 0, KERNELS['4.19'])).toBe('unknown');
     expect(detectionMatches(dax, L, 0)).toBe(true);
   });
 });
