@@ -37,7 +37,7 @@ import {
   type Layout,
 } from './layout.ts';
 import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
-import { LEAVES_MAPPINGS, OP_CALLS, PER_BLOCK, type ThirdPartyOp } from './third-party.ts';
+import { LEAVES_MAPPINGS, PER_BLOCK, opCall, type ThirdPartyOp } from './third-party.ts';
 import type { DurableSummary, Renderer } from '../specs/common/spec.ts';
 import type { ActionText, TakenAction } from './action.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
@@ -238,12 +238,11 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
     }
     case 'third_party_refused': {
       const op = p.op as ThirdPartyOp;
-      const why = op === 'clearflag' ? 'the file is mapped: the flag can be cleared only while it is not' : 'the inode is PMEM_IMMUTABLE';
-      return `${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''} = -EPERM (${why})`;
+      return `${opCall(L, op)}${PER_BLOCK.has(op) ? ` on block ${b}` : ''} = -EPERM (${L.hooks.refusal?.(op) ?? 'refused'})`;
     }
     case 'third_party_start': {
       const op = p.op as ThirdPartyOp;
-      const parts = [`${OP_CALLS[op]}${PER_BLOCK.has(op) ? ` on block ${b}` : ''}`];
+      const parts = [`${opCall(L, op)}${PER_BLOCK.has(op) ? ` on block ${b}` : ''}`];
       if (after.volatile[L.vMmapLock]) parts.push('MMAPLOCK taken, new faults wait');
       else if (LEAVES_MAPPINGS.has(op)) parts.push('i_rwsem taken, not refused');
       const written = dirtyCount(before, L) - dirtyCount(after, L);
@@ -259,38 +258,29 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
         case 'defrag':
         case 'scrub':
         case 'dedupe':
-          return `${OP_CALLS[op]} moves block ${b}: ${ext(before, b)} → ${ext(after, b)} (copied; running transaction)`;
+          return `${opCall(L, op)} moves block ${b}: ${ext(before, b)} → ${ext(after, b)} (copied; running transaction)`;
         case 'punch':
-          return `${OP_CALLS[op]}: block ${b} freed (running transaction)`;
+          return `${opCall(L, op)}: block ${b} freed (running transaction)`;
         case 'truncate':
-          return `${OP_CALLS[op]}: i_size ${after.volatile[L.vSize] * BLOCK_SIZE}, blocks ${b}.. freed (running transaction)`;
+          return `${opCall(L, op)}: i_size ${after.volatile[L.vSize] * BLOCK_SIZE}, blocks ${b}.. freed (running transaction)`;
         case 'split':
           return `extent tree split: the mapping of block ${b} moves to leaf ${after.volatile[L.vExtLeaf + b]} (running transaction; the block does not move)`;
         case 'eofscan':
-          return `${OP_CALLS[op]}: blocks beyond EOF freed`;
+          return `${opCall(L, op)}: blocks beyond EOF freed`;
         case 'write':
-          return `${OP_CALLS[op]} on block ${b}: file_update_time → mtime/ctime changed (running transaction)`;
+          return `${opCall(L, op)} on block ${b}: file_update_time → mtime/ctime changed (running transaction)`;
         case 'clearflag':
-          return `${OP_CALLS[op]}: the inode is no longer PMEM_IMMUTABLE (running transaction)`;
+          return `${opCall(L, op)}: the inode is no longer ${L.hooks.inodeFlag?.name ?? 'flagged'} (running transaction)`;
         default:
-          return `${OP_CALLS[op]}: every written block now shared with another file (running transaction)`;
+          return `${opCall(L, op)}: every written block now shared with another file (running transaction)`;
       }
     }
     case 'third_party_finish':
       return before.volatile[L.vMmapLock] || inodeItems(before, L) !== inodeItems(after, L)
-        ? `${OP_CALLS[p.op as ThirdPartyOp]} done${inodeItems(after, L) < inodeItems(before, L) ? ', metadata committed' : ''}${before.volatile[L.vMmapLock] ? ', MMAPLOCK released' : ''}`
-        : `${OP_CALLS[p.op as ThirdPartyOp]} done`;
+        ? `${opCall(L, p.op as ThirdPartyOp)} done${inodeItems(after, L) < inodeItems(before, L) ? ', metadata committed' : ''}${before.volatile[L.vMmapLock] ? ', MMAPLOCK released' : ''}`
+        : `${opCall(L, p.op as ThirdPartyOp)} done`;
     case 'other_inode_dirty':
       return `other inodes dirty ${L.U} metadata object${L.U === 1 ? '' : 's'} in the running transaction`;
-    case 'fallocate_pmem_immutable': {
-      const len = (p.blocks as number) * BLOCK_SIZE;
-      const call = `fallocate(${FD}, FALLOC_FL_PMEM_IMMUTABLE, 0, ${len})`;
-      if (after.volatile[L.vErr + t] !== OK) {
-        return `${call} = ${errnoText(after, L, t)}${after.volatile[L.vErr + t] === EPERM ? ' (needs CAP_LINUX_IMMUTABLE)' : ''}`;
-      }
-      const how = p.zeroing === 'unwritten' ? 'unwritten extents (read as zeros, not yet written)' : 'written extents over zeroed blocks';
-      return `${call} = 0 → blocks 0..${(p.blocks as number) - 1} allocated as ${how}, PMEM_IMMUTABLE set, all committed before the call returns`;
-    }
     case 'map_direct_fault': {
       const name = `dax_iomap_fault(write, block ${b})`;
       const vb = before.volatile[L.vVma + (p.m as number)];

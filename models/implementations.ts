@@ -68,14 +68,14 @@ export function daxGuards(L: Layout, k: KernelOptions = {}) {
     needsReadFault: (a: { context: DaxContext }, p: At) => pte(a.context, L, p.m, p.b) === PTE_NONE && mayFault(a.context),
     /** Can third-party operation `op` run now (on block b) and is it allowed? */
     canRunThirdParty: (a: { context: DaxContext }, p: { op: ThirdPartyOp; b: number }) =>
-      canRun(a.context, L, p.op, p.b) && !isRefused(a.context, L, p.op, policyOf(k)),
+      canRun(a.context, L, p.op, p.b) && !isRefused(a.context, L, p.op),
     /** Can other inodes add dirty objects to the running transaction (it holds fewer than L.U)? */
     hasRoomForUnrelated: (a: { context: DaxContext }) => a.context.volatile[L.vUnrelated] < L.U,
     /** Is the event about file block b (third-party operations on one block)? */
     isEventForBlock: (a: { event: DaxEvent }, p: { b: number }) => a.event.b === p.b,
     /** Would third-party operation `op` be refused (EPERM)? */
     isThirdPartyRefused: (a: { context: DaxContext }, p: { op: ThirdPartyOp; b: number }) =>
-      canRun(a.context, L, p.op, p.b) && isRefused(a.context, L, p.op, policyOf(k)),
+      canRun(a.context, L, p.op, p.b) && isRefused(a.context, L, p.op),
     /** Is there a page-table entry (a flush of it cannot fault)? */
     isPteMapped: (a: { context: DaxContext }, p: At) => isPteMapped(a.context, L, p.m, p.b),
     /** Is the block beyond EOF (an access gets SIGBUS)? */

@@ -74,12 +74,15 @@ export const EXTENT_NAMES = ['hole', 'unwritten', 'written', 'shared'] as const;
 /** Does the extent hold data (written, whether shared or not)? */
 export const isWrittenKind = (kind: number) => kind === WRITTEN || kind === SHARED;
 
-/** Third-party and background operations (models/third-party.ts), in a fixed order. */
+/**
+ * Third-party and background operations (models/third-party.ts), in a fixed order. `clearflag`
+ * clears the proposal's own inode flag (KernelHooks.inodeFlag).
+ */
 export const THIRD_PARTY_OPS = ['punch', 'truncate', 'reflink', 'dedupe', 'defrag', 'scrub', 'snapshot', 'eofscan', 'split', 'write', 'clearflag'] as const;
+export type ThirdPartyOp = (typeof THIRD_PARTY_OPS)[number];
 
-// ---- inode flags (bits of dFlags / vFlags)
-/** Chinner's PMEM_IMMUTABLE (seed 002): metadata immutable, data changed only through mmap. */
-export const FLAG_PMEM_IMMUTABLE = 1;
+// ---- inode flags (bits of the `flags` fields). A proposal may define its own flag in a free
+// bit (KernelHooks.inodeFlag), e.g. PMEM_IMMUTABLE in bit 0.
 /**
  * The inode's timestamps (mtime/ctime), as one bit that flips when file_update_time changes them:
  * enough to make the change a journalled metadata change, which is all the model needs of them.
@@ -130,8 +133,8 @@ export interface Features {
   thirdParty?: boolean;
   /** Extent-tree leaves (splits and merges move a block's mapping between leaves). */
   extentTree?: boolean;
-  /** Inode flags (PMEM_IMMUTABLE). */
-  inodeFlags?: boolean;
+  /** Inode flag bits of the proposal's own (KernelHooks.inodeFlag). */
+  inodeFlags?: number;
   /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
   pageCache?: boolean;
 }
@@ -145,13 +148,13 @@ export function coreFields(d: Dimensions, f: Features = {}) {
   const { threads: T, blocks: B, phys: P, words: W } = d;
   const M = T;
   const extKindMax = f.thirdParty ? SHARED : WRITTEN;
-  const flagsMax = (f.inodeFlags ? FLAG_PMEM_IMMUTABLE : 0) | (f.thirdParty ? FLAG_MTIME : 0);
+  const flagsMax = (f.inodeFlags ?? 0) | (f.thirdParty ? FLAG_MTIME : 0);
   return fields({
     // ---- durable: the committed journal (on-media inode and extent map) and persistent memory
     committedSize: { part: 'durable', shape: [], max: B, doc: 'i_size in blocks, as the journal last committed it' },
     sdax: { part: 'durable', shape: [], max: 1, doc: 'S_DAX (FS_XFLAG_DAX or a dax mount)' },
     platform: { part: 'durable', shape: [], values: PLATFORMS, doc: "the platform's persistence domain; fixed for a configuration" },
-    committedFlags: { part: 'durable', shape: [], max: flagsMax, doc: 'committed inode flags (bits: PMEM_IMMUTABLE, the timestamps bit)' },
+    committedFlags: { part: 'durable', shape: [], max: flagsMax, doc: "committed inode flags (bits: the timestamps, the proposal's own flag)" },
     committedExtent: { part: 'durable', shape: [B], max: extKindMax, doc: 'committed extent kind of each file block (EXTENT_NAMES)' },
     committedPhys: { part: 'durable', shape: [B], max: P - 1, doc: 'committed physical block of each file block' },
     committedLeaf: { part: 'durable', shape: [B], max: f.extentTree ? 1 : 0, doc: "which extent-tree leaf holds the block's mapping on the media (seed 004)" },
@@ -196,6 +199,18 @@ export interface KernelHooks {
   holdsPhys?(c: DaxContext, L: Layout<FieldDecls>, p: number): boolean;
   /** `unmap_mapping_range` dropped blocks [from, to) of every mapping: state kept with the mapping goes too. */
   onUnmap?(c: DaxContext, L: Layout<FieldDecls>, from: number, to: number): void;
+  /**
+   * The proposal's own on-disk inode flag (e.g. PMEM_IMMUTABLE): its bit in the inode flags and its
+   * name. A third party's `clearflag` operation clears it.
+   */
+  inodeFlag?: { bit: number; name: string };
+  /**
+   * Does the proposal refuse third-party operation `op` with EPERM in this state (e.g. while
+   * PMEM_IMMUTABLE is set)? Absent: nothing is refused.
+   */
+  refuses?(c: DaxContext, L: Layout<FieldDecls>, op: ThirdPartyOp): boolean;
+  /** Why `op` was refused, as the trace says it: `= -EPERM (<reason>)`. */
+  refusal?(op: ThirdPartyOp): string;
   /** Metadata items of the proposal's own that became durable between two states (for the fault cost). */
   durableItems?(before: DaxContext, after: DaxContext, L: Layout<FieldDecls>): number;
 }

@@ -16,12 +16,12 @@
 import {
   EPERM,
   FLAG_MTIME,
-  FLAG_PMEM_IMMUTABLE,
   HOLE,
   OK,
   SHARED,
   THIRD_PARTY_OPS,
   VMA_NONE,
+  type ThirdPartyOp,
   WRITTEN,
   isWrittenKind,
   type DaxContext,
@@ -34,7 +34,7 @@ import { writeBackPhys } from './pmem.ts';
 import { forgetPromises } from './syscalls.ts';
 
 export { THIRD_PARTY_OPS };
-export type ThirdPartyOp = (typeof THIRD_PARTY_OPS)[number];
+export type { ThirdPartyOp };
 
 /** The call or kernel path each operation stands for. */
 export const OP_CALLS: Record<ThirdPartyOp, string> = {
@@ -48,8 +48,13 @@ export const OP_CALLS: Record<ThirdPartyOp, string> = {
   eofscan: 'EOF-block scan (xfs_free_eofblocks)',
   split: 'extent operation elsewhere in the file (tree split)',
   write: 'pwrite(2) by another process',
-  clearflag: 'ioctl clearing PMEM_IMMUTABLE',
+  clearflag: 'ioctl clearing the inode flag',
 };
+
+/** The call an operation stands for, with the proposal's flag named (`ioctl clearing PMEM_IMMUTABLE`). */
+export function opCall(L: Layout, op: ThirdPartyOp): string {
+  return op === 'clearflag' && L.hooks.inodeFlag ? `ioctl clearing ${L.hooks.inodeFlag.name}` : OP_CALLS[op];
+}
 
 /** Operations that take data away from the file; the rest must preserve what it reads. */
 export const DESTRUCTIVE: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate']);
@@ -64,17 +69,11 @@ export const PER_BLOCK: ReadonlySet<ThirdPartyOp> = new Set(['punch', 'truncate'
  */
 export const LEAVES_MAPPINGS: ReadonlySet<ThirdPartyOp> = new Set(['write', 'clearflag']);
 
-/** How a proposal's filesystem runs third-party operations. */
+/**
+ * How a proposal's filesystem runs third-party operations. (Whether it refuses one with EPERM is
+ * the proposal's own hook, KernelHooks.refuses.)
+ */
 export interface ThirdPartyPolicy {
-  /**
-   * Refuse every operation with EPERM while PMEM_IMMUTABLE is set (Chinner's rules 4 and 5), and
-   * clearing the flag while the file is mapped (rule 6).
-   */
-  refuseWhenImmutable: boolean;
-  /** Let the flag be cleared while the file is mapped (a buggy variant: rule 6 not enforced). */
-  clearWhileMapped?: boolean;
-  /** Operations the refusal forgets (a buggy variant). */
-  forgets?: ThirdPartyOp[];
   /** Write back the range's dirty data before changing it (filemap_write_and_wait_range). */
   writeBack?: boolean;
   /** Invalidate the DAX mappings of the changed range (unmap_mapping_range). */
@@ -141,27 +140,31 @@ export function canRun(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): b
       // The attempt that matters is the one made while the application relies on the flag, that
       // is, while it has the file mapped. (Before mmap the application could check the flag after
       // mapping; rule 6 is what makes that check mean something.)
-      return (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) !== 0 && isMapped(c, L);
+      return hasInodeFlag(c, L) && isMapped(c, L);
   }
 }
 
+/** Is the proposal's own inode flag (KernelHooks.inodeFlag) set in memory? */
+export function hasInodeFlag(c: DaxContext, L: Layout): boolean {
+  const flag = L.hooks.inodeFlag;
+  return !!flag && (c.volatile[L.vFlags] & flag.bit) !== 0;
+}
+
 /** Does any thread still have the file mapped? */
-function isMapped(c: DaxContext, L: Layout): boolean {
+export function isMapped(c: DaxContext, L: Layout): boolean {
   for (let m = 0; m < L.M; m++) if (c.volatile[L.vVma + m] !== VMA_NONE) return true;
   return false;
 }
 
-/** Is the operation refused (EPERM) under this policy in this state? */
-export function isRefused(c: DaxContext, L: Layout, op: ThirdPartyOp, policy: ThirdPartyPolicy): boolean {
-  if (!policy.refuseWhenImmutable || (c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE) === 0) return false;
-  if (op === 'clearflag') return isMapped(c, L) && !policy.clearWhileMapped;
-  return !policy.forgets?.includes(op);
+/** Does the proposal refuse the operation (EPERM) in this state? */
+export function isRefused(c: DaxContext, L: Layout, op: ThirdPartyOp): boolean {
+  return L.hooks.refuses?.(c, L, op) ?? false;
 }
 
 /** Step 1: locks and invalidation, or EPERM. Returns the errno. */
 export function startOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number, policy: ThirdPartyPolicy): number {
   c.volatile[doneAt(L, op)] = 1;
-  if (isRefused(c, L, op, policy)) return EPERM;
+  if (isRefused(c, L, op)) return EPERM;
   if (policy.holdOffFaults && !LEAVES_MAPPINGS.has(op)) c.volatile[L.vMmapLock] = 1;
   const [from, to] = range(c, L, op, b);
   if (policy.writeBack !== false) {
@@ -228,7 +231,7 @@ export function applyOp(c: DaxContext, L: Layout, op: ThirdPartyOp, b: number): 
       c.volatile[L.vFlags] ^= FLAG_MTIME;
       return;
     case 'clearflag':
-      c.volatile[L.vFlags] &= ~FLAG_PMEM_IMMUTABLE;
+      if (L.hooks.inodeFlag) c.volatile[L.vFlags] &= ~L.hooks.inodeFlag.bit;
       return;
   }
 }

@@ -38,7 +38,7 @@ export const baseline: Spec<DaxRunConfig, DaxContext> = {
       config,
       mmapFlags: 'shared',
       // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
-      thirdPartyPolicy: { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
       faultPath: {
         // Kernels before 4.15 have no MAP_SYNC.
         mapSync: false,

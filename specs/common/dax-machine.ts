@@ -42,6 +42,8 @@ export interface DaxMachineOptions<X extends FieldDecls = {}> {
    * shared model's and read through `L.view()` by name.
    */
   state?: (dims: Dimensions) => X;
+  /** The proposal's own on-disk inode flag, if it has one (its bit and name): see KernelHooks.inodeFlag. */
+  inodeFlag?: { bit: number; name: string };
   /** Where the proposal's state meets the shared kernel model (models/layout.ts KernelHooks). */
   hooks?: (L: Layout<X>) => KernelHooks;
   /** Properties of this proposal, beyond the shared ones. */
@@ -82,9 +84,14 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   const dims = { ...base, blocks, phys: Math.max(base.phys, blocks) + spare, unrelated: cfg.unrelated ?? 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
-  const features: Features = { thirdParty: !!cfg.thirdParty, extentTree: !!cfg.thirdParty?.ops.includes('split'), ...o.features };
+  const features: Features = {
+    thirdParty: !!cfg.thirdParty,
+    extentTree: !!cfg.thirdParty?.ops.includes('split'),
+    inodeFlags: o.inodeFlag?.bit,
+    ...o.features,
+  };
   // The proposal's hooks see the layout they belong to, so they are attached once it exists.
-  const hooks: KernelHooks = {};
+  const hooks: KernelHooks = { inodeFlag: o.inodeFlag };
   const L = new Layout<X>(dims, { features, fields: o.state?.(dims), owner: `specs/${o.id}`, hooks });
   Object.assign(hooks, o.hooks?.(L));
   const app = appLayout();
@@ -110,7 +117,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     regions[`T${t}`] = region;
     appEvents.push(...eventTypes);
   }
-  const third = tp ? thirdPartyRegion(tp.ops, tp.blocks ?? [...Array(L.B).keys()], !!policy?.refuseWhenImmutable) : undefined;
+  const third = tp ? thirdPartyRegion(tp.ops, tp.blocks ?? [...Array(L.B).keys()], !!hooks.refuses) : undefined;
   if (third) regions.M = third.region;
 
   const budget = { type: 'hasCrashBudget', params: { budget: cfg.crashBudget } } as const;

@@ -80,7 +80,7 @@ export const mapDirect: Spec<DirectConfig, DaxContext> = {
         direct: config.direct,
         writeFault: (at) => [{ type: 'map_direct_fault', params: at }],
       },
-      thirdPartyPolicy: { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
       features: { pageCache: true, thirdParty: !!config.thirdParty },
       sigbusGuard: 'directFaultGetsSigbus',
       program: (steps) => madviseProgram(steps, config),

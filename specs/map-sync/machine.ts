@@ -101,7 +101,7 @@ export const mapSync: Spec<DaxRunConfig, DaxContext> = {
       config,
       mmapFlags: 'shared_validate_sync',
       // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
-      thirdPartyPolicy: { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
       faultPath: {
         mapSync: true,
         // dax_iomap_fault allocates in the running transaction, then dax_finish_sync_fault commits

@@ -45,7 +45,7 @@ export const SYNC_ACTION: Record<NoSyncWrite, string> = {
  * hole punch" and hold faults off "until you can cope with them again". Syncing before the faults
  * resume is not part of it (a configuration adds it).
  */
-export const PIGGIN_POLICY: ThirdPartyPolicy = { refuseWhenImmutable: false, invalidate: true, holdOffFaults: true, syncBeforeRelease: false };
+export const PIGGIN_POLICY: ThirdPartyPolicy = { invalidate: true, holdOffFaults: true, syncBeforeRelease: false };
 
 function actions(L: Layout) {
   const act = <P>(fn: (c: NoSyncContext, e: DaxEvent, p: P) => void) => mutator<NoSyncContext, DaxEvent, P>(fn);

@@ -1,8 +1,8 @@
 /**
  * Run configurations of the PMEM_IMMUTABLE spec. Expected verdicts and state counts: manifest.json.
  */
-import type { PreallocZeroing } from '../../models/pmem-immutable.ts';
-import { THIRD_PARTY_OPS } from '../../models/third-party.ts';
+import { THIRD_PARTY_OPS, type ThirdPartyOp } from '../../models/third-party.ts';
+import type { PreallocZeroing } from './model.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
 
@@ -11,6 +11,10 @@ export interface ImmutableConfig extends DaxRunConfig {
   capability: boolean;
   /** How fallocate(FALLOC_FL_PMEM_IMMUTABLE) makes the blocks read as zeros. */
   prealloc: PreallocZeroing;
+  /** Operations the refusal forgets (a buggy variant of rules 4 and 5). */
+  forgets?: ThirdPartyOp[];
+  /** The flag may be cleared while the file is mapped (a buggy variant: rule 6 not enforced). */
+  clearWhileMapped?: boolean;
 }
 
 const common = { app: 'trusting', threads: 1, crashBudget: 1, dax: true, evict: true, capability: true, prealloc: 'written' } as const;
@@ -34,21 +38,24 @@ export const pmemImmutableConfigs: ImmutableConfig[] = [
     name: 'forgets-defrag',
     description: 'the flag stops every extent operation but background defrag, which moves a mapped block in the running transaction',
     ...common,
-    thirdParty: { ops: ['defrag'], blocks: [1], policy: { forgets: ['defrag'] } },
+    thirdParty: { ops: ['defrag'], blocks: [1] },
+    forgets: ['defrag'],
     default: true,
   },
   {
     name: 'forgets-write',
     description: 'rule 4 not enforced for write(2): another process overwrites a block, and file_update_time puts new timestamps in the running transaction',
     ...common,
-    thirdParty: { ops: ['write'], blocks: [1], policy: { forgets: ['write'] } },
+    thirdParty: { ops: ['write'], blocks: [1] },
+    forgets: ['write'],
     default: true,
   },
   {
     name: 'clears-while-mapped',
     description: 'rule 6 not enforced: an administrator clears the flag while the file is mapped, and defrag, no longer refused, moves a mapped block',
     ...common,
-    thirdParty: { ops: ['clearflag', 'defrag'], blocks: [1], policy: { clearWhileMapped: true } },
+    thirdParty: { ops: ['clearflag', 'defrag'], blocks: [1] },
+    clearWhileMapped: true,
     default: true,
   },
   {

@@ -15,14 +15,41 @@
  * Promise: once the flag is set, the metadata behind every block is durable and stays so; a
  * userspace flush makes data durable without fsync.
  */
-import { fallocateImmutable, fallocateImmutableErrno, isFullyAllocatedAndCommitted, isImmutable, type PreallocZeroing } from '../../models/pmem-immutable.ts';
-import { mutator } from '../../checker/xstate/mutator.ts';
-import { OK, type DaxContext, type Layout } from '../../models/layout.ts';
+import { kernelAction } from '../../models/action.ts';
+import { errnoText } from '../../models/describe.ts';
+import { BLOCK_SIZE, OK, type DaxContext, type Layout } from '../../models/layout.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import { program, type Step } from '../apps/pmem-log.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { Spec } from '../common/spec.ts';
 import { pmemImmutableConfigs, type ImmutableConfig } from './configs.ts';
+import {
+  PMEM_IMMUTABLE,
+  fallocateImmutable,
+  fallocateImmutableErrno,
+  immutableHooks,
+  isFullyAllocatedAndCommitted,
+  isImmutable,
+  type PreallocZeroing,
+} from './model.ts';
+
+const FD = 3;
+
+/** fallocate(FALLOC_FL_PMEM_IMMUTABLE) as an action, with the words its trace step prints. */
+function immutableActions(L: Layout) {
+  return {
+    fallocate_pmem_immutable: kernelAction<{ t: number; blocks: number; cap: boolean; zeroing: PreallocZeroing }>(
+      (c, _e, p) => void fallocateImmutable(c, L, p.t, p.blocks, p.cap, p.zeroing),
+      ({ params: p, after }) => {
+        const call = `fallocate(${FD}, FALLOC_FL_PMEM_IMMUTABLE, 0, ${p.blocks * BLOCK_SIZE})`;
+        const errno = L.at(after).errno(p.t);
+        if (errno !== '0') return `${call} = ${errnoText(after, L, p.t)}${errno === 'EPERM' ? ' (needs CAP_LINUX_IMMUTABLE)' : ''}`;
+        const how = p.zeroing === 'unwritten' ? 'unwritten extents (read as zeros, not yet written)' : 'written extents over zeroed blocks';
+        return `${call} = 0 → blocks 0..${p.blocks - 1} allocated as ${how}, PMEM_IMMUTABLE set, all committed before the call returns`;
+      },
+    ),
+  };
+}
 
 export const IMMUTABLE_NAMES = {
   promise: 'once PMEM_IMMUTABLE is set, the metadata behind every block is durable and unchanging',
@@ -90,19 +117,16 @@ export const pmemImmutable: Spec<ImmutableConfig, DaxContext> = {
         writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
       },
       // Every third-party operation changes metadata: refused while the flag is set (rules 4, 5).
-      thirdPartyPolicy: { refuseWhenImmutable: true, invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      features: { inodeFlags: true },
+      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+      inodeFlag: PMEM_IMMUTABLE,
+      hooks: () => immutableHooks(config),
       program: (steps, t, blocks) => immutableProgram(steps, t, blocks, config),
       implementations: (L) => ({
         guards: {
           fallocateImmutableFails: ({ context }: { context: DaxContext }, p: { t: number; blocks: number; cap: boolean }) =>
             fallocateImmutableErrno(context, L, p.t, p.blocks, p.cap) !== OK,
         },
-        actions: {
-          fallocate_pmem_immutable: mutator<DaxContext, { type: string }, { t: number; blocks: number; cap: boolean; zeroing: PreallocZeroing }>(
-            (c, _e, p) => void fallocateImmutable(c, L, p.t, p.blocks, p.cap, p.zeroing),
-          ),
-        },
+        actions: immutableActions(L),
       }),
       properties: (L) => properties(L, config),
     }),

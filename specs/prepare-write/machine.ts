@@ -84,7 +84,6 @@ export const prepareWrite: Spec<PrepareConfig, DaxContext> = {
       },
       // "block .page_mkwrite until they are synced", and sticky: re-prepare first.
       thirdPartyPolicy: {
-        refuseWhenImmutable: false,
         invalidate: true,
         holdOffFaults: true,
         syncBeforeRelease: true,

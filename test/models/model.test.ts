@@ -5,11 +5,9 @@ import { decideDirtyWord, firstDirtyWord, isCrashImageComplete, mayBeLost, mayRe
 import { finishSyncFault, needsWriteFault, pageFault } from '../../models/faults.ts';
 import { allocatePhys, durableWord, visibleWord } from '../../models/fs.ts';
 import { commitRunningTransaction, runningItems } from '../../models/journal.ts';
-import { EOPNOTSUPP, FLAG_MTIME, FLAG_PMEM_IMMUTABLE, HDR, HOLE, initialContext, Layout, OK, PTE_RW, SIGBUS, STALE, UNWRITTEN, VMA_SYNC, WRITTEN, ZERO } from '../../models/layout.ts';
+import { EOPNOTSUPP, HDR, HOLE, initialContext, Layout, OK, PTE_RW, SIGBUS, STALE, UNWRITTEN, VMA_SYNC, WRITTEN, ZERO } from '../../models/layout.ts';
 import { dirtyMask } from '../../models/pmem.ts';
 import { sysFallocate, sysFtruncate, sysMmap, sysMunmap, sysOpen, syncFile } from '../../models/syscalls.ts';
-import { fallocateImmutable } from '../../models/pmem-immutable.ts';
-import { applyOp, canRun, isRefused, type ThirdPartyPolicy } from '../../models/third-party.ts';
 import { userFlush, userStore } from '../../models/userspace.ts';
 import { recordState } from '../../models/implementations.ts';
 
@@ -152,45 +150,5 @@ describe('pmem, cache and crash', () => {
     userStore(c, L, 0, 0, 1, app.pointerValue(0));
     userFlush(c, L, 0, 0);
     expect(recordState(c, L, app, 0)).toBe(2); // dangling: block 1 is a hole
-  });
-});
-
-describe('PMEM_IMMUTABLE and third parties (rules 4 to 6)', () => {
-  const policy: ThirdPartyPolicy = { refuseWhenImmutable: true, invalidate: true, holdOffFaults: true, syncBeforeRelease: false };
-  function immutableFile() {
-    const c = initialContext(L, { size: 0, dax: true });
-    sysOpen(c, L, 0);
-    expect(fallocateImmutable(c, L, 0, 2, true, 'written')).toBe(OK);
-    return c;
-  }
-
-  it('refuses write(2) and extent operations while the flag is set, unless a variant forgets them', () => {
-    const c = immutableFile();
-    expect(isRefused(c, L, 'write', policy)).toBe(true);
-    expect(isRefused(c, L, 'punch', policy)).toBe(true);
-    expect(isRefused(c, L, 'write', { ...policy, forgets: ['write'] })).toBe(false);
-  });
-
-  it('lets the flag be cleared only while the file is not mapped', () => {
-    const c = immutableFile();
-    expect(canRun(c, L, 'clearflag', 0)).toBe(false); // nobody relies on it yet
-    sysMmap(c, L, 0, 0, 'shared', false);
-    expect(canRun(c, L, 'clearflag', 0)).toBe(true);
-    expect(isRefused(c, L, 'clearflag', policy)).toBe(true);
-    expect(isRefused(c, L, 'clearflag', { ...policy, clearWhileMapped: true })).toBe(false);
-    sysMunmap(c, L, 0, 0);
-    expect(isRefused(c, L, 'clearflag', policy)).toBe(false);
-    applyOp(c, L, 'clearflag', 0);
-    expect(c.volatile[L.vFlags] & FLAG_PMEM_IMMUTABLE).toBe(0);
-    expect(runningItems(c, L)).toBe(1); // the flag change is journalled like any inode change
-  });
-
-  it('a write(2) changes only the timestamps: one journalled inode item, no block moves', () => {
-    const c = immutableFile();
-    const ext = [...c.volatile.slice(L.vExtKind, L.vExtKind + L.B)];
-    applyOp(c, L, 'write', 1);
-    expect(c.volatile[L.vFlags] & FLAG_MTIME).not.toBe(c.durable[L.dFlags] & FLAG_MTIME);
-    expect([...c.volatile.slice(L.vExtKind, L.vExtKind + L.B)]).toEqual(ext);
-    expect(runningItems(c, L)).toBe(1);
   });
 });
