@@ -16,7 +16,7 @@
 import { and, not, setup } from 'xstate';
 import type { Measure } from '../../checker/system.ts';
 import { appDimensions, appLayout, type AppLayout } from '../../models/app-layout.ts';
-import { textsOf } from '../../models/action.ts';
+import { textsOf, type ActionText } from '../../models/action.ts';
 import { daxRenderer } from '../../models/describe.ts';
 import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
 import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
@@ -70,6 +70,11 @@ export interface DaxMachineOptions<X extends FieldDecls = {}> {
    * them read-only, so every store and flush may fault again.
    */
   revocable?: boolean;
+  /**
+   * Words of the shared model's actions as this proposal's trace says them (e.g. `open` of a
+   * character device): an action's text where the action itself is the shared one.
+   */
+  texts?: (L: Layout<X>) => Record<string, ActionText>;
   /** Wraps the shared renderer, e.g. to describe the proposal's own actions. */
   render?: (L: Layout<X>, app: AppLayout, shared: Renderer<DaxContext>) => Renderer<DaxContext>;
 }
@@ -141,6 +146,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   initial.volatile[L.vUnrelated] = L.U;
   o.initial?.(L, initial);
   const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
+  const texts = { ...textsOf(actions), ...o.texts?.(L) };
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
     guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
@@ -186,6 +192,6 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
     measures,
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
-    render: o.render ? o.render(L, app, daxRenderer(L, app, textsOf(actions))) : daxRenderer(L, app, textsOf(actions)),
+    render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
   };
 }

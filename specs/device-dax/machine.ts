@@ -7,25 +7,20 @@
  * sub-allocations of a namespace and support for existing tooling, PMEM_IMMUTABLE is much more
  * usable." Dave Chinner: "device-dax needs to die, not poison a bunch of existing file and block
  * device APIs and behaviours with special snowflakes." Christoph Hellwig had already refused
- * fallocate on it. What the kernel does is in models/device-dax.ts (drivers/dax/device.c).
+ * fallocate on it. What the kernel does is in model.ts beside this file (drivers/dax/device.c).
  *
  * Promise: there is no metadata behind a page of the device, so a store is durable once a
  * userspace flush (clwb + sfence) has reached persistent memory; nothing else is needed.
  * What it gives up is in `capabilities`: no files, no sub-allocation, no fs operations or tooling.
  */
-import { appLayout } from '../../models/app-layout.ts';
-import { mutator } from '../../checker/xstate/mutator.ts';
-import { daxRenderer } from '../../models/describe.ts';
-import { withOwnTexts } from '../../models/describe-own.ts';
-import { devDaxFault, deviceDaxInitial, isDeviceLayoutIntact, notImplemented } from '../../models/device-dax.ts';
-import type { DaxEvent } from '../../models/implementations.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
-import { EINVAL, type DaxContext, type Layout } from '../../models/layout.ts';
+import { kernelAction, type ActionText } from '../../models/action.ts';
+import { BLOCK_SIZE, type DaxContext, type Layout } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import { deviceDaxConfigs, type DeviceDaxConfig } from './configs.ts';
-import { deviceDaxTexts } from './describe.ts';
+import { devDaxFault, deviceDaxInitial, isDeviceLayoutIntact, notImplemented } from './model.ts';
 
 export const DEVICE_DAX_NAMES = {
   layout: 'every page of the device is durably part of it, at its own offset, from the start',
@@ -34,6 +29,7 @@ export const DEVICE_DAX_NAMES = {
 } as const;
 
 function deviceDaxProperties(L: Layout, config: DeviceDaxConfig): DaxProperty[] {
+  const s = L.view();
   const props: DaxProperty[] = [
     // The promise in model terms: no step (fault, crash, recovery) ever changes what maps a page.
     { kind: 'always', id: 'device-layout-fixed', name: DEVICE_DAX_NAMES.layout, holds: (v) => isDeviceLayoutIntact(L, v.context) },
@@ -43,7 +39,7 @@ function deviceDaxProperties(L: Layout, config: DeviceDaxConfig): DaxProperty[] 
       kind: 'sometimes',
       id: 'device-fsync-einval',
       name: DEVICE_DAX_NAMES.fsync,
-      reached: (v) => v.matches('running.T0.storePointer') && v.context.volatile[L.vErr] === EINVAL,
+      reached: (v) => v.matches('running.T0.storePointer') && s.at(v.context).errno(0) === 'EINVAL',
     });
   }
   if (config.fileApp) {
@@ -51,7 +47,7 @@ function deviceDaxProperties(L: Layout, config: DeviceDaxConfig): DaxProperty[] 
       kind: 'sometimes',
       id: 'file-app-fails',
       name: DEVICE_DAX_NAMES.fileApp,
-      reached: (v) => v.matches('running.T0.failed') && v.context.volatile[L.vErr] === EINVAL,
+      reached: (v) => v.matches('running.T0.failed') && s.at(v.context).errno(0) === 'EINVAL',
     });
   }
   return props;
@@ -73,9 +69,21 @@ function onTheDevice(config: DeviceDaxConfig) {
   };
 }
 
-const act = <P>(fn: (c: DaxContext, e: DaxEvent, p: P) => void) => mutator<DaxContext, DaxEvent, P>(fn);
+const DEVICE = '/dev/dax0.0';
+const FD = 3;
 
 function deviceDaxImplementations(L: Layout) {
+  const after = L.view();
+  /** `0` or `-EINVAL`: what thread t's call returned. */
+  const ret = (c: DaxContext, t: number) => {
+    const e = after.at(c).errno(t);
+    return e === '0' ? '0' : `-${e}`;
+  };
+  // dax_fops has no ->fsync and no ->setattr.
+  const noFsync = kernelAction<{ t: number }>(
+    (c, _e, p) => void notImplemented(c, L, p.t),
+    ({ type, params: p, after: a }) => `${type}(${FD}) = ${ret(a, p.t)} (dax_fops has no ->fsync: there is no metadata to sync)`,
+  );
   return {
     guards: {
       /** Is the file a character device, not a regular file (ftruncate fails)? It always is here. */
@@ -83,13 +91,35 @@ function deviceDaxImplementations(L: Layout) {
     },
     actions: {
       /** The fault handler of the device: a linear lookup, no allocation, no metadata. */
-      dev_dax_huge_fault: act<{ t: number; m: number; b: number }>((c, _e, p) => void devDaxFault(c, L, p.t, p.m, p.b)),
-      // dax_fops has no ->fsync and no ->setattr.
-      fsync: act<{ t: number }>((c, _e, p) => void notImplemented(c, L, p.t)),
-      fdatasync: act<{ t: number }>((c, _e, p) => void notImplemented(c, L, p.t)),
-      msync: act<{ t: number }>((c, _e, p) => void notImplemented(c, L, p.t)),
-      ftruncate: act<{ t: number }>((c, _e, p) => void notImplemented(c, L, p.t)),
+      dev_dax_huge_fault: kernelAction<{ t: number; m: number; b: number }>(
+        (c, _e, p) => void devDaxFault(c, L, p.t, p.m, p.b),
+        ({ params: p, after: a }) => {
+          const name = `dev_dax_huge_fault(write, page ${p.b})`;
+          if (after.at(a).errno(p.t) !== '0') return `${name} → SIGBUS`;
+          return `${name} → dax_pgoff_to_phys: pgoff ${p.b} is pmem block ${p.b} (nothing to allocate, no metadata); PTE writable`;
+        },
+      ),
+      fsync: noFsync,
+      fdatasync: noFsync,
+      msync: kernelAction<{ t: number }>(
+        (c, _e, p) => void notImplemented(c, L, p.t),
+        ({ params: p, after: a }) => `msync(MS_SYNC) = ${ret(a, p.t)} (vfs_fsync_range: dax_fops has no ->fsync)`,
+      ),
+      ftruncate: kernelAction<{ t: number; blocks?: number }>(
+        (c, _e, p) => void notImplemented(c, L, p.t),
+        ({ params: p, after: a }) => `ftruncate(${FD}, ${(p.blocks ?? 0) * BLOCK_SIZE}) = ${ret(a, p.t)} (a character device is not a regular file); the application gives up`,
+      ),
     },
+  };
+}
+
+/** The shared model's steps as they read on a character device. */
+function deviceDaxTexts(): Record<string, ActionText> {
+  return {
+    open: () => `open("${DEVICE}", O_RDWR) = ${FD} (dax_open: the device inode is S_DAX)`,
+    mount_and_recover: () => `the device comes back: no filesystem, nothing to recover; page b is pmem block b for every b`,
+    // The shared text, without a journal the device does not have.
+    power_fail: (a, shared) => shared(a)?.replace('nothing uncommitted in the journal', 'no metadata to lose') ?? null,
   };
 }
 
@@ -109,9 +139,8 @@ export const deviceDax: Spec<DeviceDaxConfig, DaxContext> = {
     'existing tooling (file names, cp, backup, fsck)': 'no: a character device; applications must be written for it',
   },
   configs: deviceDaxConfigs,
-  build: (config) => {
-    let layout: Layout | undefined;
-    const built = buildDaxSpec({
+  build: (config) =>
+    buildDaxSpec({
       id: 'device-dax',
       config: config as DaxRunConfig,
       mmapFlags: 'shared',
@@ -122,14 +151,8 @@ export const deviceDax: Spec<DeviceDaxConfig, DaxContext> = {
       },
       initial: deviceDaxInitial,
       program: onTheDevice(config),
-      implementations: (L) => {
-        layout = L;
-        return deviceDaxImplementations(L);
-      },
+      implementations: (L) => deviceDaxImplementations(L),
+      texts: deviceDaxTexts,
       properties: (L) => deviceDaxProperties(L, config),
-    });
-    const L = layout!;
-    const app = appLayout();
-    return { ...built, render: withOwnTexts(L, app, daxRenderer(L, app), deviceDaxTexts(L)) };
-  },
+    }),
 };

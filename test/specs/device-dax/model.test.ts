@@ -1,11 +1,11 @@
-/** Unit tests of models/device-dax.ts on hand-built states. */
+/** Unit tests of specs/device-dax/model.ts on hand-built states. */
 import { describe, expect, it } from 'vitest';
-import { devDaxFault, deviceDaxInitial, isDeviceLayoutIntact, notImplemented } from '../../models/device-dax.ts';
-import { itemsWritten } from '../../models/measures.ts';
-import { mountAfterCrash } from '../../models/crash.ts';
-import { EINVAL, initialContext, Layout, OK, PTE_RW, SIGBUS, WRITTEN, ZERO } from '../../models/layout.ts';
-import { sysMmap, sysOpen } from '../../models/syscalls.ts';
-import { cloneContext } from '../../checker/xstate/mutator.ts';
+import { devDaxFault, deviceDaxInitial, isDeviceLayoutIntact, notImplemented } from '../../../specs/device-dax/model.ts';
+import { itemsWritten } from '../../../models/measures.ts';
+import { mountAfterCrash } from '../../../models/crash.ts';
+import { EINVAL, initialContext, Layout, OK, PTE_RW, SIGBUS, WRITTEN, ZERO } from '../../../models/layout.ts';
+import { sysMmap, sysOpen } from '../../../models/syscalls.ts';
+import { cloneContext } from '../../../checker/xstate/mutator.ts';
 
 const L = new Layout({ threads: 1, blocks: 2, phys: 2, words: 2, unrelated: 0 });
 

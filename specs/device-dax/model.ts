@@ -20,28 +20,28 @@
  * namespace was zeroed when it was created for this application: no other file's old data can
  * show through, because no other file shares the namespace.
  */
-import { EINVAL, OK, PTE_RW, SIGBUS, VMA_NONE, WRITTEN, ZERO, type DaxContext, type Layout } from './layout.ts';
-import { setPte } from './faults.ts';
+import { setPte } from '../../models/faults.ts';
+import { EINVAL, PTE_RW, SIGBUS, WRITTEN, ZERO, type DaxContext, type Layout } from '../../models/layout.ts';
 
 /** The device's "metadata" from the start: every page is durably part of it, at its own offset. */
 export function deviceDaxInitial(L: Layout, c: DaxContext): void {
-  c.durable[L.dSize] = L.B;
-  c.volatile[L.vSize] = L.B;
+  const s = L.at(c);
+  s.committedSize.set(L.B);
+  s.size.set(L.B);
   for (let b = 0; b < L.B; b++) {
-    c.durable[L.dExtKind + b] = WRITTEN;
-    c.durable[L.dExtPhys + b] = b;
-    c.volatile[L.vExtKind + b] = WRITTEN;
-    c.volatile[L.vExtPhys + b] = b;
+    s.committedExtent.set(b, WRITTEN);
+    s.committedPhys.set(b, b);
+    s.extent.set(b, WRITTEN);
+    s.phys.set(b, b);
   }
-  c.durable.fill(ZERO, L.dPmem, L.dPmem + L.P * L.W);
+  for (let p = 0; p < L.P; p++) for (let w = 0; w < L.W; w++) s.pmem.set(p, w, ZERO);
 }
 
 /** Is the device layout intact: every page durably mapped at its own offset, nothing else? */
 export function isDeviceLayoutIntact(L: Layout, c: DaxContext): boolean {
-  if (c.durable[L.dSize] !== L.B) return false;
-  for (let b = 0; b < L.B; b++) {
-    if (c.durable[L.dExtKind + b] !== WRITTEN || c.durable[L.dExtPhys + b] !== b) return false;
-  }
+  const s = L.at(c);
+  if (s.committedSize() !== L.B) return false;
+  for (let b = 0; b < L.B; b++) if (s.committedExtent(b) !== WRITTEN || s.committedPhys(b) !== b) return false;
   return true;
 }
 
@@ -50,13 +50,13 @@ export function isDeviceLayoutIntact(L: Layout, c: DaxContext): boolean {
  * `vmf_insert_mixed` installs it. Without a mapping the access is SIGBUS.
  */
 export function devDaxFault(c: DaxContext, L: Layout, t: number, m: number, b: number): number {
-  if (c.volatile[L.vVma + m] === VMA_NONE || b >= L.B) {
-    c.volatile[L.vErr + t] = SIGBUS;
+  if (L.at(c).vma(m) === 'none' || b >= L.B) {
+    L.at(c).errno.set(t, 'SIGBUS');
     return SIGBUS;
   }
   setPte(c, L, m, b, PTE_RW, b);
-  c.volatile[L.vErr + t] = OK;
-  return OK;
+  L.at(c).errno.set(t, '0');
+  return 0;
 }
 
 /**
@@ -64,6 +64,6 @@ export function devDaxFault(c: DaxContext, L: Layout, t: number, m: number, b: n
  * `->fsync`), ftruncate (not a regular file). It changes nothing and returns EINVAL.
  */
 export function notImplemented(c: DaxContext, L: Layout, t: number): number {
-  c.volatile[L.vErr + t] = EINVAL;
+  L.at(c).errno.set(t, 'EINVAL');
   return EINVAL;
 }
