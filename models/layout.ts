@@ -227,8 +227,29 @@ export interface LayoutOptions<X extends FieldDecls = {}> {
   owner?: string;
 }
 
-/** A typed view of a state: every declared field by name (see models/fields.ts). */
-export type StateView<X extends FieldDecls = {}> = FieldView<CoreFields & X> & ViewBase;
+/** File block b read whole, as properties talk about it. */
+export interface BlockView {
+  /** The extent in memory: 'hole', 'unwritten', 'written' or 'shared'. */
+  readonly kind: (typeof EXTENT_NAMES)[number];
+  /** The extent the journal last committed. */
+  readonly committedKind: (typeof EXTENT_NAMES)[number];
+  /** The physical block behind it in memory (meaningless for a hole). */
+  readonly phys: number;
+  /**
+   * Written, inside the committed i_size, and committed exactly as it is in memory: a crash now
+   * would find the block where the mapping has it.
+   */
+  readonly committed: boolean;
+}
+
+/** Readings of the shared state that combine fields, beside the fields themselves. */
+export interface CoreReadings {
+  /** File block b: its extent in memory and on the media (`s.block(1).committed`). */
+  block(b: number): BlockView;
+}
+
+/** A typed view of a state: every declared field by name (see models/fields.ts), and CoreReadings. */
+export type StateView<X extends FieldDecls = {}> = FieldView<CoreFields & X> & ViewBase & CoreReadings;
 
 /**
  * Byte offsets of every field in the three vectors. `c.volatile[L.vPte + m * L.B + b]` is the
@@ -364,7 +385,29 @@ export class Layout<X extends FieldDecls = {}> {
    * name. Make one per layout and point it at each context with `at(c)`.
    */
   view(): StateView<X> {
-    return this.packing.view<CoreFields & X>();
+    const s = this.packing.view<CoreFields & X>() as unknown as StateView<{}>;
+    let at = 0;
+    const block: BlockView = {
+      get kind() {
+        return EXTENT_NAMES[s.extent(at)];
+      },
+      get committedKind() {
+        return EXTENT_NAMES[s.committedExtent(at)];
+      },
+      get phys() {
+        return s.phys(at);
+      },
+      get committed() {
+        return at < s.committedSize() && s.committedExtent(at) === WRITTEN && s.extent(at) === WRITTEN && s.committedPhys(at) === s.phys(at);
+      },
+    };
+    Object.defineProperty(s, 'block', {
+      value: (b: number) => {
+        at = b;
+        return block;
+      },
+    });
+    return s as unknown as StateView<X>;
   }
 
   private own?: StateView<X>;

@@ -143,7 +143,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
 
   const own = o.implementations?.(L) ?? {};
   const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
-  initial.volatile[L.vUnrelated] = L.U;
+  (L as Layout).at(initial).unrelated.set(L.U);
   o.initial?.(L, initial);
   const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
   const texts = { ...textsOf(actions), ...o.texts?.(L) };

@@ -18,7 +18,7 @@
  */
 import { fields } from '../../models/fields.ts';
 import { isDaxInode } from '../../models/fs.ts';
-import { VMA_NONE, type DaxContext, type Dimensions, type Layout } from '../../models/layout.ts';
+import { type DaxContext, type Dimensions, type Layout } from '../../models/layout.ts';
 
 /** What an application concluded about DAX: nothing yet, DAX, or no DAX. */
 export const CONCLUSIONS = ['unknown', 'DAX', 'no DAX'] as const;
@@ -52,7 +52,7 @@ export const KERNELS: Record<KernelName, DetectionKernel> = {
 
 /** The VmFlags line of mapping m in /proc/<pid>/smaps, as show_smap_vma_flags prints it. */
 export function vmFlags(c: DaxContext, L: Layout, m: number, k: DetectionKernel): string[] {
-  if (c.volatile[L.vVma + m] === VMA_NONE) return [];
+  if (L.at(c).vma(m) === 'none') return [];
   // A shared, writable file mapping: VM_READ VM_WRITE VM_SHARED VM_MAYREAD VM_MAYWRITE VM_MAYEXEC VM_MAYSHARE.
   const flags = ['rd', 'wr', 'sh', 'mr', 'mw', 'me', 'ms'];
   if (isDaxInode(c, L)) {

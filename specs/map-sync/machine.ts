@@ -14,7 +14,6 @@
  * Promise: when a write fault on a MAP_SYNC mapping returns, the metadata behind the block is
  * durable; a userspace flush then makes the data durable without fsync.
  */
-import { EOPNOTSUPP, PTE_RW, VMA_NONE, VMA_SYNC, WRITTEN } from '../../models/layout.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { Layout } from '../../models/layout.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
@@ -30,6 +29,7 @@ export const MAP_SYNC_NAMES = {
 } as const;
 
 function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
+  const s = L.view();
   const props: DaxProperty[] = [
     {
       kind: 'always',
@@ -37,18 +37,10 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
       name: MAP_SYNC_NAMES.committed,
       holds: (v) => {
         if (!v.matches('running')) return true;
-        const { durable: d, volatile: x } = v.context;
+        s.at(v.context);
         for (let m = 0; m < L.M; m++) {
-          if (x[L.vVma + m] !== VMA_SYNC) continue;
-          for (let b = 0; b < L.B; b++) {
-            if (x[L.vPte + m * L.B + b] !== PTE_RW) continue;
-            const committed =
-              b < d[L.dSize] &&
-              d[L.dExtKind + b] === WRITTEN &&
-              d[L.dExtKind + b] === x[L.vExtKind + b] &&
-              d[L.dExtPhys + b] === x[L.vExtPhys + b];
-            if (!committed) return false;
-          }
+          if (s.vma(m) !== 'MAP_SYNC') continue;
+          for (let b = 0; b < L.B; b++) if (s.pte(m, b) === 'writable' && !s.block(b).committed) return false;
         }
         return true;
       },
@@ -58,7 +50,8 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
       id: 'sync-only-on-dax',
       name: MAP_SYNC_NAMES.daxOnly,
       holds: (v) => {
-        for (let m = 0; m < L.M; m++) if (v.context.volatile[L.vVma + m] === VMA_SYNC && !v.context.durable[L.dSdax]) return false;
+        s.at(v.context);
+        for (let m = 0; m < L.M; m++) if (s.vma(m) === 'MAP_SYNC' && !s.sdax()) return false;
         return true;
       },
     },
@@ -73,9 +66,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
       name: MAP_SYNC_NAMES.refused,
       // The model's mmap returned EOPNOTSUPP, left no mapping, and the application went on.
       reached: (v) =>
-        v.matches('running.T0.fallback_mmap') &&
-        v.context.volatile[L.vErr] === EOPNOTSUPP &&
-        v.context.volatile[L.vVma] === VMA_NONE,
+        v.matches('running.T0.fallback_mmap') && s.at(v.context).errno(0) === 'EOPNOTSUPP' && s.vma(0) === 'none',
     });
   }
   return props;
