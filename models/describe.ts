@@ -21,8 +21,6 @@ import {
   PTE_RW,
   PTR,
   SAW_DANGLING,
-  SIGBUS,
-  VMA_PAGECACHE,
   SAW_NAMES,
   STALE,
   SHARED,
@@ -36,7 +34,7 @@ import {
   type DaxContext,
   type Layout,
 } from './layout.ts';
-import { MMAP_FLAG_TEXT, type MmapFlags } from './syscalls.ts';
+import { mmapFlagsText, type MmapFlags } from './syscalls.ts';
 import { LEAVES_MAPPINGS, PER_BLOCK, opCall, type ThirdPartyOp } from './third-party.ts';
 import type { DurableSummary, Renderer } from '../specs/common/spec.ts';
 import type { ActionText, TakenAction } from './action.ts';
@@ -130,7 +128,7 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
             : ok && granted === VMA_SYNC
               ? ' (VM_SYNC)'
               : '';
-      return `mmap(NULL, ${len}, PROT_READ|PROT_WRITE, ${MMAP_FLAG_TEXT[p.flags as MmapFlags]}, ${FD}, 0) = ${ok ? MAP_ADDR(p.m as number) : errnoText(after, L, t)}${note}`;
+      return `mmap(NULL, ${len}, PROT_READ|PROT_WRITE, ${mmapFlagsText(p.flags as MmapFlags)}, ${FD}, 0) = ${ok ? MAP_ADDR(p.m as number) : errnoText(after, L, t)}${note}`;
     }
     case 'munmap':
       return `munmap(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}) = ${errnoText(after, L, t)}`;
@@ -281,21 +279,6 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
         : `${opCall(L, p.op as ThirdPartyOp)} done`;
     case 'other_inode_dirty':
       return `other inodes dirty ${L.U} metadata object${L.U === 1 ? '' : 's'} in the running transaction`;
-    case 'map_direct_fault': {
-      const name = `dax_iomap_fault(write, block ${b})`;
-      const vb = before.volatile[L.vVma + (p.m as number)];
-      const va = after.volatile[L.vVma + (p.m as number)];
-      if (after.volatile[L.vErr + t] === SIGBUS) {
-        return `${name} → block ${b} is shared with another file; DAX cannot copy it on write and MAP_DIRECT is a guarantee: SIGBUS`;
-      }
-      if (vb !== VMA_PAGECACHE && va === VMA_PAGECACHE) {
-        return `${name} → block ${b} is shared with another file; DAX cannot copy it on write: MAP_DIRECT falls back to the page cache (the mapping's DAX entries zapped, a page-cache page mapped writable)`;
-      }
-      if (vb === VMA_PAGECACHE) return `page_mkwrite(block ${b}) on the page cache → PTE writable; data goes to DRAM until writeback`;
-      return describeAction(L, app, { ...a, type: 'dax_iomap_fault', params: { ...p, write: true } });
-    }
-    case 'madvise_direct_access':
-      return `madvise(${MAP_ADDR(p.m as number)}, ${L.B * BLOCK_SIZE}, MADV_DIRECT_ACCESS) = ${errnoText(after, L, t)}`;
     case 'app_believes_durable':
       return `(the application now treats record ${t} as durable)`;
     case 'restart':

@@ -98,11 +98,14 @@ export function copyBlockDurably(c: DaxContext, L: Layout, b: number, q: number)
 }
 
 /**
- * What a load of word w of file block b returns now: a dirty page-cache page of the block
- * (MAP_DIRECT's fallback) first, then the CPU cache, then the media.
+ * What a load of word w of file block b returns now: a newer word the proposal's state holds
+ * (`heldWord`, e.g. a dirty page-cache page) first, then the CPU cache, then the media.
  */
 export function visibleWord(c: DaxContext, L: Layout, b: number, w: number): number {
-  if (b < c.volatile[L.vSize] && c.volatile[L.vPcDirty + b * L.W + w]) return c.volatile[L.vPc + b * L.W + w];
+  if (L.hooks.heldWord && b < c.volatile[L.vSize]) {
+    const held = L.hooks.heldWord(c, L, b, w);
+    if (held !== undefined) return held;
+  }
   if (b >= c.volatile[L.vSize] || !isWrittenKind(c.volatile[L.vExtKind + b])) return ZERO;
   const i = L.word(c.volatile[L.vExtPhys + b], w);
   return c.volatile[L.vDirty + i] ? c.volatile[L.vCache + i] : c.durable[L.dPmem + i];

@@ -22,7 +22,6 @@ import {
   sysMunmap,
   sysOpen,
   syncFile,
-  type DirectMode,
   type MmapFlags,
 } from './syscalls.ts';
 import { isPteMapped, isPteWritable, userFlush, userStore } from './userspace.ts';
@@ -112,9 +111,7 @@ export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
     open: act<{ t: number }>((c, _e, p) => void sysOpen(c, L, p.t)),
     ftruncate: act<{ t: number; blocks: number }>((c, _e, p) => void sysFtruncate(c, L, p.t, p.blocks)),
     fallocate: act<{ t: number; from: number; to: number }>((c, _e, p) => void sysFallocate(c, L, p.t, p.from, p.to)),
-    mmap: act<{ t: number; m: number; flags: MmapFlags; mapSync: boolean; direct?: DirectMode }>(
-      (c, _e, p) => void sysMmap(c, L, p.t, p.m, p.flags, p.mapSync, p.direct),
-    ),
+    mmap: act<{ t: number; m: number; flags: MmapFlags; mapSync: boolean }>((c, _e, p) => void sysMmap(c, L, p.t, p.m, p.flags, p.mapSync)),
     munmap: act<{ t: number; m: number }>((c, _e, p) => void sysMunmap(c, L, p.t, p.m)),
     msync: act<{ t: number; m: number }>((c, _e, p) => void sysMsync(c, L, p.t, p.m)),
     fsync: act<{ t: number }>((c, _e, p) => void syncFile(c, L, p.t)),

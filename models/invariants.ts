@@ -10,7 +10,7 @@ import type { Property } from '../checker/system.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 import type { AppLayout } from './app-layout.ts';
 import { durableWord, isDurablyWritten } from './fs.ts';
-import { PTE_NONE, PTE_RW, SAW_DANGLING, SAW_RECORD, STALE, VMA_PAGECACHE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
+import { PTE_NONE, PTE_RW, SAW_DANGLING, SAW_RECORD, STALE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
 import { recordState } from './implementations.ts';
 
 export type DaxView = MachineView<DaxContext>;
@@ -174,7 +174,8 @@ export function mappingsCoherent(L: Layout): DaxProperty {
       if (!v.matches('running')) return true;
       const x = v.context.volatile;
       for (let m = 0; m < L.M; m++) {
-        if (x[L.vVma + m] === VMA_PAGECACHE) continue;
+        // Entries over memory the proposal keeps (e.g. page-cache pages) are its to keep coherent.
+        if (L.hooks.mapsOwnMemory?.(v.context, L, m)) continue;
         for (let b = 0; b < L.B; b++) {
           const e = x[L.vPte + m * L.B + b];
           if (e === PTE_NONE) continue;

@@ -16,6 +16,7 @@
  */
 
 import { FieldPacking, fields, type FieldDecls, type FieldView, type Part, type ViewBase } from './fields.ts';
+import type { ProposalMmapFlags } from './syscalls.ts';
 
 declare const durableBrand: unique symbol;
 declare const volatileBrand: unique symbol;
@@ -95,13 +96,11 @@ export const VMA_NONE = 0;
 export const VMA_SHARED = 1;
 /** mmap(MAP_SHARED_VALIDATE|MAP_SYNC): VM_SYNC is set. */
 export const VMA_SYNC = 2;
-/** MAP_DIRECT (or MADV_DIRECT_ACCESS) as a hint: the kernel may fall back to the page cache. */
-export const VMA_DIRECT_HINT = 3;
-/** MAP_DIRECT as a guarantee: where it cannot be kept, accesses get SIGBUS. */
-export const VMA_DIRECT_GUARANTEE = 4;
-/** A MAP_DIRECT hint mapping that fell back to the page cache. */
-export const VMA_PAGECACHE = 5;
-export const VMA_NAMES = ['none', 'MAP_SHARED', 'MAP_SYNC', 'MAP_DIRECT (hint)', 'MAP_DIRECT (guarantee)', 'page cache (MAP_DIRECT fell back)'] as const;
+/**
+ * The kinds of mapping the shared model knows. A proposal's own kind of mapping (mmap flags of its
+ * own) is one of these to the core plus what the proposal keeps per mapping in its own fields.
+ */
+export const VMA_NAMES = ['none', 'MAP_SHARED', 'MAP_SYNC'] as const;
 
 // ---- page-table entries
 export const PTE_NONE = 0;
@@ -135,8 +134,6 @@ export interface Features {
   extentTree?: boolean;
   /** Inode flag bits of the proposal's own (KernelHooks.inodeFlag). */
   inodeFlags?: number;
-  /** A page cache in front of a DAX file (MAP_DIRECT's fallback). */
-  pageCache?: boolean;
 }
 
 /**
@@ -170,20 +167,17 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     dirty: { part: 'volatile', shape: [P, W], max: 1, doc: 'the cache line holds data not yet written back' },
     fd: { part: 'volatile', shape: [T], max: 1, doc: 'thread t has the file open' },
     errno: { part: 'volatile', shape: [T], values: ERRNO_NAMES, doc: "errno of thread t's last system call (or the signal that killed it)" },
-    vma: { part: 'volatile', shape: [M], values: VMA_NAMES.slice(0, (f.pageCache ? VMA_PAGECACHE : VMA_SYNC) + 1), doc: 'the kind of mapping m (VMA_NAMES)' },
+    vma: { part: 'volatile', shape: [M], values: VMA_NAMES, doc: 'the kind of mapping m (VMA_NAMES)' },
     pte: { part: 'volatile', shape: [M, B], values: PTE_NAMES, doc: 'page-table entry of mapping m for file block b' },
     ptePhys: { part: 'volatile', shape: [M, B], max: P - 1, doc: 'physical block a page-table entry maps: after a relocation a stale entry still maps the old one' },
     unrelated: { part: 'volatile', shape: [], max: d.unrelated, doc: 'dirty metadata objects of unrelated inodes in the running transaction' },
     mmapLock: { part: 'volatile', shape: [], max: f.thirdParty ? 1 : 0, doc: 'i_mmap_lock (MMAPLOCK) held exclusively by a third-party operation: new faults wait' },
     opDone: { part: 'volatile', shape: [THIRD_PARTY_OPS.length], max: f.thirdParty ? 1 : 0, doc: 'third-party operation i (THIRD_PARTY_OPS) has already run' },
-    pageCache: { part: 'volatile', shape: [B, W], max: f.pageCache ? MAX_WORD_VALUE : 0, doc: 'page-cache word of a file block (MAP_DIRECT fallen back to the page cache)' },
-    pageCacheDirty: { part: 'volatile', shape: [B, W], max: f.pageCache ? 1 : 0, doc: 'the page-cache word is dirty' },
     // ---- ghost: for properties only
     crashes: { part: 'ghost', shape: [], max: 3, doc: 'power failures so far' },
     promised: { part: 'ghost', shape: [B, W], max: MAX_WORD_VALUE + 1, doc: 'what the last fsync promised word w of block b reads after a crash (value + 1; 0 nothing)' },
     believesDurable: { part: 'ghost', shape: [T], max: 1, doc: 'the application believes record t durable (its commit point)' },
     saw: { part: 'ghost', shape: [T], values: SAW_NAMES, doc: "what the application's recovery check found for record t" },
-    killedByOther: { part: 'ghost', shape: [T], max: f.thirdParty ? 1 : 0, doc: 'thread t was killed by SIGBUS because of something another process did' },
   });
 }
 
@@ -213,6 +207,45 @@ export interface KernelHooks {
   refusal?(op: ThirdPartyOp): string;
   /** Metadata items of the proposal's own that became durable between two states (for the fault cost). */
   durableItems?(before: DaxContext, after: DaxContext, L: Layout<FieldDecls>): number;
+
+  // ---- mappings of the proposal's own kind (mmap flags the shared model does not know)
+  /**
+   * The errno mmap(2) returns for flags the shared model does not know (the proposal's own, under
+   * MAP_SHARED_VALIDATE), once the descriptor is known good: 0 when it maps. Without the hook, or
+   * when it returns undefined, the flags are refused with EOPNOTSUPP, as MAP_SHARED_VALIDATE does
+   * with flags the kernel lacks.
+   */
+  mmapErrno?(c: DaxContext, L: Layout<FieldDecls>, flags: ProposalMmapFlags): number | undefined;
+  /**
+   * mmap(2) mapped the file as mapping m with flags the shared model does not know (`mmapErrno`
+   * said 0): the proposal sets up what it keeps per mapping, and returns the kind the shared model
+   * records for the VMA (VMA_SHARED or VMA_SYNC).
+   */
+  mmap?(c: DaxContext, L: Layout<FieldDecls>, m: number, flags: ProposalMmapFlags): number;
+  /** munmap(2) removed mapping m: what the proposal kept with that mapping goes too. */
+  onMunmap?(c: DaxContext, L: Layout<FieldDecls>, m: number): void;
+
+  // ---- memory of the proposal's own behind a mapping (e.g. page-cache pages in DRAM)
+  /**
+   * Do mapping m's page-table entries map memory the proposal keeps (e.g. page-cache pages in
+   * DRAM) rather than the file's persistent memory? Then a CPU store through m goes to
+   * `storeOwn`, a CPU flush through m persists nothing, and m's entries are kept coherent by the
+   * proposal rather than held to the extent map (the shared mapping-coherence property skips m).
+   */
+  mapsOwnMemory?(c: DaxContext, L: Layout<FieldDecls>, m: number): boolean;
+  /** A CPU store of `value` to word w of file block b through mapping m, where `mapsOwnMemory(m)`. */
+  storeOwn?(c: DaxContext, L: Layout<FieldDecls>, m: number, b: number, w: number, value: number): void;
+  /**
+   * The word a load of word w of file block b (within i_size) sees, if the proposal's state holds
+   * a newer one than the file's memory (e.g. a dirty page-cache word); undefined otherwise.
+   */
+  heldWord?(c: DaxContext, L: Layout<FieldDecls>, b: number, w: number): number | undefined;
+  /**
+   * fsync's writeback of the dirty data the proposal keeps for file block b (e.g. page-cache
+   * pages), before the file's cache lines are flushed and the journal committed: the words
+   * written, or -1 when there is no space to write them (fsync fails with ENOSPC; the data stays).
+   */
+  writeBackOwn?(c: DaxContext, L: Layout<FieldDecls>, b: number): number;
 }
 
 /** How a Layout is built beyond its dimensions. */
@@ -309,9 +342,6 @@ export class Layout<X extends FieldDecls = {}> {
   readonly vMmapLock: number;
   /** Third-party operation i (THIRD_PARTY_OPS) has already run. */
   readonly vOpsDone: number;
-  /** Page-cache pages of file blocks, for a DAX file whose mapping fell back to the page cache. */
-  readonly vPc: number;
-  readonly vPcDirty: number;
   readonly volatileBytes: number;
 
   // ---- ghost: for properties only
@@ -319,8 +349,6 @@ export class Layout<X extends FieldDecls = {}> {
   readonly gPromise: number;
   readonly gAppDurable: number;
   readonly gAppSaw: number;
-  /** Thread t was killed by SIGBUS because of something another process did. */
-  readonly gKilledByOther: number;
   readonly ghostBytes: number;
 
   constructor(
@@ -363,13 +391,10 @@ export class Layout<X extends FieldDecls = {}> {
     this.vUnrelated = at('unrelated');
     this.vMmapLock = at('mmapLock');
     this.vOpsDone = at('opDone');
-    this.vPc = at('pageCache');
-    this.vPcDirty = at('pageCacheDirty');
     this.gCrashes = at('crashes');
     this.gPromise = at('promised');
     this.gAppDurable = at('believesDurable');
     this.gAppSaw = at('saw');
-    this.gKilledByOther = at('killedByOther');
     this.durableBytes = this.packing.size.durable;
     this.volatileBytes = this.packing.size.volatile;
     this.ghostBytes = this.packing.size.ghost;

@@ -14,23 +14,19 @@ import {
   UNWRITTEN,
   VMA_NONE,
   VMA_SHARED,
-  SHARED,
   VIRTIO_PMEM,
-  VMA_DIRECT_GUARANTEE,
-  VMA_DIRECT_HINT,
   VMA_SYNC,
-  WRITTEN,
   isWrittenKind,
   type DaxContext,
   type Layout,
 } from './layout.ts';
-import { allocatePhys, copyBlockDurably, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
+import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
 import { commitRunningTransaction } from './journal.ts';
 import { writeBackPhys } from './pmem.ts';
 import { setPte, unmapMappingRange, vma } from './faults.ts';
 
-/** The mmap flag combinations the specs use. */
-export type MmapFlags =
+/** The mmap flag combinations the shared model knows. */
+export type CoreMmapFlags =
   /** MAP_SHARED */
   | 'shared'
   /** MAP_SHARED_VALIDATE | MAP_SYNC */
@@ -40,19 +36,32 @@ export type MmapFlags =
    * flags). One with MAP_SYNC honours it anyway: do_mmap takes VM_SYNC from the caller's flags
    * before the MAP_SHARED case masks them down to the legacy ones (found by the replay harness).
    */
-  | 'shared_sync_unvalidated'
-  /** MAP_SHARED_VALIDATE | MAP_DIRECT (a proposal, seed 003) */
-  | 'shared_validate_direct';
+  | 'shared_sync_unvalidated';
 
-/** MAP_DIRECT as a hint (fall back to the page cache) or as a guarantee (SIGBUS). */
-export type DirectMode = 'hint' | 'guarantee';
+/**
+ * A proposal's own mmap flags, spelled as the call passes them (`MAP_SHARED_VALIDATE|MAP_...`):
+ * the shared model does not know them; the proposal's hooks (KernelHooks `mmapErrno`, `mmap`) do.
+ */
+export type ProposalMmapFlags = `MAP_SHARED_VALIDATE|${string}`;
 
-export const MMAP_FLAG_TEXT: Record<MmapFlags, string> = {
+/** The mmap flags a spec's application passes. */
+export type MmapFlags = CoreMmapFlags | ProposalMmapFlags;
+
+export const MMAP_FLAG_TEXT: Record<CoreMmapFlags, string> = {
   shared: 'MAP_SHARED',
   shared_validate_sync: 'MAP_SHARED_VALIDATE|MAP_SYNC',
   shared_sync_unvalidated: 'MAP_SHARED|MAP_SYNC',
-  shared_validate_direct: 'MAP_SHARED_VALIDATE|MAP_DIRECT',
 };
+
+/** Flags the shared model knows (the others are a proposal's). */
+export function isCoreMmapFlags(flags: MmapFlags): flags is CoreMmapFlags {
+  return Object.hasOwn(MMAP_FLAG_TEXT, flags);
+}
+
+/** The flags as the mmap call in a trace prints them. */
+export function mmapFlagsText(flags: MmapFlags): string {
+  return isCoreMmapFlags(flags) ? MMAP_FLAG_TEXT[flags] : flags;
+}
 
 function result(c: DaxContext, L: Layout, t: number, errno: number): number {
   c.volatile[L.vErr + t] = errno;
@@ -103,8 +112,8 @@ export function sysFallocate(c: DaxContext, L: Layout, t: number, from: number, 
  */
 export function mmapErrno(c: DaxContext, L: Layout, t: number, flags: MmapFlags, kernelHasMapSync: boolean): number {
   if (!hasFd(c, L, t)) return EBADF;
-  // MAP_DIRECT needs directly addressable storage.
-  if (flags === 'shared_validate_direct' && !isDaxInode(c, L)) return EOPNOTSUPP;
+  // A proposal's own flags: its hook says, else MAP_SHARED_VALIDATE refuses what it does not know.
+  if (!isCoreMmapFlags(flags)) return L.hooks.mmapErrno?.(c, L, flags) ?? EOPNOTSUPP;
   // A device whose flush is asynchronous (virtio-pmem) cannot honour MAP_SYNC either.
   const asyncFlush = c.durable[L.dPlatform] === VIRTIO_PMEM;
   if (flags === 'shared_validate_sync' && (!kernelHasMapSync || !isDaxInode(c, L) || asyncFlush)) return EOPNOTSUPP;
@@ -119,18 +128,15 @@ export function sysMmap(
   m: number,
   flags: MmapFlags,
   kernelHasMapSync: boolean,
-  direct: DirectMode = 'hint',
 ): number {
   const errno = mmapErrno(c, L, t, flags, kernelHasMapSync);
   if (errno === OK) {
-    c.volatile[L.vVma + m] =
-      flags === 'shared_validate_sync' || (flags === 'shared_sync_unvalidated' && kernelHasMapSync)
-        ? VMA_SYNC
-        : flags === 'shared_validate_direct'
-          ? direct === 'hint'
-            ? VMA_DIRECT_HINT
-            : VMA_DIRECT_GUARANTEE
-          : VMA_SHARED;
+    if (!isCoreMmapFlags(flags)) {
+      if (!L.hooks.mmap) throw new Error(`model error: mmap flags ${flags} accepted, but no hook maps them`);
+      c.volatile[L.vVma + m] = L.hooks.mmap(c, L, m, flags);
+    } else {
+      c.volatile[L.vVma + m] = flags === 'shared_validate_sync' || (flags === 'shared_sync_unvalidated' && kernelHasMapSync) ? VMA_SYNC : VMA_SHARED;
+    }
   }
   return result(c, L, t, errno);
 }
@@ -138,31 +144,32 @@ export function sysMmap(
 export function sysMunmap(c: DaxContext, L: Layout, t: number, m: number): number {
   c.volatile[L.vVma + m] = VMA_NONE;
   for (let b = 0; b < L.B; b++) setPte(c, L, m, b, PTE_NONE);
+  L.hooks.onMunmap?.(c, L, m);
   return result(c, L, t, OK);
 }
 
 /** What fsync did, for traces. */
 export interface SyncOutcome {
   errno: number;
-  /** Dirty words written back (cache lines flushed, or page-cache words written). */
+  /** Dirty words written back (cache lines flushed, or a proposal's own dirty data written). */
   flushed: number;
   /** Journal items committed. */
   committed: number;
 }
 
 /**
- * vfs_fsync_range over the whole file: write back the file's dirty data (on DAX,
- * `dax_writeback_mapping_range` flushes its dirty cache lines), then commit the running
- * transaction. Afterwards every word of the file is promised durable (ghost).
+ * vfs_fsync_range over the whole file: write back the file's dirty data (a proposal's own first,
+ * `writeBackOwn`; on DAX, `dax_writeback_mapping_range` flushes its dirty cache lines), then
+ * commit the running transaction. Afterwards every word of the file is promised durable (ghost).
  */
 export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
   if (!hasFd(c, L, t)) return { errno: result(c, L, t, EBADF), flushed: 0, committed: 0 };
   let flushed = 0;
   let errno = OK;
   for (let b = 0; b < L.B; b++) {
-    const pc = writeBackPageCache(c, L, b);
-    if (pc < 0) errno = ENOSPC;
-    else flushed += pc;
+    const own = L.hooks.writeBackOwn?.(c, L, b) ?? 0;
+    if (own < 0) errno = ENOSPC;
+    else flushed += own;
     const p = physOf(c, L, b);
     if (p >= 0 && isWrittenKind(extentKind(c, L, b))) flushed += writeBackPhys(c, L, p);
   }
@@ -170,34 +177,6 @@ export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
   // A failed fsync promises nothing.
   if (errno === OK) promiseFile(c, L);
   return { errno: result(c, L, t, errno), flushed, committed };
-}
-
-/**
- * Writes back the dirty page-cache words of block b (a DAX file whose mapping fell back to the
- * page cache). A block shared with another file is copied first (copy on write, in the running
- * transaction); otherwise the words are written in place. Returns the words written, or -1 when
- * there is no space for the copy (ENOSPC: the data stays dirty).
- */
-export function writeBackPageCache(c: DaxContext, L: Layout, b: number): number {
-  let dirty = 0;
-  for (let w = 0; w < L.W; w++) dirty += c.volatile[L.vPcDirty + b * L.W + w];
-  if (dirty === 0) return 0;
-  let p = physOf(c, L, b);
-  if (extentKind(c, L, b) === SHARED) {
-    const q = allocatePhys(c, L);
-    if (q < 0) return -1;
-    copyBlockDurably(c, L, b, q);
-    setExtent(c, L, b, WRITTEN, q);
-    p = q;
-  }
-  for (let w = 0; w < L.W; w++) {
-    const i = b * L.W + w;
-    if (!c.volatile[L.vPcDirty + i]) continue;
-    if (p >= 0) c.durable[L.dPmem + L.word(p, w)] = c.volatile[L.vPc + i];
-    c.volatile[L.vPcDirty + i] = 0;
-    c.volatile[L.vPc + i] = 0;
-  }
-  return dirty;
 }
 
 /** msync(addr, len, MS_SYNC) over mapping m: ENOMEM when nothing is mapped there. */

@@ -14,7 +14,7 @@
  */
 import { and } from 'xstate';
 import { appLayout } from '../../models/app-layout.ts';
-import type { DirectMode, MmapFlags } from '../../models/syscalls.ts';
+import type { MmapFlags } from '../../models/syscalls.ts';
 
 export type AppName = 'trusting' | 'fsync';
 
@@ -61,8 +61,6 @@ export type Ref = { type: string; params?: Record<string, unknown> };
 export interface FaultPath {
   /** Whether mmap understands MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC) at all. */
   mapSync: boolean;
-  /** What MAP_DIRECT means on this kernel, where the spec has it. */
-  direct?: DirectMode;
   /** Actions of a write fault on a DAX mapping at { t, m, b }. */
   writeFault(at: { t: number; m: number; b: number }): Ref[];
   /**
@@ -128,7 +126,7 @@ export interface RegionOptions {
    * still asks the model's mmap, so the choice is checked, not assumed.
    */
   mapSyncGranted: boolean;
-  /** A fault may end in SIGBUS (a third party shrank the file; MAP_DIRECT as a guarantee). */
+  /** A fault may end in SIGBUS (a third party shrank the file; a proposal's own fatal fault). */
   sigbus?: boolean;
   /** The guard (params { t, m, b }) that tells a fatal fault; default `isBeyondEof`. */
   sigbusGuard?: string;
@@ -180,7 +178,7 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
       case 'ftruncate':
         return { on: { [on('ftruncate')]: { target: next, actions: { type: 'ftruncate', params: { t, blocks: s.blocks } } } } };
       case 'mmap': {
-        const params = { t, m, flags: s.flags, mapSync: kernel.mapSync, ...(kernel.direct ? { direct: kernel.direct } : {}) };
+        const params = { t, m, flags: s.flags, mapSync: kernel.mapSync };
         if (!s.fallback) return { on: { [on('mmap')]: { target: next, actions: { type: 'mmap', params } } } };
         // MAP_SYNC refused (EOPNOTSUPP): the application falls back to MAP_SHARED and fsync. The
         // guard asserts the outcome the configuration implies; should the model's mmap disagree,

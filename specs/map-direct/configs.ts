@@ -1,7 +1,7 @@
 /**
  * Run configurations of the MAP_DIRECT spec. Expected verdicts and state counts: manifest.json.
  */
-import type { DirectMode } from '../../models/syscalls.ts';
+import type { DirectMode } from './model.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
 

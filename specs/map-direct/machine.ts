@@ -14,36 +14,38 @@
  * Promise: no page cache in front of the storage (as a hint: unless the filesystem cannot keep
  * it); durability still needs msync/fsync.
  */
-import { mutator } from '../../checker/xstate/mutator.ts';
 import { isDaxInode } from '../../models/fs.ts';
 import { needsWriteFault } from '../../models/faults.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
-import { VMA_PAGECACHE, type DaxContext, type Layout } from '../../models/layout.ts';
-import { directFaultKind, directWriteFault, madviseDirectAccess } from '../../models/map-direct.ts';
+import type { DaxContext } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
 import { buildDaxSpec } from '../common/dax-machine.ts';
 import type { Spec } from '../common/spec.ts';
 import { mapDirectConfigs, type DirectConfig } from './configs.ts';
+import { MAP_DIRECT_FLAGS, directActions, directFaultKind, directHooks, directState, type DirectLayout } from './model.ts';
 
 export const DIRECT_NAMES = {
   sigbus: 'an application is never killed by SIGBUS for what another process did',
   fallback: 'a MAP_DIRECT mapping falls back to the page cache when another process shares its blocks',
 } as const;
 
-function properties(L: Layout, config: DirectConfig): DaxProperty[] {
+function properties(L: DirectLayout, config: DirectConfig): DaxProperty[] {
+  const s = L.view();
   const props: DaxProperty[] = [
     {
       kind: 'always',
       id: 'no-foreign-sigbus',
       name: DIRECT_NAMES.sigbus,
       holds: (v) => {
-        for (let t = 0; t < L.T; t++) if (v.context.ghost[L.gKilledByOther + t]) return false;
+        s.at(v.context);
+        for (let t = 0; t < L.T; t++) if (s.killedByOther(t)) return false;
         return true;
       },
     },
   ];
   if (config.direct === 'hint' && config.thirdParty) {
-    props.push({ kind: 'sometimes', id: 'direct-falls-back', name: DIRECT_NAMES.fallback, reached: (v) => v.context.volatile[L.vVma] === VMA_PAGECACHE });
+    // The application's mapping (mapping 0) has fallen back.
+    props.push({ kind: 'sometimes', id: 'direct-falls-back', name: DIRECT_NAMES.fallback, reached: (v) => s.at(v.context).direct(0) === 'page cache' });
   }
   return props;
 }
@@ -74,14 +76,14 @@ export const mapDirect: Spec<DirectConfig, DaxContext> = {
     buildDaxSpec({
       id: 'map-direct',
       config,
-      mmapFlags: config.madvise ? 'shared' : 'shared_validate_direct',
+      mmapFlags: config.madvise ? 'shared' : MAP_DIRECT_FLAGS,
       faultPath: {
         mapSync: false,
-        direct: config.direct,
         writeFault: (at) => [{ type: 'map_direct_fault', params: at }],
       },
       thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      features: { pageCache: true, thirdParty: !!config.thirdParty },
+      state: (d) => directState(d, { thirdParty: !!config.thirdParty }),
+      hooks: (L) => directHooks(L, config.direct),
       sigbusGuard: 'directFaultGetsSigbus',
       program: (steps) => madviseProgram(steps, config),
       implementations: (L) => ({
@@ -90,14 +92,7 @@ export const mapDirect: Spec<DirectConfig, DaxContext> = {
           directFaultGetsSigbus: ({ context }: { context: DaxContext }, p: { m: number; b: number }) =>
             isDaxInode(context, L) && needsWriteFault(context, L, p.m, p.b) && directFaultKind(context, L, p.m, p.b) === 'sigbus',
         },
-        actions: {
-          map_direct_fault: mutator<DaxContext, { type: string }, { t: number; m: number; b: number }>(
-            (c, _e, p) => void directWriteFault(c, L, p.t, p.m, p.b),
-          ),
-          madvise_direct_access: mutator<DaxContext, { type: string }, { t: number; m: number }>(
-            (c, _e, p) => void madviseDirectAccess(c, L, p.t, p.m),
-          ),
-        },
+        actions: directActions(L),
       }),
       properties: (L) => properties(L, config),
     }),
