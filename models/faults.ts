@@ -158,7 +158,7 @@ export function pfnMkwrite(c: DaxContext, L: Layout, t: number, m: number, b: nu
 export function finishSyncFault(c: DaxContext, L: Layout, t: number, m: number): number {
   // Only a fault that mapped the block (VM_FAULT_NEEDDSYNC) gets here; a failed one does not.
   if (c.volatile[L.vErr + t] !== OK || vma(c, L, m) !== VMA_SYNC || !isInodeDirty(c, L)) return 0;
-  return commitRunningTransaction(c, L);
+  return (L.hooks.syncCommit ?? commitRunningTransaction)(c, L);
 }
 
 /** Is the fault path of this file DAX (S_DAX set)? */

@@ -205,6 +205,14 @@ export interface KernelHooks {
   refuses?(c: DaxContext, L: Layout<FieldDecls>, op: ThirdPartyOp): boolean;
   /** Why `op` was refused, as the trace says it: `= -EPERM (<reason>)`. */
   refusal?(op: ThirdPartyOp): string;
+  /**
+   * The commit an fsync, fdatasync, msync or a synchronous page fault (dax_finish_sync_fault) asks
+   * the journal for; returns the items it wrote. The shared model's answer is jbd2's: the whole
+   * running transaction, unrelated inodes' objects included (journal.ts commitRunningTransaction).
+   * A kernel choice a variant may replace, e.g. ext4's fast commit (Linux 5.10), which writes only
+   * this inode's changes. The journal's own background commit stays whole.
+   */
+  syncCommit?(c: DaxContext, L: Layout<FieldDecls>): number;
   /** Metadata items of the proposal's own that became durable between two states (for the fault cost). */
   durableItems?(before: DaxContext, after: DaxContext, L: Layout<FieldDecls>): number;
 

@@ -173,7 +173,7 @@ export function syncFile(c: DaxContext, L: Layout, t: number): SyncOutcome {
     const p = physOf(c, L, b);
     if (p >= 0 && isWrittenKind(extentKind(c, L, b))) flushed += writeBackPhys(c, L, p);
   }
-  const committed = commitRunningTransaction(c, L);
+  const committed = (L.hooks.syncCommit ?? commitRunningTransaction)(c, L);
   // A failed fsync promises nothing.
   if (errno === OK) promiseFile(c, L);
   return { errno: result(c, L, t, errno), flushed, committed };

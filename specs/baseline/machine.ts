@@ -12,13 +12,13 @@
  * Promise: after fsync (or fdatasync, or msync MS_SYNC) returns, every store made before it is
  * durable. Userspace cache flushes alone promise nothing about the metadata that maps the data.
  */
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import { baselineConfigs } from './configs.ts';
 import { baselineReplayConfigs } from './replay-configs.ts';
 
-export const baseline: Spec<DaxRunConfig, DaxContext> = {
+export const baseline: DaxSpec<DaxRunConfig> = daxSpec({
   name: 'baseline',
   title: 'Baseline: DAX mmap, durability by fsync/msync',
   sources: ['002', '003'],
@@ -32,18 +32,16 @@ export const baseline: Spec<DaxRunConfig, DaxContext> = {
     'extra cost in a page fault': 'none',
   },
   configs: [...baselineConfigs, ...baselineReplayConfigs],
-  build: (config) =>
-    buildDaxSpec({
-      id: 'baseline',
-      config,
-      mmapFlags: 'shared',
-      // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
-      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      faultPath: {
-        // Kernels before 4.15 have no MAP_SYNC.
-        mapSync: false,
-        // dax_iomap_fault: allocate in the running transaction, install the PTE, return.
-        writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
-      },
-    }),
-};
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: 'shared',
+    // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
+    thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+    faultPath: {
+      // Kernels before 4.15 have no MAP_SYNC.
+      mapSync: false,
+      // dax_iomap_fault: allocate in the running transaction, install the PTE, return.
+      writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
+    },
+  }),
+});

@@ -20,7 +20,7 @@ import { kernelAction } from '../../models/action.ts';
 import { mmapAddress } from '../../models/describe.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { DaxContext } from '../../models/layout.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { Spec } from '../common/spec.ts';
 import { detectionConfigs, type DetectionConfig } from './configs.ts';
 import {
@@ -103,7 +103,7 @@ function detectionImplementations(L: DetectionLayout, k: DetectionKernel) {
   };
 }
 
-export const daxDetection: Spec<DetectionConfig, DaxContext> = {
+export const daxDetection: DaxSpec<DetectionConfig, ReturnType<typeof detectionState>> = daxSpec({
   name: 'dax-detection',
   title: 'DAX detection: VmFlags in /proc/<pid>/smaps versus statx STATX_ATTR_DAX',
   sources: ['003', '002'],
@@ -116,11 +116,10 @@ export const daxDetection: Spec<DetectionConfig, DaxContext> = {
     'stable across kernel versions': 'smaps VmFlags: no (an mm implementation detail); statx STATX_ATTR_DAX: yes (an interface)',
   },
   configs: detectionConfigs,
-  build: (config) => {
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => {
     const k = KERNELS[config.kernel];
-    return buildDaxSpec({
-      id: 'dax-detection',
-      config,
+    return {
       mmapFlags: 'shared',
       faultPath: {
         // Every kernel here (4.15 and later) has MAP_SYNC: dax_finish_sync_fault on VM_SYNC mappings.
@@ -133,6 +132,6 @@ export const daxDetection: Spec<DetectionConfig, DaxContext> = {
       state: detectionState,
       implementations: (L) => detectionImplementations(L, k),
       properties: (L) => detectionProperties(L),
-    });
+    };
   },
-};
+});

@@ -17,7 +17,7 @@ import type { DaxProperty } from '../../models/invariants.ts';
 import { kernelAction, type ActionText } from '../../models/action.ts';
 import { BLOCK_SIZE, type DaxContext, type Layout } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import { deviceDaxConfigs, type DeviceDaxConfig } from './configs.ts';
 import { devDaxFault, deviceDaxInitial, isDeviceLayoutIntact, notImplemented } from './model.ts';
@@ -123,7 +123,7 @@ function deviceDaxTexts(): Record<string, ActionText> {
   };
 }
 
-export const deviceDax: Spec<DeviceDaxConfig, DaxContext> = {
+export const deviceDax: DaxSpec<DeviceDaxConfig> = daxSpec({
   name: 'device-dax',
   title: 'device-dax: a namespace as a character device, no filesystem metadata',
   sources: ['002'],
@@ -139,20 +139,18 @@ export const deviceDax: Spec<DeviceDaxConfig, DaxContext> = {
     'existing tooling (file names, cp, backup, fsck)': 'no: a character device; applications must be written for it',
   },
   configs: deviceDaxConfigs,
-  build: (config) =>
-    buildDaxSpec({
-      id: 'device-dax',
-      config: config as DaxRunConfig,
-      mmapFlags: 'shared',
-      faultPath: {
-        // dax_fops.mmap_supported_flags = MAP_SYNC: mmap(MAP_SHARED_VALIDATE|MAP_SYNC) is accepted.
-        mapSync: true,
-        writeFault: (at) => [{ type: 'dev_dax_huge_fault', params: { ...at, write: true } }],
-      },
-      initial: deviceDaxInitial,
-      program: onTheDevice(config),
-      implementations: (L) => deviceDaxImplementations(L),
-      texts: deviceDaxTexts,
-      properties: (L) => deviceDaxProperties(L, config),
-    }),
-};
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: 'shared',
+    faultPath: {
+      // dax_fops.mmap_supported_flags = MAP_SYNC: mmap(MAP_SHARED_VALIDATE|MAP_SYNC) is accepted.
+      mapSync: true,
+      writeFault: (at) => [{ type: 'dev_dax_huge_fault', params: { ...at, write: true } }],
+    },
+    initial: deviceDaxInitial,
+    program: onTheDevice(config),
+    implementations: (L) => deviceDaxImplementations(L),
+    texts: deviceDaxTexts,
+    properties: (L) => deviceDaxProperties(L, config),
+  }),
+});

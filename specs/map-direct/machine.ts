@@ -19,7 +19,7 @@ import { needsWriteFault } from '../../models/faults.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { Spec } from '../common/spec.ts';
 import { mapDirectConfigs, type DirectConfig } from './configs.ts';
 import { MAP_DIRECT_FLAGS, directActions, directFaultKind, directHooks, directState, type DirectLayout } from './model.ts';
@@ -58,7 +58,7 @@ function madviseProgram(steps: Step[], config: DirectConfig): Step[] {
   return [...steps.slice(0, at + 1), madvise, ...steps.slice(at + 1)];
 }
 
-export const mapDirect: Spec<DirectConfig, DaxContext> = {
+export const mapDirect: DaxSpec<DirectConfig, ReturnType<typeof directState>> = daxSpec({
   name: 'map-direct',
   title: 'MAP_DIRECT / MADV_DIRECT_ACCESS: hint or guarantee',
   sources: ['003'],
@@ -72,28 +72,26 @@ export const mapDirect: Spec<DirectConfig, DaxContext> = {
     'extra cost in a page fault': 'none',
   },
   configs: mapDirectConfigs,
-  build: (config) =>
-    buildDaxSpec({
-      id: 'map-direct',
-      config,
-      mmapFlags: config.madvise ? 'shared' : MAP_DIRECT_FLAGS,
-      faultPath: {
-        mapSync: false,
-        writeFault: (at) => [{ type: 'map_direct_fault', params: at }],
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: config.madvise ? 'shared' : MAP_DIRECT_FLAGS,
+    faultPath: {
+      mapSync: false,
+      writeFault: (at) => [{ type: 'map_direct_fault', params: at }],
+    },
+    thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+    state: (d) => directState(d, { thirdParty: !!config.thirdParty }),
+    hooks: (L) => directHooks(L, config.direct),
+    sigbusGuard: 'directFaultGetsSigbus',
+    program: (steps) => madviseProgram(steps, config),
+    implementations: (L) => ({
+      guards: {
+        /** Would this write fault end in SIGBUS (beyond EOF, or a guarantee that cannot be kept)? */
+        directFaultGetsSigbus: ({ context }: { context: DaxContext }, p: { m: number; b: number }) =>
+          isDaxInode(context, L) && needsWriteFault(context, L, p.m, p.b) && directFaultKind(context, L, p.m, p.b) === 'sigbus',
       },
-      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      state: (d) => directState(d, { thirdParty: !!config.thirdParty }),
-      hooks: (L) => directHooks(L, config.direct),
-      sigbusGuard: 'directFaultGetsSigbus',
-      program: (steps) => madviseProgram(steps, config),
-      implementations: (L) => ({
-        guards: {
-          /** Would this write fault end in SIGBUS (beyond EOF, or a guarantee that cannot be kept)? */
-          directFaultGetsSigbus: ({ context }: { context: DaxContext }, p: { m: number; b: number }) =>
-            isDaxInode(context, L) && needsWriteFault(context, L, p.m, p.b) && directFaultKind(context, L, p.m, p.b) === 'sigbus',
-        },
-        actions: directActions(L),
-      }),
-      properties: (L) => properties(L, config),
+      actions: directActions(L),
     }),
-};
+    properties: (L) => properties(L, config),
+  }),
+});

@@ -16,7 +16,7 @@
  */
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { Layout } from '../../models/layout.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import { mapSyncConfigs } from './configs.ts';
@@ -72,7 +72,7 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
   return props;
 }
 
-export const mapSync: Spec<DaxRunConfig, DaxContext> = {
+export const mapSync: DaxSpec<DaxRunConfig> = daxSpec({
   name: 'map-sync',
   title: 'MAP_SYNC (MAP_SHARED_VALIDATE|MAP_SYNC)',
   sources: ['000', '003'],
@@ -86,28 +86,26 @@ export const mapSync: Spec<DaxRunConfig, DaxContext> = {
     'extra cost in a page fault': 'a journal commit when the inode has dirty metadata',
   },
   configs: [...mapSyncConfigs, ...mapSyncReplayConfigs],
-  build: (config) =>
-    buildDaxSpec({
-      id: 'map-sync',
-      config,
-      mmapFlags: 'shared_validate_sync',
-      // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
-      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      faultPath: {
-        mapSync: true,
-        // dax_iomap_fault allocates in the running transaction, then dax_finish_sync_fault commits
-        // it (vfs_fsync_range on the faulting range) before the PTE is made writable.
-        writeFault: (at) => [
-          { type: 'dax_iomap_fault', params: { ...at, write: true } },
-          { type: 'dax_finish_sync_fault', params: at },
-        ],
-        // The first write to a read-only entry is synchronous too.
-        pfnMkwrite: (at) => [
-          { type: 'dax_pfn_mkwrite', params: at },
-          { type: 'dax_finish_sync_fault', params: at },
-        ],
-      },
-      properties: (L) => mapSyncProperties(L, config),
-    }),
-};
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: 'shared_validate_sync',
+    // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
+    thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+    faultPath: {
+      mapSync: true,
+      // dax_iomap_fault allocates in the running transaction, then dax_finish_sync_fault commits
+      // it (vfs_fsync_range on the faulting range) before the PTE is made writable.
+      writeFault: (at) => [
+        { type: 'dax_iomap_fault', params: { ...at, write: true } },
+        { type: 'dax_finish_sync_fault', params: at },
+      ],
+      // The first write to a read-only entry is synchronous too.
+      pfnMkwrite: (at) => [
+        { type: 'dax_pfn_mkwrite', params: at },
+        { type: 'dax_finish_sync_fault', params: at },
+      ],
+    },
+    properties: (L) => mapSyncProperties(L, config),
+  }),
+});
 

@@ -23,7 +23,7 @@ import type { DaxEvent } from '../../models/implementations.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import { BLOCK_SIZE, ERRNO_NAMES, HOLE, OK, PTE_RW, WRITTEN, type DaxContext } from '../../models/layout.ts';
 import type { Ref } from '../apps/pmem-log.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { Spec } from '../common/spec.ts';
 import { novaConfigs, type NovaConfig } from './configs.ts';
 import {
@@ -211,7 +211,7 @@ function novaStateText(L: NovaLayout) {
   };
 }
 
-export const nova: Spec<NovaConfig, DaxContext> = {
+export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
   name: 'nova',
   title: 'NOVA-style MAP_SYNC: a persistent per-inode copy-on-write cache',
   sources: ['003'],
@@ -227,12 +227,11 @@ export const nova: Spec<NovaConfig, DaxContext> = {
     'space for copies': 'one extra pmem block per dirty page until writeback migrates it',
   },
   configs: novaConfigs,
-  build: (config) => {
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => {
     const d: NovaDesign = { ...NOVA, ...config.design };
     const writeFault = (at: At): Ref[] => [{ type: 'nova_dax_fault', params: at }];
-    return buildDaxSpec({
-      id: 'nova',
-      config,
+    return {
       mmapFlags: 'shared_validate_sync',
       // A write to a read-only (written back) page is a new clean→dirty transition: a full fault.
       faultPath: { mapSync: true, writeFault, pfnMkwrite: null },
@@ -255,6 +254,6 @@ export const nova: Spec<NovaConfig, DaxContext> = {
       },
       properties: (L) => novaProperties(L),
       render: (L, app, shared) => withOwnTexts(L, app, shared, { state: novaStateText(L) }),
-    });
+    };
   },
-};
+});

@@ -20,7 +20,7 @@ import { errnoText } from '../../models/describe.ts';
 import { BLOCK_SIZE, OK, type DaxContext, type Layout } from '../../models/layout.ts';
 import type { DaxProperty } from '../../models/invariants.ts';
 import { program, type Step } from '../apps/pmem-log.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { Spec } from '../common/spec.ts';
 import { pmemImmutableConfigs, type ImmutableConfig } from './configs.ts';
 import {
@@ -89,7 +89,7 @@ function immutableProgram(steps: Step[], t: number, blocks: number, config: Immu
   );
 }
 
-export const pmemImmutable: Spec<ImmutableConfig, DaxContext> = {
+export const pmemImmutable: DaxSpec<ImmutableConfig> = daxSpec({
   name: 'pmem-immutable',
   title: 'fallocate(FALLOC_FL_PMEM_IMMUTABLE): preallocated, zeroed, immutable metadata',
   sources: ['002', '004'],
@@ -105,30 +105,28 @@ export const pmemImmutable: Spec<ImmutableConfig, DaxContext> = {
     'needs a privilege': 'CAP_LINUX_IMMUTABLE',
   },
   configs: pmemImmutableConfigs,
-  build: (config) =>
-    buildDaxSpec({
-      id: 'pmem-immutable',
-      config,
-      mmapFlags: 'shared',
-      faultPath: {
-        mapSync: false,
-        // Faults on a preallocated, written block change no metadata; on an unwritten one (the
-        // ZERO_RANGE variant) dax_iomap_fault converts it in the running transaction.
-        writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: 'shared',
+    faultPath: {
+      mapSync: false,
+      // Faults on a preallocated, written block change no metadata; on an unwritten one (the
+      // ZERO_RANGE variant) dax_iomap_fault converts it in the running transaction.
+      writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
+    },
+    // Every third-party operation changes metadata: refused while the flag is set (rules 4, 5).
+    thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
+    inodeFlag: PMEM_IMMUTABLE,
+    hooks: () => immutableHooks(config),
+    program: (steps, t, blocks) => immutableProgram(steps, t, blocks, config),
+    implementations: (L) => ({
+      guards: {
+        fallocateImmutableFails: ({ context }: { context: DaxContext }, p: { t: number; blocks: number; cap: boolean }) =>
+          fallocateImmutableErrno(context, L, p.t, p.blocks, p.cap) !== OK,
       },
-      // Every third-party operation changes metadata: refused while the flag is set (rules 4, 5).
-      thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
-      inodeFlag: PMEM_IMMUTABLE,
-      hooks: () => immutableHooks(config),
-      program: (steps, t, blocks) => immutableProgram(steps, t, blocks, config),
-      implementations: (L) => ({
-        guards: {
-          fallocateImmutableFails: ({ context }: { context: DaxContext }, p: { t: number; blocks: number; cap: boolean }) =>
-            fallocateImmutableErrno(context, L, p.t, p.blocks, p.cap) !== OK,
-        },
-        actions: immutableActions(L),
-      }),
-      properties: (L) => properties(L, config),
+      actions: immutableActions(L),
     }),
-};
+    properties: (L) => properties(L, config),
+  }),
+});
 

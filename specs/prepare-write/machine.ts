@@ -17,7 +17,7 @@
 import { afterCrash, type DaxProperty } from '../../models/invariants.ts';
 import type { DaxContext } from '../../models/layout.ts';
 import type { Step } from '../apps/pmem-log.ts';
-import { buildDaxSpec } from '../common/dax-machine.ts';
+import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { Spec } from '../common/spec.ts';
 import { prepareWriteConfigs, type PrepareConfig } from './configs.ts';
 import { isPreparedRangeReady, prepareActions, prepareHooks, prepareState, reprepare, type PrepareLayout } from './model.ts';
@@ -58,7 +58,7 @@ function prepareProgram(steps: Step[], config: PrepareConfig): Step[] {
   return [...steps.slice(0, at + 1), prepare, ...steps.slice(at + 1)];
 }
 
-export const prepareWrite: Spec<PrepareConfig, DaxContext> = {
+export const prepareWrite: DaxSpec<PrepareConfig, ReturnType<typeof prepareState>> = daxSpec({
   name: 'prepare-write',
   title: 'msync(MSYNC_PMEM_PREPARE_WRITE): prepare a range, then write without fsync',
   sources: ['000'],
@@ -72,27 +72,25 @@ export const prepareWrite: Spec<PrepareConfig, DaxContext> = {
     'extra cost in a page fault': 'none: the cost moves to msync and to maintenance',
   },
   configs: prepareWriteConfigs,
-  build: (config) =>
-    buildDaxSpec({
-      id: 'prepare-write',
-      config,
-      mmapFlags: 'shared',
-      faultPath: {
-        mapSync: false,
-        // A fault in a prepared range finds a written, committed block: nothing to sync.
-        writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
-      },
-      // "block .page_mkwrite until they are synced", and sticky: re-prepare first.
-      thirdPartyPolicy: {
-        invalidate: true,
-        holdOffFaults: true,
-        syncBeforeRelease: true,
-        beforeRelease: (c, L) => void reprepare(c, L as PrepareLayout),
-      },
-      state: prepareState,
-      hooks: prepareHooks,
-      program: (steps) => prepareProgram(steps, config),
-      implementations: (L) => ({ actions: prepareActions(L) }),
-      properties: (L) => properties(L, config),
-    }),
-};
+  // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
+  design: (config) => ({
+    mmapFlags: 'shared',
+    faultPath: {
+      mapSync: false,
+      // A fault in a prepared range finds a written, committed block: nothing to sync.
+      writeFault: (at) => [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],
+    },
+    // "block .page_mkwrite until they are synced", and sticky: re-prepare first.
+    thirdPartyPolicy: {
+      invalidate: true,
+      holdOffFaults: true,
+      syncBeforeRelease: true,
+      beforeRelease: (c, L) => void reprepare(c, L as PrepareLayout),
+    },
+    state: prepareState,
+    hooks: prepareHooks,
+    program: (steps) => prepareProgram(steps, config),
+    implementations: (L) => ({ actions: prepareActions(L) }),
+    properties: (L) => properties(L, config),
+  }),
+});
