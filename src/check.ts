@@ -15,6 +15,9 @@ export type Verdict = 'holds' | 'violated' | 'reachable' | 'unreachable' | 'unkn
 export interface PropertyResult {
   spec: string;
   config: string;
+  /** The property's short id (Property.id), stable: manifests and reports key a property by it. */
+  id: string;
+  /** The property's sentence (Property.name). */
   property: string;
   kind: 'always' | 'sometimes' | 'deadlock';
   verdict: Verdict;
@@ -114,10 +117,11 @@ export async function checkConfig(
   const results: PropertyResult[] = r.outcomes.map((o) => ({
     spec: spec.name,
     config: config.name,
+    id: o.property.id,
     property: o.property.name,
     kind: o.property.kind,
     verdict: verdictOf(o.property.kind, o.state >= 0, r.complete),
-    expected: expectation?.expect[o.property.name] ?? null,
+    expected: expectation?.expect[o.property.id] ?? null,
     states: r.states,
     transitions: r.transitions,
     depth: r.depth,

@@ -13,9 +13,9 @@ function mark(r: PropertyResult): string {
 
 export function renderTable(runs: ConfigRun[]): string {
   const rows = runs.flatMap((run) =>
-    run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r), r.property]),
+    run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r), r.id, r.property]),
   );
-  const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'property'];
+  const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'id', 'property'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   widths[widths.length - 1] = 0;
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i])).join('  ').trimEnd();
@@ -26,10 +26,10 @@ export function renderTrace(r: PropertyResult): string {
   if (!r.trace) return '';
   const title =
     r.kind === 'sometimes'
-      ? `witness for "${r.property}"`
+      ? `witness for ${r.id} ("${r.property}")`
       : r.kind === 'deadlock'
-        ? `shortest path to a deadlock ("${r.property}")`
-        : `shortest counterexample to "${r.property}"`;
+        ? `shortest path to a deadlock (${r.id}: "${r.property}")`
+        : `shortest counterexample to ${r.id} ("${r.property}")`;
   const out = [`${r.spec}/${r.config}: ${title}, ${r.trace.steps.length} steps`];
   const w = String(r.trace.steps.length).length;
   r.trace.steps.forEach((s, i) => {

@@ -28,20 +28,33 @@ export function verdictHtml(v: string | null): string {
   return `<span class="verdict v-${esc(v ?? 'none')}">${esc(v ?? 'no verdict')}</span>`;
 }
 
-/** Properties in the order they first appear, with their kind and the specs that have them. */
-export function propertiesOf(ctx: ReportContext): { property: string; kind: string; specs: string[] }[] {
-  const out = new Map<string, { property: string; kind: string; specs: string[] }>();
+/** A property as the reports list it: its id, its sentence, its kind and the specs that have it. */
+export interface PropertyRow {
+  id: string;
+  /** The sentence; when specs give one id different sentences, they are joined with " / ". */
+  property: string;
+  kind: string;
+  specs: string[];
+}
+
+/** Properties by id, in the order they first appear. */
+export function propertiesOf(ctx: ReportContext): PropertyRow[] {
+  const out = new Map<string, PropertyRow & { sentences: string[] }>();
   for (const { spec, runs } of ctx.runsBySpec()) {
     for (const run of runs) {
       for (const r of resultsOf(ctx.doc, run.spec, run.config)) {
-        let p = out.get(r.property);
-        if (!p) out.set(r.property, (p = { property: r.property, kind: r.kind, specs: [] }));
+        let p = out.get(r.id);
+        if (!p) out.set(r.id, (p = { id: r.id, property: r.property, kind: r.kind, specs: [], sentences: [r.property] }));
+        if (!p.sentences.includes(r.property)) p.sentences.push(r.property);
         if (!p.specs.includes(spec)) p.specs.push(spec);
       }
     }
   }
-  return [...out.values()];
+  return [...out.values()].map(({ sentences, ...p }) => ({ ...p, property: sentences.join(' / ') }));
 }
+
+/** The anchor of a property's row in the index's property table. */
+export const propertyAnchor = (id: string) => `property-${id}`;
 
 function kindText(kind: string): string {
   return kind === 'always' ? 'invariant' : kind === 'sometimes' ? 'reachability' : kind === 'deadlock' ? 'deadlock freedom' : kind;
@@ -51,23 +64,22 @@ function kindText(kind: string): string {
 export function indexPage(ctx: ReportContext): ReportFile {
   const here = 'catalog';
   const props = propertiesOf(ctx);
-  const pIndex = new Map(props.map((p, i) => [p.property, i]));
   const results = ctx.doc.results;
   const traces = results.filter((r) => r.trace);
   const violations = results.filter((r) => r.verdict === 'violated');
   const mismatches = results.filter((r) => r.verdict !== r.expected);
   const runs = ctx.doc.runs;
 
-  // One table per spec, with the columns of its own properties; P-numbers are global, so P1 is
-  // the same sentence in every table.
+  // One table per spec, with a column per property of its own, headed by the property's id (the
+  // same id in every table and every run) over its sentence.
   const tables: string[] = [];
   for (const { spec, runs: specRuns } of ctx.runsBySpec()) {
     const s = ctx.spec(spec);
     const mine = props.filter((p) => p.specs.includes(spec));
-    const col = new Map(mine.map((p, i) => [p.property, i]));
+    const col = new Map(mine.map((p, i) => [p.id, i]));
     const head = [
       'configuration',
-      ...mine.map((p) => `<abbr title="${esc(p.property)}">P${pIndex.get(p.property)! + 1}</abbr>`),
+      ...mine.map((p) => `<a class="property-id" href="#${esc(propertyAnchor(p.id))}"><code>${esc(p.id)}</code></a><br><span class="small property-sentence">${esc(p.property)}</span>`),
       'states',
       'transitions',
       'depth',
@@ -78,14 +90,14 @@ export function indexPage(ctx: ReportContext): ReportFile {
     for (const run of specRuns) {
       const cells: string[] = new Array(mine.length).fill('<td class="na">·</td>');
       for (const r of resultsOf(ctx.doc, run.spec, run.config)) {
-        const i = col.get(r.property)!;
+        const i = col.get(r.id)!;
         const link = ctx.tracePage(r);
         const v = verdictHtml(r.verdict);
         const n = r.trace ? `<br><span class="small">${r.trace.steps.length} steps</span>` : '';
         const exp = r.expected !== r.verdict ? `<br><span class="small">expected ${esc(r.expected ?? 'none')}</span>` : '';
         const cls = `cell-${esc(r.verdict)}${r.expected !== r.verdict ? ' mismatch' : ''}`;
         const inner = link ? `<a class="trace-link" data-kind="${esc(r.kind)}" href="${esc(rel(here, link))}">${v}</a>` : v;
-        cells[i] = `<td class="${cls}" title="${esc(`${r.property} (${r.kind})`)}">${inner}${n}${exp}</td>`;
+        cells[i] = `<td class="${cls}" title="${esc(`${r.id}: ${r.property} (${r.kind})`)}">${inner}${n}${exp}</td>`;
       }
       const asExpected = run.asExpected ?? resultsOf(ctx.doc, run.spec, run.config).every((r) => r.verdict === r.expected);
       rows.push([
@@ -106,8 +118,8 @@ export function indexPage(ctx: ReportContext): ReportFile {
   }
 
   const legend = table(
-    ['', 'kind', 'property', 'specs'],
-    props.map((p, i) => [`P${i + 1}`, esc(kindText(p.kind)), esc(p.property), esc(p.specs.join(', '))]),
+    ['id', 'kind', 'property', 'specs'],
+    props.map((p) => [`<code id="${esc(propertyAnchor(p.id))}">${esc(p.id)}</code>`, esc(kindText(p.kind)), esc(p.property), esc(p.specs.join(', '))]),
   );
   const list = (rs: PropertyResult[]) =>
     rs.length
@@ -115,7 +127,7 @@ export function indexPage(ctx: ReportContext): ReportFile {
         rs
           .map(
             (r) =>
-              `<li><a href="${esc(rel(here, ctx.tracePage(r)!))}">${esc(`${r.spec}/${r.config}`)}: ${esc(r.property)}</a> ` +
+              `<li><a href="${esc(rel(here, ctx.tracePage(r)!))}">${esc(`${r.spec}/${r.config}`)}: <code>${esc(r.id)}</code> ${esc(r.property)}</a> ` +
               `<span class="small">(${esc(r.kind)}, ${esc(r.verdict)}, ${esc(traceSummary(r))})</span></li>`,
           )
           .join('\n') +
@@ -130,11 +142,11 @@ ${mismatches.length ? `<b class="v-violated">${mismatches.length} verdict(s) dif
 ${ctx.doc.interrupted ? '<b class="v-violated">The run was interrupted: some configurations were not checked.</b>' : ''}
 See also <a href="../design-review.html">the design review</a>.</p>
 <h2>Verdicts</h2>
-<p class="small">Each cell: the verdict of property P<i>n</i> in that configuration; a link opens its trace. A red outline marks a verdict the manifest does not expect.
+<p class="small">Each column is a property, headed by its id and sentence (the ids are listed under <a href="#properties">Properties</a>); each cell, its verdict in that configuration; a link opens its trace. A red outline marks a verdict the manifest does not expect.
 "holds" means in every state reachable within the configuration's bounds; states and transitions are the size of that state space.
 Times come from <code>timings.js</code> (the only file that differs between two runs).</p>
 ${tables.join('\n')}
-<h3>Properties</h3>
+<h3 id="properties">Properties</h3>
 ${legend}
 <h2>Counterexamples</h2>
 ${list(results.filter((r) => r.trace && r.verdict === 'violated'))}
@@ -164,7 +176,7 @@ export function timingsFile(runs: RunSummary[]): ReportFile {
 
 /** The JSON a trace page offers for download: the same shape `daxcheck check --write` stores. */
 export function traceJson(r: PropertyResult): string {
-  return JSON.stringify({ spec: r.spec, config: r.config, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n';
+  return JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n';
 }
 
 function stepsTable(ctx: ReportContext, r: PropertyResult): string {
@@ -223,7 +235,7 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
     const jsonPath = path.replace(/\.html$/, '.json');
     const jsonName = jsonPath.split('/').pop()!;
     const what = r.verdict === 'violated' ? (r.kind === 'deadlock' ? 'deadlock' : 'counterexample') : 'witness';
-    const title = `${r.spec}/${r.config}: ${what} to “${r.property}”`;
+    const title = `${r.spec}/${r.config}: ${what} to ${r.id} (“${r.property}”)`;
     const n = r.trace.steps.length;
     const check = `daxcheck check ${shellArg(r.spec)} --config ${shellArg(r.config)}`;
     const replay = ctx.replayAvailable ? `\ndaxcheck replay ${shellArg(`reports/${jsonPath}`)}` : '';
@@ -238,7 +250,7 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
 <h1>${esc(title)}</h1>
 <p class="lead">${esc(spec?.title ?? r.spec)} · configuration <code>${esc(r.config)}</code>${run?.description ? ` — ${esc(run.description)}` : ''}</p>
 <dl class="kv">
-<dt>property</dt><dd>${esc(r.property)} <span class="tag">${esc(kindText(r.kind))}</span></dd>
+<dt>property</dt><dd><code>${esc(r.id)}</code>: ${esc(r.property)} <span class="tag">${esc(kindText(r.kind))}</span></dd>
 <dt>verdict</dt><dd>${verdictHtml(r.verdict)} (manifest expects ${verdictHtml(r.expected)})</dd>
 <dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, the shortest (breadth-first search)</dd>
 <dt>state space</dt><dd>${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}</dd>

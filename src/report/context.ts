@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileMachine, type CompiledTransition } from '../../checker/xstate/compile.ts';
+import { UsageError } from '../args.ts';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import type { PropertyResult } from '../check.ts';
 import { slug } from './html.ts';
@@ -44,8 +45,12 @@ export function makeContext(doc: ResultsDoc, specs: AnySpec[], options: ContextO
   const specOf = (name: string) => specs.find((s) => s.name === name);
   const configOf = (spec: string, config: string) => specOf(spec)?.configs.find((c: RunConfig) => c.name === config);
 
-  // Trace pages: catalog/<spec>/<config>/<n>-<kind>.html, n the result's position in its run
-  // (the numbering `daxcheck check --write` uses for its trace files).
+  // Every page names a property by its id; a document from before property ids cannot be rendered.
+  const noId = doc.results.find((r) => typeof r.id !== 'string' || !r.id);
+  if (noId) throw new UsageError(`results of ${noId.spec}/${noId.config} lack property ids (written by a daxcheck before them): run the check again`);
+
+  // Trace pages: catalog/<spec>/<config>/<id>.html, named by the property's id as
+  // `daxcheck check --write` names its trace files (ids are unique within a configuration).
   const pages = new Map<PropertyResult, string>();
   const dirs = new Map<string, string>();
   const taken = new Set<string>();
@@ -62,9 +67,14 @@ export function makeContext(doc: ResultsDoc, specs: AnySpec[], options: ContextO
     return d;
   };
   for (const run of doc.runs) {
-    resultsOf(doc, run.spec, run.config).forEach((r, i) => {
-      if (r.trace) pages.set(r, `${dirOf(run.spec, run.config)}/${i}-${slug(r.kind)}.html`);
-    });
+    const names = new Set<string>();
+    for (const r of resultsOf(doc, run.spec, run.config)) {
+      if (!r.trace) continue;
+      let name = slug(r.id);
+      for (let i = 2; names.has(name); i++) name = `${slug(r.id)}-${i}`;
+      names.add(name);
+      pages.set(r, `${dirOf(run.spec, run.config)}/${name}.html`);
+    }
   }
   const machineDirs = new Map<string, string>();
   const machineTaken = new Set<string>();

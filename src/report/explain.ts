@@ -91,7 +91,7 @@ export function explainHtml(result: PropertyResult, promise: string | null): str
   const n = trace.steps.length;
   if (result.kind === 'sometimes') {
     out.push(
-      `<p><b>Witness.</b> ${q(result.property)} can happen: this is a shortest run to it, ${n} step${n === 1 ? '' : 's'}` +
+      `<p><b>Witness.</b> <code>${esc(result.id)}</code>, ${q(result.property)}, can happen: this is a shortest run to it, ${n} step${n === 1 ? '' : 's'}` +
         (n ? `; ${stepRef(trace, n)} reaches it.` : '; the initial state already has it.') +
         '</p>',
     );
@@ -99,7 +99,7 @@ export function explainHtml(result: PropertyResult, promise: string | null): str
     return out.join('\n');
   }
   if (result.kind === 'deadlock') {
-    out.push(`<p><b>Property.</b> ${q(result.property)}: in no reachable state may a thread be unfinished while no thread can move.</p>`);
+    out.push(`<p><b>Property.</b> <code>${esc(result.id)}</code>, ${q(result.property)}: in no reachable state may a thread be unfinished while no thread can move.</p>`);
     if (n) {
       out.push(`<p><b>Let</b> D = ${stepRef(trace, n)}, the last step of a shortest run to such a state.</p>`);
       out.push(`<p><b>Then</b> after D no thread can take a step, yet some thread has not finished its work; D changed ${changeList(trace, n)}.</p>`);
@@ -112,7 +112,7 @@ export function explainHtml(result: PropertyResult, promise: string | null): str
     return out.join('\n');
   }
 
-  out.push(`<p><b>Property.</b> ${q(result.property)} must hold in every reachable state.</p>`);
+  out.push(`<p><b>Property.</b> <code>${esc(result.id)}</code>, ${q(result.property)}, must hold in every reachable state.</p>`);
   if (n === 0) {
     out.push('<p>It is already false in the initial state.</p>');
     return out.join('\n');

@@ -32,7 +32,11 @@ export interface ResultsDoc {
   measurements?: Measurement[];
 }
 
-/** Reads and checks the shape of a results document; bad input is a UsageError (exit code 2). */
+/**
+ * Reads and checks the shape of a results document; bad input is a UsageError (exit code 2).
+ * Results without a property `id` (documents of a daxcheck before ids, e.g. an old revision's for
+ * `daxcheck diff`) are accepted: verdicts are compared by sentence then; the reports refuse them.
+ */
 export function readResults(path: string): ResultsDoc {
   let text: string;
   try {

@@ -139,15 +139,16 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
   const props = propertiesOf(ctx);
   blocks.push({
     table: {
-      head: ['property', 'kind', ...bySpec.map((s) => s.spec)],
+      head: ['id', 'property', 'kind', ...bySpec.map((s) => s.spec)],
       rows: props.map((p) => [
+        { code: p.id },
         p.property,
         p.kind,
         ...bySpec.map(({ runs }) => {
           // Configurations grouped by verdict: "VIOLATED: trusting, unvalidated; holds: fsync, …".
           const byVerdict = new Map<string, Inline[]>();
           for (const run of runs) {
-            const r = resultsOf(ctx.doc, run.spec, run.config).find((x) => x.property === p.property);
+            const r = resultsOf(ctx.doc, run.spec, run.config).find((x) => x.id === p.id);
             if (!r) continue;
             const page = ctx.tracePage(r);
             const name: Inline = r.verdict === 'violated' && page ? { link: run.config, href: page } : run.config;
@@ -172,9 +173,9 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
   const violated = ctx.doc.results.filter((r) => r.verdict === 'violated' && r.kind !== 'deadlock');
   if (!violated.length) blocks.push({ p: 'No invariant is violated in the configurations checked.' });
   for (const p of props) {
-    const rs = violated.filter((r) => r.property === p.property);
+    const rs = violated.filter((r) => r.id === p.id);
     if (!rs.length) continue;
-    blocks.push({ h: 3, text: `“${p.property}”` });
+    blocks.push({ h: 3, text: `${p.id}: “${p.property}”` });
     blocks.push({
       list: rs.map((r) => [
         link(r),
@@ -188,7 +189,7 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
   const dead = ctx.doc.results.filter((r) => r.kind === 'deadlock');
   const deadFound = dead.filter((r) => r.verdict === 'violated');
   if (deadFound.length) {
-    blocks.push({ list: deadFound.map((r) => [link(r), `: “${r.property}” violated, ${traceSummary(r)}; last step: ${r.trace?.steps.at(-1)?.text ?? ''}`]) });
+    blocks.push({ list: deadFound.map((r) => [link(r), ': ', { code: r.id }, ` (“${r.property}”) violated, ${traceSummary(r)}; last step: ${r.trace?.steps.at(-1)?.text ?? ''}`]) });
   } else {
     blocks.push({ p: `No deadlock found: ${dead.length} configuration(s) checked for one.` });
   }
@@ -253,7 +254,7 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
   const mismatches = ctx.doc.results.filter((r) => r.verdict !== r.expected);
   if (mismatches.length) {
     blocks.push({ h: 2, text: 'Verdicts the manifests do not expect' });
-    blocks.push({ list: mismatches.map((r) => [link(r), `: “${r.property}” is ${r.verdict}, the manifest expects ${r.expected ?? 'nothing'}`]) });
+    blocks.push({ list: mismatches.map((r) => [link(r), ': ', { code: r.id }, ` (“${r.property}”) is ${r.verdict}, the manifest expects ${r.expected ?? 'nothing'}`]) });
   }
 
   return [{ path: 'design-review.md', content: toMd(blocks) }, { path: 'design-review.html', content: toHtml(title, blocks) }, ...figures];

@@ -4,6 +4,10 @@
  * a run with it and fails on any difference (verdict, trace length, state or transition count),
  * so a spec change that flips a verdict cannot land silently. `npm run check` regenerates it.
  *
+ * Properties are keyed by their short id (`pointer-after-alloc`); the sentence is shown beside it.
+ * Files written before property ids (format daxcheck-verdicts/1, e.g. an old revision's for
+ * `daxcheck diff`) carry only the sentence; their properties are matched by sentence.
+ *
  * No wall-clock time goes in: two runs of the same specs give the same bytes.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,9 +15,12 @@ import { UsageError } from '../args.ts';
 import type { Verdict } from '../check.ts';
 import type { ResultsDoc } from './results.ts';
 
-export const VERDICTS_FORMAT = 'daxcheck-verdicts/1';
+export const VERDICTS_FORMAT = 'daxcheck-verdicts/2';
 
 export interface PropertyVerdict {
+  /** The property's short id; absent only in files written before property ids (matched by sentence then). */
+  id?: string;
+  /** The property's sentence. */
   property: string;
   kind: string;
   verdict: Verdict;
@@ -52,7 +59,7 @@ export function verdictsOf(doc: ResultsDoc): ConfigVerdicts[] {
     depth: run.depth,
     properties: doc.results
       .filter((r) => r.spec === run.spec && r.config === run.config)
-      .map((r) => ({ property: r.property, kind: r.kind, verdict: r.verdict, traceLength: r.trace ? r.trace.steps.length : null })),
+      .map((r) => ({ id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, traceLength: r.trace ? r.trace.steps.length : null })),
   }));
 }
 
@@ -109,11 +116,25 @@ export function asVerdicts(doc: unknown, where: string): VerdictsFile {
 export interface VerdictChange {
   spec: string;
   config: string;
-  /** Null for a change of the whole configuration (state count, added, removed). */
+  /** The property's id; null for a change of the whole configuration (state count, added, removed). */
+  id: string | null;
+  /** The property's sentence, null with `id`. */
   property: string | null;
   what: 'verdict' | 'trace length' | 'states' | 'transitions' | 'complete' | 'added' | 'removed';
   before: string | number | boolean | null;
   after: string | number | boolean | null;
+}
+
+/** What pairs a property across files: its id, or its sentence when it has no id (a file from before ids). */
+const keyOf = (p: PropertyVerdict) => p.id ?? `\u0000${p.property}`;
+
+/**
+ * A configuration's baseline properties by the key of the run's property they stand for: a baseline
+ * property without an id stands for the run's property with the same sentence.
+ */
+function pairable(before: PropertyVerdict[], now: PropertyVerdict[]): Map<string, PropertyVerdict> {
+  const idOfSentence = new Map(now.flatMap((p) => (p.id !== undefined ? [[p.property, p.id] as const] : [])));
+  return new Map(before.map((q) => [q.id ?? idOfSentence.get(q.property) ?? keyOf(q), q]));
 }
 
 /**
@@ -134,32 +155,34 @@ export function compareVerdicts(
     seen.add(k);
     const b = base.get(k);
     const at = { spec: n.spec, config: n.config };
+    const whole = { ...at, id: null, property: null };
     if (!b) {
-      out.push({ ...at, property: null, what: 'added', before: null, after: verdictCounts(n.properties) });
+      out.push({ ...whole, what: 'added', before: null, after: verdictCounts(n.properties) });
       continue;
     }
-    if (b.complete !== n.complete) out.push({ ...at, property: null, what: 'complete', before: b.complete, after: n.complete });
-    if (b.states !== n.states) out.push({ ...at, property: null, what: 'states', before: b.states, after: n.states });
-    if (b.transitions !== n.transitions) out.push({ ...at, property: null, what: 'transitions', before: b.transitions, after: n.transitions });
-    const bp = new Map(b.properties.map((p) => [p.property, p]));
+    if (b.complete !== n.complete) out.push({ ...whole, what: 'complete', before: b.complete, after: n.complete });
+    if (b.states !== n.states) out.push({ ...whole, what: 'states', before: b.states, after: n.states });
+    if (b.transitions !== n.transitions) out.push({ ...whole, what: 'transitions', before: b.transitions, after: n.transitions });
+    const bp = pairable(b.properties, n.properties);
     for (const p of n.properties) {
-      const q = bp.get(p.property);
+      const one = { ...at, id: p.id ?? null, property: p.property };
+      const q = bp.get(keyOf(p));
       if (!q) {
-        out.push({ ...at, property: p.property, what: 'added', before: null, after: p.verdict });
+        out.push({ ...one, what: 'added', before: null, after: p.verdict });
         continue;
       }
-      bp.delete(p.property);
-      if (q.verdict !== p.verdict) out.push({ ...at, property: p.property, what: 'verdict', before: q.verdict, after: p.verdict });
+      bp.delete(keyOf(p));
+      if (q.verdict !== p.verdict) out.push({ ...one, what: 'verdict', before: q.verdict, after: p.verdict });
       else if (q.traceLength !== p.traceLength) {
-        out.push({ ...at, property: p.property, what: 'trace length', before: q.traceLength, after: p.traceLength });
+        out.push({ ...one, what: 'trace length', before: q.traceLength, after: p.traceLength });
       }
     }
-    for (const q of bp.values()) out.push({ ...at, property: q.property, what: 'removed', before: q.verdict, after: null });
+    for (const q of bp.values()) out.push({ ...at, id: q.id ?? null, property: q.property, what: 'removed', before: q.verdict, after: null });
   }
   for (const b of baseline) {
     const k = `${b.spec}\u0000${b.config}`;
     if (!seen.has(k) && expectedToRun(b.spec, b.config)) {
-      out.push({ spec: b.spec, config: b.config, property: null, what: 'removed', before: `${b.properties.length} properties`, after: null });
+      out.push({ spec: b.spec, config: b.config, id: null, property: null, what: 'removed', before: `${b.properties.length} properties`, after: null });
     }
   }
   return out;
@@ -172,7 +195,7 @@ function verdictCounts(ps: PropertyVerdict[]): string {
   return `${ps.length} properties: ${[...counts].map(([v, n]) => `${n} ${v}`).join(', ')}`;
 }
 
-/** Verdicts the same in both (same configuration, property, verdict and trace length). */
+/** Verdicts the same in both (same configuration, property id, verdict and trace length). */
 export function unchangedCount(before: ConfigVerdicts[], after: ConfigVerdicts[]): { same: number; total: number } {
   let same = 0;
   let total = 0;
@@ -180,8 +203,9 @@ export function unchangedCount(before: ConfigVerdicts[], after: ConfigVerdicts[]
     total += a.properties.length;
     const b = before.find((x) => x.spec === a.spec && x.config === a.config);
     if (!b) continue;
+    const bp = pairable(b.properties, a.properties);
     for (const p of a.properties) {
-      const q = b.properties.find((x) => x.property === p.property);
+      const q = bp.get(keyOf(p));
       if (q && q.verdict === p.verdict && q.traceLength === p.traceLength) same++;
     }
   }
@@ -193,7 +217,7 @@ const show = (v: string | number | boolean | null) => (v === null ? 'none' : Str
 /** One line per change, for a terminal or a mail; `reference` names what the run is compared with. */
 export function formatChanges(changes: VerdictChange[], reference = 'the baseline'): string[] {
   return changes.map((c) => {
-    const where = `${c.spec}/${c.config}` + (c.property !== null ? `: "${c.property}"` : '');
+    const where = `${c.spec}/${c.config}` + (c.property !== null ? `: ${c.id !== null ? `${c.id} ` : ''}("${c.property}")` : '');
     switch (c.what) {
       case 'added':
         return c.property === null ? `${where}: new configuration, not in ${reference} (${show(c.after)})` : `${where}: new property (${show(c.after)})`;

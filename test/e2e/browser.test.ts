@@ -93,7 +93,7 @@ requires(browser).describe('the catalog in headless Chromium', () => {
     const link = page.locator('a.trace-link[data-kind="always"]').first();
     const href = await link.getAttribute('href');
     expect(href).toMatch(/\.html$/);
-    await Promise.all([page.waitForURL(/\/\d+-always\.html$/), link.click()]);
+    await Promise.all([page.waitForURL(/\/catalog\/[^/]+\/[^/]+\/[a-z0-9-]+\.html$/), link.click()]);
 
     // The timeline: lanes, bars, the power failure.
     const timeline = page.locator('svg.timeline');

@@ -57,6 +57,8 @@ describe('daxcheck report and check --baseline', () => {
     }
     const v = JSON.parse(readFileSync(join(out, 'verdicts.json'), 'utf8'));
     expect(v.runs).toEqual([expect.objectContaining({ spec: 'baseline', config: 'trusting' })]);
+    // Keyed by property id, with the sentence beside it.
+    expect(v.runs[0].properties[0]).toEqual({ id: 'pointer-after-alloc', property: 'a data pointer never precedes a durable allocation', kind: 'always', verdict: 'violated', traceLength: expect.any(Number) });
     expect(JSON.stringify(v)).not.toMatch(/seconds/);
   });
 
@@ -78,8 +80,8 @@ describe('daxcheck report and check --baseline', () => {
     writeFileSync(tampered, JSON.stringify(v));
     const r = run(['check', 'baseline', '--config', 'trusting', '--baseline', tampered]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`baseline/trusting: "${violated.property}": verdict holds → violated`);
-    expect(r.out).toContain(`baseline/trusting: "${traced.property}": trace length ${traced.traceLength} → ${traced.traceLength - 1} steps`);
+    expect(r.out).toContain(`baseline/trusting: ${violated.id} ("${violated.property}"): verdict holds → violated`);
+    expect(r.out).toContain(`baseline/trusting: ${traced.id} ("${traced.property}"): trace length ${traced.traceLength} → ${traced.traceLength - 1} steps`);
     expect(r.out).toContain(`baseline/trusting: states ${entry.states} → ${entry.states - 1}`);
     expect(r.out).toMatch(/regenerate the baseline with `npm run check`/);
     // With --json the document stays clean on stdout; the differences go to stderr.
@@ -98,6 +100,11 @@ describe('daxcheck report and check --baseline', () => {
     oneLineError(await runHere(['check', 'baseline', '--baseline', join(out, 'shape.json')]), /is not a verdicts file/);
     oneLineError(await runHere(['report', '--results', bad, '--out', out]), /^daxcheck: the results file .*bad\.json is not valid JSON/);
     oneLineError(await runHere(['report', '--results', join(out, 'results.json'), 'baseline']), /takes no spec or check options/);
+    // Results from before property ids cannot be rendered (every page names properties by id).
+    const old = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    for (const x of old.results) delete x.id;
+    writeFileSync(join(out, 'old-results.json'), JSON.stringify(old));
+    oneLineError(await runHere(['report', '--results', join(out, 'old-results.json'), '--out', join(out, 'old')]), /lack property ids/);
   });
 
   it('report --results renders an existing results file, the same bytes again', async () => {

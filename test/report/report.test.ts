@@ -42,6 +42,7 @@ function evilDoc(): ResultsDoc {
   const result: PropertyResult = {
     spec: evilSpec.name,
     config: evilSpec.configs[0].name,
+    id: `prop-${EVIL}`,
     property,
     kind: 'always',
     verdict: 'violated',
@@ -101,7 +102,8 @@ describe('reports', () => {
       expect(f.content, f.path).not.toContain('<script>alert');
       expect(f.content, f.path).not.toMatch(/<script>(?!\s*\(function)/);
     }
-    const page = files.find((f) => /catalog\/.+\/0-always\.html$/.test(f.path))!;
+    // A trace page is named by its property's id (slugged).
+    const page = files.find((f) => /catalog\/.+\/prop-+script-alert-x-script\.html$/.test(f.path))!;
     expect(page.content).toContain('text &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(page.content).toContain('Promise &lt;script&gt;');
     // Paths are made from labels too: nothing that could climb out of the report folder.
@@ -137,9 +139,20 @@ describe('reports', () => {
     expect(a.length).toBeGreaterThan(4);
     for (let i = 0; i < a.length; i++) if (!a[i].path.endsWith('timings.js')) expect(a[i].content, a[i].path).toBe(b[i].content);
     // Each step of a trace names the spec source that wrote its transition.
-    const tracePage = a.find((f) => /catalog\/.+\/\d+-\w+\.html$/.test(f.path))!;
+    const tracePage = a.find((f) => /catalog\/.+\/.+\/[\w-]+\.html$/.test(f.path))!;
     expect(tracePage.content).toMatch(/specs\/[\w/.-]+\.ts:\d+/);
     expect(tracePage.content).not.toContain('>not found<');
+    // Properties are named by id with the sentence beside it, never by a number that depends on the run.
+    const p = d1.results.find((r) => r.trace)!;
+    expect(a.some((f) => f.path === `catalog/${spec.name}/${config.name}/${p.id}.html`)).toBe(true);
+    const index = a.find((f) => f.path === 'catalog/index.html')!.content;
+    for (const r of d1.results) {
+      expect(index).toContain(`<code>${r.id}</code>`);
+      expect(index).toContain(r.property);
+    }
+    expect(index).not.toMatch(/>P\d+</);
+    const review = a.find((f) => f.path === 'design-review.md')!.content;
+    for (const r of d1.results) expect(review).toContain(`| \`${r.id}\` | ${r.property} |`);
   });
 
   it('plot fault cost only when measured, and show a spec no report code knows about', async () => {

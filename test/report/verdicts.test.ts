@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PropertyResult } from '../../src/check.ts';
 import type { ResultsDoc, RunSummary } from '../../src/report/results.ts';
-import { compareVerdicts, formatChanges, mergeVerdicts, serializeVerdicts, verdictsOf, type ConfigVerdicts } from '../../src/report/verdicts.ts';
+import { compareVerdicts, formatChanges, mergeVerdicts, serializeVerdicts, unchangedCount, verdictsOf, type ConfigVerdicts } from '../../src/report/verdicts.ts';
 import { checkBaseline } from '../../src/report/baseline.ts';
 
 function run(spec: string, config: string, states = 10): RunSummary {
@@ -19,11 +19,13 @@ function run(spec: string, config: string, states = 10): RunSummary {
   } as unknown as RunSummary;
 }
 
-function result(spec: string, config: string, property: string, verdict: PropertyResult['verdict'], steps: number | null): PropertyResult {
+/** A result of the property with this id; its sentence is `the <id> sentence` unless given. */
+function result(spec: string, config: string, id: string, verdict: PropertyResult['verdict'], steps: number | null, sentence = `the ${id} sentence`): PropertyResult {
   return {
     spec,
     config,
-    property,
+    id,
+    property: sentence,
     kind: verdict === 'reachable' || verdict === 'unreachable' ? 'sometimes' : 'always',
     verdict,
     expected: verdict,
@@ -50,8 +52,8 @@ describe('verdicts.json', () => {
         transitions: 20,
         depth: 5,
         properties: [
-          { property: 'p', kind: 'always', verdict: 'violated', traceLength: 12 },
-          { property: 'q', kind: 'always', verdict: 'holds', traceLength: null },
+          { id: 'p', property: 'the p sentence', kind: 'always', verdict: 'violated', traceLength: 12 },
+          { id: 'q', property: 'the q sentence', kind: 'always', verdict: 'holds', traceLength: null },
         ],
       },
     ]);
@@ -63,8 +65,8 @@ describe('verdicts.json', () => {
     const changes = compareVerdicts(base, now);
     expect(changes.map((c) => c.what).sort()).toEqual(['states', 'trace length', 'transitions', 'verdict']);
     const lines = formatChanges(changes).join('\n');
-    expect(lines).toContain('a/x: "q": verdict holds → violated');
-    expect(lines).toContain('a/x: "p": trace length 12 → 14 steps');
+    expect(lines).toContain('a/x: q ("the q sentence"): verdict holds → violated');
+    expect(lines).toContain('a/x: p ("the p sentence"): trace length 12 → 14 steps');
     expect(lines).toContain('a/x: states 10 → 11');
   });
 
@@ -76,7 +78,7 @@ describe('verdicts.json', () => {
     const now = verdictsOf(doc([result('a', 'x', 'p', 'violated', 12), result('b', 'y', 'p', 'holds', null)], [run('a', 'x'), run('b', 'y')]));
     const changes = compareVerdicts(base, now);
     expect(changes).toContainEqual(expect.objectContaining({ spec: 'b', config: 'y', what: 'added', property: null }));
-    expect(changes).toContainEqual(expect.objectContaining({ spec: 'a', property: 'q', what: 'removed' }));
+    expect(changes).toContainEqual(expect.objectContaining({ spec: 'a', id: 'q', property: 'the q sentence', what: 'removed' }));
     const missing: ConfigVerdicts[] = [...base, { ...base[0], config: 'z' }];
     expect(compareVerdicts(missing, base)).toEqual([]);
     expect(compareVerdicts(missing, base, (_s, c) => c === 'z')).toEqual([expect.objectContaining({ config: 'z', what: 'removed' })]);
@@ -99,6 +101,24 @@ describe('verdicts.json', () => {
     expect(ok.ok).toBe(true);
     const bad = checkBaseline('v.json', file, doc([result('a', 'x', 'p', 'holds', null), result('a', 'x', 'q', 'holds', null)], [run('a', 'x')]), [], false);
     expect(bad.ok).toBe(false);
-    expect(bad.lines.join('\n')).toMatch(/a\/x: "p": verdict violated → holds[\s\S]*npm run check/);
+    expect(bad.lines.join('\n')).toMatch(/a\/x: p \("the p sentence"\): verdict violated → holds[\s\S]*npm run check/);
+  });
+
+  it('pairs properties by id: a reworded sentence is no change, a new id is', () => {
+    const reworded = verdictsOf(doc([result('a', 'x', 'p', 'violated', 12, 'p, said better'), result('a', 'x', 'q', 'holds', null)], [run('a', 'x')]));
+    expect(compareVerdicts(base, reworded)).toEqual([]);
+    const renamed = verdictsOf(doc([result('a', 'x', 'p2', 'violated', 12, 'the p sentence'), result('a', 'x', 'q', 'holds', null)], [run('a', 'x')]));
+    expect(compareVerdicts(base, renamed).map((c) => [c.what, c.id])).toEqual([
+      ['added', 'p2'],
+      ['removed', 'p'],
+    ]);
+  });
+
+  it('a file from before property ids (keyed by sentence) is compared by sentence', () => {
+    const legacy: ConfigVerdicts[] = base.map((c) => ({ ...c, properties: c.properties.map(({ id: _id, ...p }) => p) }));
+    const now = verdictsOf(doc([result('a', 'x', 'p', 'violated', 12), result('a', 'x', 'q', 'violated', 3)], [run('a', 'x')]));
+    const changes = compareVerdicts(legacy, now);
+    expect(changes).toEqual([expect.objectContaining({ id: 'q', property: 'the q sentence', what: 'verdict', before: 'holds', after: 'violated' })]);
+    expect(unchangedCount(legacy, now)).toEqual({ same: 1, total: 2 });
   });
 });

@@ -1,12 +1,13 @@
 /**
- * Every configuration of every spec against specs/manifest.json: each property's verdict and the
- * size of the state space. A buggy variant the thread describes must be found, a fixed one pass.
+ * Every configuration of every spec against specs/manifest.json: each property's verdict (keyed by
+ * property id) and the size of the state space. A buggy variant the thread describes must be
+ * found, a fixed one pass.
  */
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/check.ts';
 import { loadManifest } from '../../src/manifest.ts';
 import type { DurableState } from '../../models/describe.ts';
-import { NAMES } from '../../models/invariants.ts';
+import { IDS } from '../../models/invariants.ts';
 import { specs, findSpec } from '../../specs/index.ts';
 
 const manifest = loadManifest();
@@ -19,7 +20,7 @@ describe('every spec configuration has its verdicts and state count recorded', (
         expect(entry, 'manifest entry').toBeDefined();
         const run = await checkConfig(spec, config, entry);
         expect(run.complete).toBe(true);
-        const got = Object.fromEntries(run.results.map((r) => [r.property, r.verdict]));
+        const got = Object.fromEntries(run.results.map((r) => [r.id, r.verdict]));
         expect(got).toEqual(entry!.expect);
         expect([run.states, run.transitions]).toEqual([entry!.states, entry!.transitions]);
         for (const m of run.measures) expect(m.max, m.name).toBe(entry!.measures?.[m.name]);
@@ -35,11 +36,30 @@ describe('every spec configuration has its verdicts and state count recorded', (
   });
 });
 
+describe('property ids', () => {
+  // id -> sentence over every configuration of every spec
+  const seen = new Map<string, { sentence: string; where: string }>();
+  for (const spec of specs) {
+    it(`${spec.name}: ids are kebab-case and unique in each configuration, and one id is one sentence in every spec`, () => {
+      for (const config of spec.configs) {
+        const props = spec.build(config).properties;
+        expect(new Set(props.map((p) => p.id)).size, `${spec.name}/${config.name}: ids unique`).toBe(props.length);
+        for (const p of props) {
+          expect(p.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+          const other = seen.get(p.id);
+          if (other) expect(p.name, `id ${p.id} in ${spec.name}/${config.name} and ${other.where}`).toBe(other.sentence);
+          else seen.set(p.id, { sentence: p.name, where: `${spec.name}/${config.name}` });
+        }
+      }
+    });
+  }
+});
+
 describe("Chinner's counterexample (seed 002, 2016-09-14) in the baseline", () => {
   it('has the shape of DOMAIN.md\'s five steps', async () => {
     const spec = findSpec('baseline')!;
     const run = await checkConfig(spec, spec.configs.find((c) => c.name === 'trusting')!, undefined);
-    const r = run.results.find((x) => x.property === NAMES.pointer)!;
+    const r = run.results.find((x) => x.id === IDS.pointer)!;
     expect(r.verdict).toBe('violated');
     const steps = r.trace!.steps;
     const at = (re: RegExp) => steps.findIndex((s) => re.test(`${s.event} ${s.text}`));
@@ -66,8 +86,8 @@ describe("Chinner's counterexample (seed 002, 2016-09-14) in the baseline", () =
   it('does not exist under MAP_SYNC: the fault commits the allocation before the store', async () => {
     const spec = findSpec('map-sync')!;
     const run = await checkConfig(spec, spec.configs.find((c) => c.name === 'trusting')!, undefined);
-    expect(run.results.find((x) => x.property === NAMES.pointer)!.verdict).toBe('holds');
-    const witness = run.results.find((x) => x.property === NAMES.survives)!.trace!;
+    expect(run.results.find((x) => x.id === IDS.pointer)!.verdict).toBe('holds');
+    const witness = run.results.find((x) => x.id === IDS.survives)!.trace!;
     expect(witness.steps.some((s) => /dax_finish_sync_fault → MAP_SYNC: journal committed/.test(s.text))).toBe(true);
   });
 });
