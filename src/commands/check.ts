@@ -129,16 +129,16 @@ function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
   saveManifest(manifest, [...new Set(runs.map((r) => r.spec))]);
 }
 
-/** DIR/results.json and one JSON file per trace: DIR/traces/<spec>/<config>/<kind>-<n>.json. */
+/** DIR/results.json and one JSON file per trace: DIR/traces/<spec>/<config>/<property id>.json. */
 function writeResults(dir: string, runs: ConfigRun[], interrupted: boolean): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
   for (const run of runs) {
     const d = join(dir, 'traces', run.spec, run.config);
     mkdirSync(d, { recursive: true });
-    run.results.forEach((r, i) => {
+    run.results.forEach((r) => {
       if (!r.trace) return;
-      writeFileSync(join(d, `${i}-${r.kind}.json`), JSON.stringify({ spec: r.spec, config: r.config, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');
+      writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');
     });
   }
 }

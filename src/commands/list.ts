@@ -15,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     sources: s.sources,
     promise: s.promise,
     configs: s.configs.map((c) => {
-      const props = s.build(c).properties.map((p) => ({ kind: p.kind, property: p.name, expected: manifest[s.name]?.[c.name]?.expect[p.name] ?? null }));
+      const props = s.build(c).properties.map((p) => ({ id: p.id, kind: p.kind, property: p.name, expected: manifest[s.name]?.[c.name]?.expect[p.id] ?? null }));
       return { config: c.name, default: c.default, description: c.description, properties: props };
     }),
   }));
@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     out.push(`${s.spec} — ${s.title} (seeds ${s.sources.join(', ')})`, `  promise: ${s.promise}`);
     for (const c of s.configs) {
       out.push(`  --config ${c.config}${c.default ? ' (default)' : ''}: ${c.description}`);
-      for (const p of c.properties) out.push(`      ${p.kind.padEnd(9)} ${p.property}${p.expected ? `  [expected: ${p.expected}]` : ''}`);
+      for (const p of c.properties) out.push(`      ${p.kind.padEnd(9)} ${p.id}: ${p.property}${p.expected ? `  [expected: ${p.expected}]` : ''}`);
     }
   }
   process.stdout.write(out.join('\n') + '\n');

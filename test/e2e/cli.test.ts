@@ -60,7 +60,7 @@ describe('daxcheck check', () => {
   it('exits 0 when every verdict is as the manifest expects, and shows the counterexample in kernel terms', () => {
     const r = run(['check']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/baseline\/trusting\s+always\s+VIOLATED\s+as expected\s+a data pointer never precedes a durable allocation/);
+    expect(r.out).toMatch(/baseline\/trusting\s+always\s+VIOLATED\s+as expected\s+pointer-after-alloc\s+a data pointer never precedes a durable allocation/);
     expect(r.out).toMatch(/dax_iomap_fault\(write, block 1\) → block 1 allocated in running transaction/);
     expect(r.out).toMatch(/durable after crash and recovery: .*record 0: dangling pointer/);
     expect(r.out).toMatch(/exhaustive within its bounds/);
@@ -71,8 +71,9 @@ describe('daxcheck check', () => {
     const r = run(['check', 'baseline', '--config', 'trusting', '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    const v = doc.results.find((x: { property: string }) => x.property === 'a data pointer never precedes a durable allocation');
-    for (const k of ['spec', 'config', 'property', 'kind', 'verdict', 'expected', 'states', 'transitions', 'depth', 'seconds', 'trace']) expect(v).toHaveProperty(k);
+    const v = doc.results.find((x: { id: string }) => x.id === 'pointer-after-alloc');
+    expect(v.property).toBe('a data pointer never precedes a durable allocation');
+    for (const k of ['spec', 'config', 'id', 'property', 'kind', 'verdict', 'expected', 'states', 'transitions', 'depth', 'seconds', 'trace']) expect(v).toHaveProperty(k);
     expect(v.verdict).toBe('violated');
     expect(v.trace.steps[0]).toMatchObject({ event: 'T0.open', text: expect.stringContaining('open(') });
     expect(v.trace.durableAfterCrash.records[0].found).toBe('dangling pointer');
@@ -91,7 +92,7 @@ describe('daxcheck check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'daxcheck-'));
     const path = join(dir, 'manifest.json');
     const m = loadAll();
-    m.baseline.trusting.expect['a data pointer never precedes a durable allocation'] = 'holds';
+    m.baseline.trusting.expect['pointer-after-alloc'] = 'holds';
     writeFileSync(path, JSON.stringify(m));
     const r = run(['check', 'baseline', '--config', 'trusting'], { DAXCHECK_MANIFEST: path });
     expect(r.code).toBe(1);
@@ -117,7 +118,9 @@ describe('daxcheck check', () => {
     expect(existsSync(join(dir, 'results.json'))).toBe(true);
     const traces = readdirSync(join(dir, 'traces', 'baseline', 'trusting'));
     expect(traces.length).toBeGreaterThanOrEqual(3);
-    const t = JSON.parse(readFileSync(join(dir, 'traces', 'baseline', 'trusting', traces.find((f) => f.startsWith('0-'))!), 'utf8'));
+    expect(traces).toContain('pointer-after-alloc.json');
+    const t = JSON.parse(readFileSync(join(dir, 'traces', 'baseline', 'trusting', 'pointer-after-alloc.json'), 'utf8'));
+    expect(t.id).toBe('pointer-after-alloc');
     expect(t.property).toBe('a data pointer never precedes a durable allocation');
     expect(t.steps.at(-1).actions[0].type).toBe('mount_and_recover');
   });
@@ -129,7 +132,7 @@ describe('daxcheck list', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^baseline — /m);
     expect(r.out).toMatch(/--config non-dax \(default\)/);
-    expect(r.out).toMatch(/always\s+every writable page of a MAP_SYNC mapping is backed by committed metadata/);
+    expect(r.out).toMatch(/always\s+sync-pages-committed: every writable page of a MAP_SYNC mapping is backed by committed metadata/);
     const j = JSON.parse(run(['list', '--json']).out);
     expect(j.specs.map((s: { spec: string }) => s.spec)).toEqual(specs.map((s) => s.name));
   });
