@@ -5,16 +5,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
+import { specs } from '../../specs/index.ts';
 import { parse, positiveInt } from '../args.ts';
 import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
-import { loadManifest, saveManifest, type Manifest } from '../manifest.ts';
-import { specs } from '../../specs/index.ts';
+import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
 import { renderRuns } from '../render.ts';
-import { select } from '../select.ts';
+import { selectConfigs } from '../select.ts';
+import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loader.ts';
 
-export const usage = `daxcheck check [spec...] [--config NAME[,NAME]] [--all-configs] [--json]
+export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
                  [--baseline FILE]`;
 
@@ -45,8 +47,14 @@ export async function run(argv: string[]): Promise<number> {
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;
-  const jobs = select(positionals, values.config, values['all-configs'] ?? false);
+  const sources = await resolveSpecs(positionals);
+  const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
+  const open = prepareManifests(sources, jobs, manifest, values['record-counts'] ?? false);
+  if (open) {
+    process.stderr.write(`daxcheck: ${open}\n`);
+    return 2;
+  }
   // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
   const baseline = values.baseline !== undefined ? readVerdicts(values.baseline) : null;
   const maxBytes = maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : Math.floor(totalmem() * 0.6);
@@ -65,16 +73,22 @@ export async function run(argv: string[]): Promise<number> {
       if (interrupted) break;
       // Progress lines on a terminal (or when DAXCHECK_PROGRESS=1, which tests use).
       const progress = (process.stderr.isTTY || process.env.DAXCHECK_PROGRESS === '1') && !values.json;
-      const run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
-        maxStates,
-        maxBytes,
-        workers,
-        shouldStop: () => interrupted,
-        onProgress: progress
-          ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
-          : undefined,
-        progressEveryMs: 1000,
-      });
+      let run: ConfigRun;
+      try {
+        run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
+          maxStates,
+          maxBytes,
+          workers,
+          shouldStop: () => interrupted,
+          onProgress: progress
+            ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
+            : undefined,
+          progressEveryMs: 1000,
+        });
+      } catch (err) {
+        if (progress) process.stderr.write('\r\x1b[K');
+        throw authorError(sources.find((s) => s.spec === spec)!, config.name, err);
+      }
       if (progress) process.stderr.write('\r\x1b[K');
       runs.push(run);
     }
@@ -93,11 +107,58 @@ export async function run(argv: string[]): Promise<number> {
   let baselineOk = true;
   if (baseline) {
     const fullDefaultRun = !positionals.length && values.config === undefined && !values['all-configs'];
-    const b = checkBaseline(values.baseline!, baseline, toJson(runs, interrupted), specs, fullDefaultRun && !interrupted);
+    const known = [...sources.map((s) => s.spec), ...specs.filter((r) => !sources.some((s) => s.spec.name === r.name))];
+    const b = checkBaseline(values.baseline!, baseline, toJson(runs, interrupted), known, fullDefaultRun && !interrupted);
     (values.json ? process.stderr : process.stdout).write(b.lines.join('\n') + '\n');
     baselineOk = b.ok;
   }
   return !interrupted && runs.every(runAsExpected) && baselineOk ? 0 : 1;
+}
+
+/**
+ * Checks the manifests of the specs to run before anything is explored (src/manifest.ts
+ * `checkManifest`: one line naming the file on the first problem). With --record-counts, first
+ * adds what is missing with null verdicts to fill in; returns the line to print when verdicts are
+ * still to be written (exit 2), else null.
+ */
+function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
+  const bySpec = sources
+    .map((source) => ({
+      source,
+      jobs: jobs
+        .filter((j) => j.spec === source.spec)
+        .map((j): ManifestJob => {
+          try {
+            return { config: j.config, properties: source.spec.build(j.config).properties };
+          } catch (err) {
+            throw authorError(source, j.config.name, err);
+          }
+        }),
+    }))
+    .filter((x) => x.jobs.length);
+  if (record) {
+    const unwritten: string[] = [];
+    let open = 0;
+    for (const { source, jobs } of bySpec) {
+      const before = JSON.stringify(manifest[source.spec.name] ?? null);
+      const missing = manifestMissing(source.spec.name);
+      const n = addMissingEntries(source, manifest, jobs);
+      if (missing || JSON.stringify(manifest[source.spec.name]) !== before) saveManifest(manifest, [source.spec.name]);
+      if (n) {
+        open += n;
+        unwritten.push(shown(process.env.DAXCHECK_MANIFEST || source.manifest));
+      }
+    }
+    if (open) {
+      const again = `daxcheck check ${bySpec.map((x) => x.source.ref).join(' ')} --record-counts`;
+      return (
+        `${[...new Set(unwritten)].join(', ')}: ${open} expected verdict(s) to write: replace each null with the verdict you expect ` +
+        `("holds" or "violated"; "reachable" or "unreachable" for a sometimes-property), then run \`${again}\` again`
+      );
+    }
+  }
+  for (const { source, jobs } of bySpec) checkManifest(source, manifest, jobs);
+  return null;
 }
 
 function toJson(runs: ConfigRun[], interrupted: boolean) {
@@ -109,7 +170,7 @@ function toJson(runs: ConfigRun[], interrupted: boolean) {
   };
 }
 
-function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
+export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
   for (const run of runs) {
     const entry = manifest[run.spec]?.[run.config];
     const verdictsOk = run.results.every((r) => r.verdict === r.expected);

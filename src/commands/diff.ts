@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
@@ -20,6 +20,7 @@ import { checkConfig } from '../check.ts';
 import { loadManifest } from '../manifest.ts';
 import { asResults } from '../report/results.ts';
 import { REPO_ROOT } from '../report/sources.ts';
+import { isSpecPath, loadSpecPath, shown } from '../spec-loader.ts';
 import { asVerdicts, compareVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
 
 export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
@@ -92,7 +93,22 @@ export async function run(argv: string[]): Promise<number> {
   const configs = values.config !== undefined ? String(values.config).split(',').map((c) => c.trim()).filter(Boolean) : null;
   if (configs && !configs.length) throw new UsageError('--config needs a configuration name');
   if (positionals.length < 1) throw new UsageError('diff takes a git revision, e.g. daxcheck diff HEAD~1');
-  const [rev, ...only] = positionals;
+  const [rev, ...args] = positionals;
+  // A path names a spec only if it is a registered spec's folder: the revision's side of the
+  // comparison is read from the repository's history, which knows nothing of specs elsewhere.
+  const only: string[] = [];
+  for (const a of args) {
+    if (!isSpecPath(a)) only.push(a);
+    else {
+      const s = await loadSpecPath(a);
+      if (s.fromPath) {
+        throw new UsageError(
+          `diff compares the repository's specs between git revisions, and ${shown(s.file)} is not one: keep a verdicts file of it (\`daxcheck report ${a}\` writes ${shown(join(dirname(s.file), 'reports', 'verdicts.json'))}) and compare later runs with \`daxcheck check ${a} --baseline FILE\``,
+        );
+      }
+      only.push(s.spec.name);
+    }
+  }
   // A name neither tree knows is a typo; one only the revision knows is a removed spec.
   if (rev.startsWith('-')) throw new UsageError(`'${rev}' is not a git revision`);
   const resolved = git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);

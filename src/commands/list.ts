@@ -1,21 +1,35 @@
-/** `daxcheck list [--json]`: specs, their configurations and properties. */
-import { specs } from '../../specs/index.ts';
+/**
+ * `daxcheck list [PATH...] [--json]`: specs, their configurations and properties; without PATH
+ * every registered spec, with PATH the specs in those folders (or modules).
+ */
+import type { RunConfig } from '../../specs/common/spec.ts';
 import { parse, UsageError } from '../args.ts';
-import { loadManifest } from '../manifest.ts';
+import { loadManifest, propertyKey } from '../manifest.ts';
+import { authorError, isSpecPath, resolveSpecs } from '../spec-loader.ts';
 
-export const usage = 'daxcheck list [--json]';
+export const usage = 'daxcheck list [PATH...] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
-  if (positionals.length) throw new UsageError(`list takes no arguments, got '${positionals[0]}'`);
+  const notPath = positionals.find((p) => !isSpecPath(p));
+  if (notPath !== undefined) throw new UsageError(`list takes no arguments but spec folder paths, got '${notPath}' (no such file or folder)`);
+  const sources = await resolveSpecs(positionals);
   const manifest = loadManifest();
-  const data = specs.map((s) => ({
-    spec: s.name,
-    title: s.title,
-    sources: s.sources,
-    promise: s.promise,
-    configs: s.configs.map((c) => {
-      const props = s.build(c).properties.map((p) => ({ id: p.id, kind: p.kind, property: p.name, expected: manifest[s.name]?.[c.name]?.expect[p.id] ?? null }));
+  const build = (source: (typeof sources)[number], c: RunConfig) => {
+    try {
+      return source.spec.build(c);
+    } catch (err) {
+      throw authorError(source, c.name, err);
+    }
+  };
+  const data = sources.map((source) => ({
+    spec: source.spec.name,
+    title: source.spec.title,
+    sources: source.spec.sources,
+    promise: source.spec.promise,
+    configs: source.spec.configs.map((c: RunConfig) => {
+      const expect = manifest[source.spec.name]?.[c.name]?.expect;
+      const props = build(source, c).properties.map((p) => ({ id: p.id, kind: p.kind, property: p.name, expected: expect?.[propertyKey(p)] ?? null }));
       return { config: c.name, default: c.default, description: c.description, properties: props };
     }),
   }));
@@ -25,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out: string[] = [];
   for (const s of data) {
-    out.push(`${s.spec} — ${s.title} (seeds ${s.sources.join(', ')})`, `  promise: ${s.promise}`);
+    out.push(`${s.spec} — ${s.title}${s.sources.length ? ` (seeds ${s.sources.join(', ')})` : ''}`, `  promise: ${s.promise}`);
     for (const c of s.configs) {
       out.push(`  --config ${c.config}${c.default ? ' (default)' : ''}: ${c.description}`);
       for (const p of c.properties) out.push(`      ${p.kind.padEnd(9)} ${p.id}: ${p.property}${p.expected ? `  [expected: ${p.expected}]` : ''}`);

@@ -3,18 +3,32 @@
  * into DIR: the counterexample catalog (DIR/catalog/index.html), the design review
  * (DIR/design-review.md and .html) and the committed verdicts (DIR/verdicts.json). With
  * `--results FILE` it renders an existing results document instead of checking. `npm run check`
- * runs it; its exit code is the check's (0: every verdict as the manifests expect).
+ * runs it; its exit code is the check's (0: every verdict as the manifests expect). DIR (--out)
+ * is reports/ in the working directory, or, for one spec given by path, reports/ in its folder.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { readResults } from '../report/results.ts';
 import { formatChanges } from '../report/verdicts.ts';
+import { isSpecPath, loadedFromPaths, specModuleFile } from '../spec-loader.ts';
 import * as check from './check.ts';
 
-export const usage = `daxcheck report [spec...] [--config NAME[,NAME]] [--all-configs] [--max-states N]
+export const usage = `daxcheck report [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--max-states N]
                  [--max-memory MB] [--out DIR] [--results FILE]`;
+
+/**
+ * Where reports go without --out: reports/ in the working directory for registered specs; for
+ * one spec given by path, reports/ in its folder (never the repository's reports/, whose
+ * verdicts.json CI compares with); for several, --out must say.
+ */
+function defaultOut(positionals: string[]): string {
+  const paths = positionals.filter(isSpecPath);
+  if (!paths.length) return 'reports';
+  if (positionals.length === 1) return join(dirname(specModuleFile(paths[0])), 'reports');
+  throw new UsageError('with specs given by path, give --out DIR (one spec folder alone reports into its reports/)');
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -26,8 +40,8 @@ export async function run(argv: string[]): Promise<number> {
     results: { type: 'string' },
   });
   const v = values as { config?: string; 'all-configs'?: boolean; 'max-states'?: string; 'max-memory'?: string; out?: string; results?: string };
-  const out = v.out ?? 'reports';
   if (v.out !== undefined && !v.out.trim()) throw new UsageError('--out needs a directory');
+  const out = v.out ?? defaultOut(positionals);
 
   let code = 0;
   let resultsPath: string;
@@ -51,7 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   const started = performance.now();
   // Loaded here, not at start-up: ts-morph and elkjs take a moment, and other commands need neither.
   const { writeReports } = await import('../report/index.ts');
-  const outcome = await writeReports(out, doc, specs);
+  // Specs given by path (loaded by the check) render with their own titles and promises.
+  const fromPaths = loadedFromPaths().map((s) => s.spec);
+  const known = [...specs.filter((s) => !fromPaths.some((p) => p.name === s.name)), ...fromPaths];
+  const outcome = await writeReports(out, doc, known);
   const seconds = (performance.now() - started) / 1000;
   const pages = outcome.files.filter((f) => f.startsWith('catalog/') && f.endsWith('.html')).length;
   const lines = [
@@ -59,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   ];
   const vs = outcome.verdicts;
   if (!vs.written) lines.push(`${join(out, 'verdicts.json')} not updated: ${vs.reason}`);
+  else if (vs.created && fromPaths.length) lines.push(`${join(out, 'verdicts.json')} created: \`daxcheck check ${positionals.join(' ')} --baseline ${join(out, 'verdicts.json')}\` compares later runs with it`);
   else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
   else if (!vs.changes.length) lines.push(`${join(out, 'verdicts.json')}: no verdict changed`);
   else {
