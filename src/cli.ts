@@ -11,6 +11,7 @@ import { UsageError } from './args.ts';
 import * as check from './commands/check.ts';
 import * as diff from './commands/diff.ts';
 import * as list from './commands/list.ts';
+import * as newSpec from './commands/new.ts';
 import * as replay from './commands/replay.ts';
 import * as report from './commands/report.ts';
 
@@ -19,7 +20,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report, diff, replay };
+const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 
