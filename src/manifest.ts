@@ -163,8 +163,7 @@ export function addMissingEntries(source: SpecSource, manifest: Manifest, jobs: 
   const entries = (manifest[source.spec.name] ??= {});
   let open = 0;
   for (const { config, properties } of jobs) {
-    // Counts first, as --record-counts writes them (JSON.stringify leaves the undefined ones out).
-    const entry = (entries[config.name] ??= { states: undefined, transitions: undefined, expect: {} });
+    const entry = (entries[config.name] ??= { expect: {} });
     entry.expect ??= {};
     for (const p of properties) {
       const key = propertyKey(p);

@@ -93,8 +93,7 @@ export async function run(argv: string[]): Promise<number> {
       if (v === undefined) throw new Error(`src/new/template/manifest.json: configuration '${config.name}' has no verdict for '${p.id}'`);
       expect[propertyKey(p)] = v;
     }
-    // Counts first, as in every manifest; recorded below (JSON.stringify leaves undefined out).
-    manifest[config.name] = { states: undefined, transitions: undefined, expect } as SpecManifest[string];
+    manifest[config.name] = { expect } as SpecManifest[string];
     return { config, properties };
   });
   writeFileSync(source.manifest, JSON.stringify(manifest, null, 2) + '\n');
