@@ -14,13 +14,14 @@ import * as list from './commands/list.ts';
 import * as newSpec from './commands/new.ts';
 import * as replay from './commands/replay.ts';
 import * as report from './commands/report.ts';
+import * as simulate from './commands/simulate.ts';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay };
+const commands: Record<string, Command> = { list, check, simulate, report, diff, new: newSpec, replay };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

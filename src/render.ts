@@ -22,14 +22,18 @@ export function renderTable(runs: ConfigRun[]): string {
   return [line(head), line(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? 8 : w))), ...rows.map(line)].join('\n');
 }
 
-export function renderTrace(r: PropertyResult): string {
+/**
+ * A trace step by step. `shortest`: found breadth-first, so no shorter one exists (check); a
+ * simulation's trace is shrunk instead (1-minimal: no single step can be left out).
+ */
+export function renderTrace(r: PropertyResult, shortest = true): string {
   if (!r.trace) return '';
   const title =
     r.kind === 'sometimes'
       ? `witness for ${r.id} ("${r.property}")`
       : r.kind === 'deadlock'
-        ? `shortest path to a deadlock (${r.id}: "${r.property}")`
-        : `shortest counterexample to ${r.id} ("${r.property}")`;
+        ? `${shortest ? 'shortest ' : ''}path to a deadlock (${r.id}: "${r.property}")`
+        : `${shortest ? 'shortest ' : ''}counterexample to ${r.id} ("${r.property}")`;
   const out = [`${r.spec}/${r.config}: ${title}, ${r.trace.steps.length} steps`];
   const w = String(r.trace.steps.length).length;
   r.trace.steps.forEach((s, i) => {
@@ -74,7 +78,7 @@ export function renderDeadCode(runs: ConfigRun[]): string {
 export function renderRuns(runs: ConfigRun[]): string {
   const sections = [renderTable(runs)];
   const traces = runs.flatMap((run) =>
-    run.results.filter((r) => r.trace && (r.kind !== 'sometimes' || r.verdict !== r.expected)).map(renderTrace),
+    run.results.filter((r) => r.trace && (r.kind !== 'sometimes' || r.verdict !== r.expected)).map((r) => renderTrace(r)),
   );
   if (traces.length) sections.push(traces.join('\n\n'));
   sections.push(runs.map(renderStats).join('\n'));

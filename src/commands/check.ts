@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
 import { parse, positiveInt } from '../args.ts';
-import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
+import { checkConfig, measurementsOf, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
+import { Progress, progressWanted } from '../progress.ts';
 import { renderRuns } from '../render.ts';
 import { selectConfigs } from '../select.ts';
 import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loader.ts';
@@ -68,28 +69,34 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const runs: ConfigRun[] = [];
+  // A progress line on a terminal (or when DAXCHECK_PROGRESS=1, which tests use); nothing when piped.
+  const progress = new Progress(progressWanted(), jobs.length);
   try {
-    for (const { spec, config } of jobs) {
+    for (const [k, { spec, config }] of jobs.entries()) {
       if (interrupted) break;
-      // Progress lines on a terminal (or when DAXCHECK_PROGRESS=1, which tests use).
-      const progress = (process.stderr.isTTY || process.env.DAXCHECK_PROGRESS === '1') && !values.json;
+      progress.start(k + 1, `${spec.name}/${config.name}`);
+      const expected = manifest[spec.name]?.[config.name];
       let run: ConfigRun;
       try {
-        run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
+        run = await checkConfig(spec, config, expected, {
           maxStates,
           maxBytes,
           workers,
           shouldStop: () => interrupted,
-          onProgress: progress
-            ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
+          onProgress: progress.enabled
+            ? (p) => {
+                // Bounded where the manifest records the state count (or --max-states bounds it).
+                const bound = Math.min(expected?.states ?? Infinity, maxStates ?? Infinity);
+                progress.update({ ...p, done: Number.isFinite(bound) ? Math.min(1, p.states / bound) : undefined });
+              }
             : undefined,
-          progressEveryMs: 1000,
+          progressEveryMs: 500,
         });
       } catch (err) {
-        if (progress) process.stderr.write('\r\x1b[K');
+        progress.clear();
         throw authorError(sources.find((s) => s.spec === spec)!, config.name, err);
       }
-      if (progress) process.stderr.write('\r\x1b[K');
+      progress.clear();
       runs.push(run);
     }
   } finally {
@@ -121,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
  * adds what is missing with null verdicts to fill in; returns the line to print when verdicts are
  * still to be written (exit 2), else null.
  */
-function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
+export function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
   const bySpec = sources
     .map((source) => ({
       source,
@@ -194,12 +201,17 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
 function writeResults(dir: string, runs: ConfigRun[], interrupted: boolean): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
+  writeTraceFiles(dir, runs);
+}
+
+/** One JSON file per trace: DIR/traces/<spec>/<config>/<property id>.json (check and simulate write the same). */
+export function writeTraceFiles<R extends PropertyResult>(dir: string, runs: { spec: string; config: string; results: R[] }[], extra: (r: R) => Record<string, unknown> = () => ({})): void {
   for (const run of runs) {
     const d = join(dir, 'traces', run.spec, run.config);
     mkdirSync(d, { recursive: true });
     run.results.forEach((r) => {
       if (!r.trace) return;
-      writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');
+      writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...extra(r), ...r.trace }, null, 2) + '\n');
     });
   }
 }

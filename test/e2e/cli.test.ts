@@ -163,7 +163,7 @@ describe('daxcheck check stops cleanly and reports what it found', () => {
     await new Promise<void>((resolve) =>
       child.stderr.on('data', (d) => {
         err += d;
-        if (/states, depth/.test(err)) resolve();
+        if (/states\/s, depth/.test(err)) resolve();
       }),
     );
     child.kill('SIGINT');
