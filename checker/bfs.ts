@@ -28,6 +28,32 @@ export interface ExploreOptions {
   /** Called about every `progressEveryMs` with the running totals. */
   onProgress?: (p: { states: number; transitions: number; depth: number; seconds: number }) => void;
   progressEveryMs?: number;
+  /**
+   * Explore only shard `index` of `count` (0-based), alone: breadth-first as usual until the first
+   * level with at least `splitAt` states (default 1000 × count) — the same prefix in every shard —
+   * then expand only this shard's states of that level (every count-th, in BFS order) and all
+   * they lead to. The level's other states stay stored, so reaching one does not expand it here.
+   * Every reachable state lies in the prefix or below some state of the split level, so the
+   * shards together cover the state space; states below several shards' parts are explored by
+   * each of them (see `ShardFigures`).
+   */
+  shard?: { index: number; count: number; splitAt?: number };
+}
+
+/** What a shard run shares with the other shards of its set, and what is its own. */
+export interface ShardFigures {
+  index: number;
+  count: number;
+  /** False when the search ended before any level was large enough to split: the run is whole. */
+  split: boolean;
+  /** BFS depth of the split level. */
+  depth: number;
+  /** States of the levels up to and including the split level: every shard stores them. */
+  sharedStates: number;
+  /** Transitions taken expanding the levels before the split level: every shard takes them. */
+  sharedTransitions: number;
+  /** States of the split level this shard expanded. */
+  frontier: number;
 }
 
 export type StopReason = 'max-states' | 'memory' | 'interrupted';
@@ -61,6 +87,8 @@ export interface ExploreResult<V> {
   ruleFires: Float64Array;
   /** Shortest path from an initial state to state `index`. */
   path(index: number): Path;
+  /** With `shard`: what this shard shares with the others. */
+  shard?: ShardFigures;
 }
 
 export interface Path {
@@ -149,6 +177,17 @@ export async function explore<V>(
     }
   };
 
+  // Sharding: the split level [splitStart, splitEnd), of which this shard expands every count-th state.
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new Error(`shard ${shard.index}/${shard.count}: the index must be from 0 to count - 1`);
+  }
+  const splitAt = shard ? Math.max(1, shard.splitAt ?? 1000 * shard.count) : Infinity;
+  let splitStart = -1;
+  let splitEnd = -1;
+  let splitDepth = 0;
+  let sharedTransitions = 0;
+
   try {
     for (const init of system.initialStates()) {
       if (store.count >= maxStates) {
@@ -161,6 +200,10 @@ export async function explore<V>(
     }
 
     let levelEnd = store.count;
+    if (shard && store.count >= splitAt) {
+      splitStart = 0;
+      splitEnd = store.count;
+    }
     // Interrupts are polled every 100 ms (letting signal handlers run); progress is reported at
     // its own pace.
     let lastPoll = performance.now();
@@ -171,7 +214,14 @@ export async function explore<V>(
       if (i === levelEnd) {
         depth++;
         levelEnd = store.count;
+        if (shard && splitStart < 0 && levelEnd - i >= splitAt) {
+          splitStart = i;
+          splitEnd = levelEnd;
+          splitDepth = depth;
+          sharedTransitions = tally.transitions;
+        }
       }
+      if (i < splitEnd && i >= splitStart && (i - splitStart) % shard!.count !== shard!.index) continue;
       if ((i & 1023) === 0) {
         const now = performance.now();
         if (now - lastPoll >= pollEvery) {
@@ -258,8 +308,18 @@ export async function explore<V>(
     });
     return { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
   };
+  const shardFigures: ShardFigures | undefined = shard && {
+    index: shard.index,
+    count: shard.count,
+    split: splitStart >= 0,
+    depth: splitDepth,
+    sharedStates: splitStart >= 0 ? splitEnd : states,
+    sharedTransitions: splitStart >= 0 ? sharedTransitions : tally.transitions,
+    frontier: splitStart >= 0 ? Math.ceil((splitEnd - splitStart - shard.index) / shard.count) : 0,
+  };
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
+    ...(shard ? { shard: shardFigures } : {}),
     outcomes,
     measures: tally.measured,
     eventFires: tally.eventFires,

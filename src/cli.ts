@@ -11,6 +11,7 @@ import { UsageError } from './args.ts';
 import * as check from './commands/check.ts';
 import * as diff from './commands/diff.ts';
 import * as list from './commands/list.ts';
+import * as merge from './commands/merge.ts';
 import * as newSpec from './commands/new.ts';
 import * as replay from './commands/replay.ts';
 import * as report from './commands/report.ts';
@@ -21,7 +22,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, simulate, report, diff, new: newSpec, replay };
+const commands: Record<string, Command> = { list, check, simulate, merge, report, diff, new: newSpec, replay };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

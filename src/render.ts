@@ -6,14 +6,15 @@ import { deadSpecCode, runAsExpected, type ConfigRun, type PropertyResult } from
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-function mark(r: PropertyResult): string {
+function mark(r: PropertyResult, run?: ConfigRun): string {
   if (r.expected === null) return 'no expectation recorded';
+  if (run?.shard?.split && r.verdict === 'unknown') return 'left to the merge';
   return r.verdict === r.expected ? 'as expected' : `UNEXPECTED (expected ${r.expected})`;
 }
 
 export function renderTable(runs: ConfigRun[]): string {
   const rows = runs.flatMap((run) =>
-    run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r), r.id, r.property]),
+    run.results.map((r) => [`${r.spec}/${r.config}${run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : ''}`, r.kind, r.verdict.toUpperCase(), mark(r, run), r.id, r.property]),
   );
   const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'id', 'property'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -48,12 +49,19 @@ export function renderStats(run: ConfigRun): string {
   const parts = [
     `${run.spec}/${run.config}: ${run.states} states, ${run.transitions} transitions, depth ${run.depth}, ` +
       `${run.seconds.toFixed(2)} s (${run.statesPerSecond} states/s, ${run.stateBits} bits/state)` +
-      (run.complete ? ', exhaustive within its bounds' : `, INCOMPLETE: ${run.stopReason}`),
+      (run.complete ? (run.shard?.split ? '' : ', exhaustive within its bounds') : `, INCOMPLETE: ${run.stopReason}`),
   ];
-  if (run.complete && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
+  const sh = run.shard;
+  if (sh?.split) {
+    parts.push(
+      `  shard ${sh.index} of ${sh.count}: split at depth ${sh.depth}, where ${sh.frontier} of the level's states are this shard's; ` +
+        `the ${sh.sharedStates} states up to there are every shard's; merge the shards' --json output with daxcheck merge`,
+    );
+  } else if (sh) parts.push(`  shard ${sh.index} of ${sh.count}: the search ended before any level was large enough to split it, so this run is whole`);
+  if (run.complete && !sh?.split && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
     parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded`);
   }
-  if (run.complete && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
+  if (run.complete && !sh?.split && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
   for (const m of run.measures) {
     const want = run.expectedMeasures?.[m.name];
     parts.push(`  measured ${m.name}: ${m.max ?? 'nothing'} ${m.unit} at most (over ${m.transitions} transitions)${run.complete && want !== m.max ? `; the manifest records ${want ?? 'nothing'}` : ''}`);

@@ -7,8 +7,8 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
-import { parse, positiveInt } from '../args.ts';
-import { checkConfig, measurementsOf, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
+import { parse, positiveInt, UsageError } from '../args.ts';
+import { checkConfig, measurementsOf, parseShard, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
@@ -19,7 +19,7 @@ import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loade
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
-                 [--baseline FILE]`;
+                 [--baseline FILE] [--shard I/N [--split-at N]]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -32,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     'record-counts': { type: 'boolean' },
     baseline: { type: 'string' },
     workers: { type: 'string' },
+    shard: { type: 'string' },
+    'split-at': { type: 'string' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -44,10 +46,18 @@ export async function run(argv: string[]): Promise<number> {
     'record-counts'?: boolean;
     baseline?: string;
     workers?: string;
+    shard?: string;
+    'split-at'?: string;
   };
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  if (shard === null) throw new UsageError(`--shard must be I/N, shard I (counted from 0) of N, e.g. 0/4, got '${values.shard}'`);
+  const splitAt = positiveInt('split-at', values['split-at']);
+  if (splitAt !== undefined && !shard) throw new UsageError('--split-at goes with --shard');
+  if (shard && workers > 1) throw new UsageError('--shard explores with the sequential engine: leave out --workers');
+  if (shard && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--shard explores part of the state space: --baseline and --record-counts need a whole run (merge the shards with daxcheck merge)');
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
@@ -82,11 +92,13 @@ export async function run(argv: string[]): Promise<number> {
           maxStates,
           maxBytes,
           workers,
+          shard: shard ? { ...shard, splitAt } : undefined,
           shouldStop: () => interrupted,
           onProgress: progress.enabled
             ? (p) => {
                 // Bounded where the manifest records the state count (or --max-states bounds it).
-                const bound = Math.min(expected?.states ?? Infinity, maxStates ?? Infinity);
+                const whole = expected?.states !== undefined ? (shard ? expected.states / shard.count : expected.states) : Infinity;
+                const bound = Math.min(whole, maxStates ?? Infinity);
                 progress.update({ ...p, done: Number.isFinite(bound) ? Math.min(1, p.states / bound) : undefined });
               }
             : undefined,
