@@ -13,6 +13,7 @@
  */
 import { makeCodec } from './codec.ts';
 import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
 
@@ -38,6 +39,11 @@ export interface ExploreOptions {
    * each of them (see `ShardFigures`).
    */
   shard?: { index: number; count: number; splitAt?: number };
+  /**
+   * Symmetry reduction where the system declares interchangeable parts (checker/symmetry.ts):
+   * one representative per class of symmetric states is stored. Paths are real ones.
+   */
+  symmetry?: boolean;
 }
 
 /** What a shard run shares with the other shards of its set, and what is its own. */
@@ -87,8 +93,12 @@ export interface ExploreResult<V> {
   ruleFires: Float64Array;
   /** Shortest path from an initial state to state `index`. */
   path(index: number): Path;
+  /** Stored state `index` (0 ≤ index < states), as stored (a representative under symmetry). Sequential engine only. */
+  state?(index: number): Uint8Array;
   /** With `shard`: what this shard shares with the others. */
   shard?: ShardFigures;
+  /** What symmetry reduction took as interchangeable, when it was used. */
+  symmetry?: string;
 }
 
 export interface Path {
@@ -135,6 +145,10 @@ export async function explore<V>(
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
+  const canon = options.symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
+  if (canon && !fixesStates(system.symmetry!, system.initialStates())) {
+    throw new ModelError(`${system.name}: the declared symmetry (${system.symmetry!.description}) does not map the initial state to itself`);
+  }
   const succKeys = new Int32Array(E * K);
   const succEvent = new Uint16Array(E);
   const succHash = new Int32Array(E);
@@ -246,6 +260,7 @@ export async function explore<V>(
         const rule = system.step(src, e, dst);
         if (rule < 0) continue;
         tally.count(src, e, rule, dst);
+        if (canon) canon(dst);
         for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
         if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
         succEvent[n] = e;
@@ -306,7 +321,8 @@ export async function explore<V>(
       codec.decode(store.keys, s * K, out);
       return out;
     });
-    return { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
+    const stored = { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
+    return canon ? realPath(system as TransitionSystem<unknown>, system.symmetry!, stored) : stored;
   };
   const shardFigures: ShardFigures | undefined = shard && {
     index: shard.index,
@@ -320,11 +336,17 @@ export async function explore<V>(
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
     ...(shard ? { shard: shardFigures } : {}),
+    ...(canon ? { symmetry: system.symmetry!.description } : {}),
     outcomes,
     measures: tally.measured,
     eventFires: tally.eventFires,
     ruleFires: tally.ruleFires.slice(0, system.ruleCount),
     path,
+    state: (index: number) => {
+      const out = new Uint8Array(system.stateBytes);
+      codec.decode(store.keys, index * K, out);
+      return out;
+    },
   };
 }
 

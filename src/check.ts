@@ -53,6 +53,12 @@ export interface ConfigRun extends RunStatistics {
   results: PropertyResult[];
   /** A run of one shard (`check --shard i/n`): what it shares with the other shards; see `daxcheck merge`. */
   shard?: ShardFigures;
+  /**
+   * With `--symmetry`: what was taken as interchangeable, or null where the configuration has
+   * nothing interchangeable (explored without the reduction). Its counts are compared with the
+   * manifest's `symmetry` counts.
+   */
+  symmetry?: string | null;
 }
 
 /**
@@ -157,13 +163,14 @@ export async function checkConfig(
     stateBits: r.stateBits,
     eventFires: [...byType].map(([event, fired]) => ({ event, fired })),
     transitionFires: r.complete && !r.shard?.split ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
-    expectedStates: expectation?.states ?? null,
-    expectedTransitions: expectation?.transitions ?? null,
+    expectedStates: (r.symmetry ? expectation?.symmetry?.states : expectation?.states) ?? null,
+    expectedTransitions: (r.symmetry ? expectation?.symmetry?.transitions : expectation?.transitions) ?? null,
     expectedMeasures: expectation?.measures ?? null,
     measurement: (config as { measurement?: { name: string; x: number } }).measurement ?? null,
     measures: r.measures,
     results,
     ...(r.shard ? { shard: r.shard } : {}),
+    ...(options.symmetry ? { symmetry: r.symmetry ?? null } : {}),
   };
 }
 

@@ -52,6 +52,8 @@ export function renderStats(run: ConfigRun): string {
       (run.complete ? (run.shard?.split ? '' : ', exhaustive within its bounds') : `, INCOMPLETE: ${run.stopReason}`),
   ];
   const sh = run.shard;
+  if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
+  else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
   if (sh?.split) {
     parts.push(
       `  shard ${sh.index} of ${sh.count}: split at depth ${sh.depth}, where ${sh.frontier} of the level's states are this shard's; ` +
@@ -59,9 +61,9 @@ export function renderStats(run: ConfigRun): string {
     );
   } else if (sh) parts.push(`  shard ${sh.index} of ${sh.count}: the search ended before any level was large enough to split it, so this run is whole`);
   if (run.complete && !sh?.split && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
-    parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded`);
+    parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded${run.symmetry ? ' (with symmetry reduction)' : ''}`);
   }
-  if (run.complete && !sh?.split && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
+  if (run.complete && !sh?.split && run.expectedStates === null) parts.push(`  no state count recorded in the manifest${run.symmetry ? ' for a run with symmetry reduction' : ''}`);
   for (const m of run.measures) {
     const want = run.expectedMeasures?.[m.name];
     parts.push(`  measured ${m.name}: ${m.max ?? 'nothing'} ${m.unit} at most (over ${m.transitions} transitions)${run.complete && want !== m.max ? `; the manifest records ${want ?? 'nothing'}` : ''}`);

@@ -19,7 +19,7 @@ import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loade
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
-                 [--baseline FILE] [--shard I/N [--split-at N]]`;
+                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -34,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     workers: { type: 'string' },
     shard: { type: 'string' },
     'split-at': { type: 'string' },
+    symmetry: { type: 'boolean' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -48,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     workers?: string;
     shard?: string;
     'split-at'?: string;
+    symmetry?: boolean;
   };
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
@@ -56,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (shard === null) throw new UsageError(`--shard must be I/N, shard I (counted from 0) of N, e.g. 0/4, got '${values.shard}'`);
   const splitAt = positiveInt('split-at', values['split-at']);
   if (splitAt !== undefined && !shard) throw new UsageError('--split-at goes with --shard');
+  if (values.symmetry && values.baseline !== undefined) throw new UsageError('--symmetry counts one state per class of symmetric states: --baseline compares whole counts');
   if (shard && workers > 1) throw new UsageError('--shard explores with the sequential engine: leave out --workers');
   if (shard && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--shard explores part of the state space: --baseline and --record-counts need a whole run (merge the shards with daxcheck merge)');
   const sources = await resolveSpecs(positionals);
@@ -93,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
           maxBytes,
           workers,
           shard: shard ? { ...shard, splitAt } : undefined,
+          symmetry: values.symmetry,
           shouldStop: () => interrupted,
           onProgress: progress.enabled
             ? (p) => {
@@ -197,8 +201,11 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
       process.stderr.write(`daxcheck: not recording ${run.spec}/${run.config}: ${!entry ? 'no manifest entry' : !run.complete ? 'incomplete run' : 'verdicts differ from the manifest'}\n`);
       continue;
     }
-    entry.states = run.states;
-    entry.transitions = run.transitions;
+    if (run.symmetry) entry.symmetry = { states: run.states, transitions: run.transitions };
+    else {
+      entry.states = run.states;
+      entry.transitions = run.transitions;
+    }
     run.expectedStates = run.states;
     run.expectedTransitions = run.transitions;
     if (run.measures.length) {

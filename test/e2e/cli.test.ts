@@ -138,6 +138,24 @@ describe('daxcheck list', () => {
   });
 });
 
+describe('daxcheck check --symmetry', () => {
+  it('explores one state per class of symmetric states, compares with the manifest\'s symmetry counts, and prints real traces', () => {
+    const r = run(['check', 'baseline', '--config', 'trusting-2threads,trusting', '--symmetry', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    const two = doc.runs.find((x: { config: string }) => x.config === 'trusting-2threads');
+    expect(two.symmetry).toMatch(/^threads T0, T1/);
+    expect(two.states).toBe(two.expectedStates);
+    expect(two.states).toBeLessThan(2181);
+    expect(doc.runs.find((x: { config: string }) => x.config === 'trusting').symmetry).toBeNull();
+    const v = doc.results.find((x: { config: string; id: string }) => x.config === 'trusting-2threads' && x.id === 'pointer-after-alloc');
+    expect(v.verdict).toBe('violated');
+    expect(v.trace.steps[0].event).toMatch(/^T[01]\.open$/);
+    const bad = run(['check', '--symmetry', '--baseline', 'reports/verdicts.json']);
+    expect(bad.code).toBe(2);
+  });
+});
+
 describe('daxcheck check stops cleanly and reports what it found', () => {
   it('when the state space outgrows --max-memory', () => {
     const r = run(['check', 'baseline', '--config', 'third-party', '--max-memory', '1', '--json']);
