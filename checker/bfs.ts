@@ -12,7 +12,7 @@
  * that was not decided is "unknown", never "holds".
  */
 import { makeCodec } from './codec.ts';
-import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { CompactStore, MemoryLimitError, REFUSED, StateStore } from './store.ts';
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
@@ -44,6 +44,12 @@ export interface ExploreOptions {
    * one representative per class of symmetric states is stored. Paths are real ones.
    */
   symmetry?: boolean;
+  /**
+   * Hash compaction (checker/store.ts `CompactStore`): store a 63-bit fingerprint per state rather
+   * than the state; far more states fit in the same memory, at a small probability of missing
+   * some (`ExploreResult.omissionProbability`).
+   */
+  compact?: boolean;
 }
 
 /** What a shard run shares with the other shards of its set, and what is its own. */
@@ -99,6 +105,12 @@ export interface ExploreResult<V> {
   shard?: ShardFigures;
   /** What symmetry reduction took as interchangeable, when it was used. */
   symmetry?: string;
+  /**
+   * With `compact`: an upper bound of the probability that a state was not explored because its
+   * fingerprint equalled another's. Violations found are certain (their traces are real); that a
+   * property holds is then only probable.
+   */
+  omissionProbability?: number;
 }
 
 export interface Path {
@@ -136,7 +148,9 @@ export async function explore<V>(
   const started = performance.now();
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
-  const store = new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const store = options.compact ? new CompactStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES) : new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  // Compaction rebuilds paths from the initial states: which one each initial index is.
+  const initialOf = new Map<number, Uint8Array>();
   const maxStates = options.maxStates ?? Infinity;
   const E = system.eventCount;
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
@@ -210,7 +224,10 @@ export async function explore<V>(
       }
       encodeOrThrow(init);
       const index = store.intern(key, -1, 0);
-      if (index >= 0) checkNew(index, init);
+      if (index >= 0) {
+        initialOf.set(index, init.slice());
+        checkNew(index, init);
+      }
     }
 
     let levelEnd = store.count;
@@ -228,6 +245,7 @@ export async function explore<V>(
       if (i === levelEnd) {
         depth++;
         levelEnd = store.count;
+        store.release(i);
         if (shard && splitStart < 0 && levelEnd - i >= splitAt) {
           splitStart = i;
           splitEnd = levelEnd;
@@ -252,7 +270,7 @@ export async function explore<V>(
           }
         }
       }
-      codec.decode(store.keys, i * K, src);
+      codec.decode(store.keys, store.keyOffset(i), src);
       // Generate every successor first, then look them all up: see StateStore.touch.
       let n = 0;
       let progress = 0;
@@ -316,12 +334,25 @@ export async function explore<V>(
     const chain: number[] = [];
     for (let s = index; s >= 0; s = store.parent[s]) chain.push(s);
     chain.reverse();
-    const statesOut = chain.map((s) => {
-      const out = new Uint8Array(system.stateBytes);
-      codec.decode(store.keys, s * K, out);
-      return out;
-    });
-    const stored = { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
+    const events = chain.slice(1).map((s) => store.via[s]);
+    let statesOut: Uint8Array[];
+    if (store instanceof StateStore) {
+      statesOut = chain.map((s) => {
+        const out = new Uint8Array(system.stateBytes);
+        codec.decode(store.keys, s * K, out);
+        return out;
+      });
+    } else {
+      // Compaction keeps no keys: run the events again from the initial state.
+      statesOut = [initialOf.get(chain[0])!.slice()];
+      for (const e of events) {
+        const next = new Uint8Array(system.stateBytes);
+        if (system.step(statesOut[statesOut.length - 1], e, next) < 0) throw new Error(`${system.name}: internal error: a compacted path does not replay`);
+        if (canon) canon(next);
+        statesOut.push(next);
+      }
+    }
+    const stored = { events, states: statesOut };
     return canon ? realPath(system as TransitionSystem<unknown>, system.symmetry!, stored) : stored;
   };
   const shardFigures: ShardFigures | undefined = shard && {
@@ -337,16 +368,21 @@ export async function explore<V>(
     ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
     ...(shard ? { shard: shardFigures } : {}),
     ...(canon ? { symmetry: system.symmetry!.description } : {}),
+    ...(store instanceof CompactStore ? { omissionProbability: store.omissionProbability() } : {}),
     outcomes,
     measures: tally.measured,
     eventFires: tally.eventFires,
     ruleFires: tally.ruleFires.slice(0, system.ruleCount),
     path,
-    state: (index: number) => {
-      const out = new Uint8Array(system.stateBytes);
-      codec.decode(store.keys, index * K, out);
-      return out;
-    },
+    ...(store instanceof StateStore
+      ? {
+          state: (index: number) => {
+            const out = new Uint8Array(system.stateBytes);
+            codec.decode(store.keys, index * K, out);
+            return out;
+          },
+        }
+      : {}),
   };
 }
 

@@ -29,6 +29,23 @@ export interface PropertyResult {
   seconds: number;
   /** Counterexample (violated) or witness (reachable). */
   trace: Trace | null;
+  /**
+   * With hash compaction (`check --compact`), for a verdict that rests on every state having been
+   * seen (holds, unreachable): the probability bound that some state was missed. The verdict then
+   * reads "holds (probably, p = ...)" (`verdictText`).
+   */
+  omissionProbability?: number;
+  /** With `omissionProbability`: the verdict as printed, e.g. "holds (probably, p = 1.2e-9)". */
+  verdictText?: string;
+}
+
+/** `1.2e-9` */
+export const probability = (p: number) => (p === 0 ? '0' : p.toExponential(1));
+
+/** The verdict as printed: "holds", or "holds (probably, p = 1.2e-9)" where it rests on hash compaction. */
+export function verdictText(r: Pick<PropertyResult, 'verdict' | 'omissionProbability'>): string {
+  if (r.omissionProbability !== undefined && (r.verdict === 'holds' || r.verdict === 'unreachable')) return `${r.verdict} (probably, p = ${probability(r.omissionProbability)})`;
+  return r.verdict;
 }
 
 /** What the explorer measured of a run (see ExploreResult). */
@@ -53,6 +70,8 @@ export interface ConfigRun extends RunStatistics {
   results: PropertyResult[];
   /** A run of one shard (`check --shard i/n`): what it shares with the other shards; see `daxcheck merge`. */
   shard?: ShardFigures;
+  /** With `--compact`: the probability bound that a state was missed (see PropertyResult). */
+  omissionProbability?: number;
   /**
    * With `--symmetry`: what was taken as interchangeable, or null where the configuration has
    * nothing interchangeable (explored without the reduction). Its counts are compared with the
@@ -147,6 +166,12 @@ export async function checkConfig(
     seconds: r.seconds,
     trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state), o.property.kind === 'deadlock') : null,
   }));
+  if (r.omissionProbability !== undefined) {
+    for (const x of results) {
+      x.omissionProbability = r.omissionProbability;
+      x.verdictText = verdictText(x);
+    }
+  }
 
   return {
     spec: spec.name,
@@ -171,6 +196,7 @@ export async function checkConfig(
     results,
     ...(r.shard ? { shard: r.shard } : {}),
     ...(options.symmetry ? { symmetry: r.symmetry ?? null } : {}),
+    ...(r.omissionProbability !== undefined ? { omissionProbability: r.omissionProbability } : {}),
   };
 }
 

@@ -14,7 +14,7 @@
  * since every path a shard takes is a path of the system.
  */
 import type { ShardFigures } from '../checker/bfs.ts';
-import type { PropertyResult, Verdict } from './check.ts';
+import { probability, type PropertyResult, type Verdict } from './check.ts';
 
 /** A run of one configuration as `check --json` prints it (its `runs` entry). */
 export interface RunDoc {
@@ -138,8 +138,14 @@ export function mergeShards(docs: { name: string; doc: CheckDoc }[]): MergedRun[
       else if (!split && per.some((x) => x.r.verdict !== 'unknown')) verdict = per.find((x) => x.r.verdict !== 'unknown')!.r.verdict;
       else if (complete) verdict = first.kind === 'sometimes' ? 'unreachable' : 'holds';
       else verdict = 'unknown';
+      // Under hash compaction a shard may have missed states: the chances add up.
+      const ps = per.map((x) => x.r.omissionProbability).filter((x): x is number => x !== undefined);
+      const omission = ps.length ? Math.min(1, ps.reduce((a, b) => a + b, 0)) : undefined;
+      const probable = omission !== undefined && (verdict === 'holds' || verdict === 'unreachable');
       return {
         ...first,
+        omissionProbability: omission,
+        verdictText: probable ? `${verdict} (probably, p = ${probability(omission!)})` : undefined,
         verdict,
         states,
         transitions,

@@ -2,9 +2,15 @@
  * Human output of `daxcheck check`: a verdict table, then each counterexample step by step in
  * kernel terms, then what the explorer measured.
  */
-import { deadSpecCode, runAsExpected, type ConfigRun, type PropertyResult } from './check.ts';
+import { deadSpecCode, probability, runAsExpected, verdictText, type ConfigRun, type PropertyResult } from './check.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** VIOLATED, HOLDS, or "HOLDS (probably, p = 1.2e-9)" under hash compaction. */
+function shownVerdict(r: PropertyResult): string {
+  const text = verdictText(r);
+  return r.verdict.toUpperCase() + text.slice(r.verdict.length);
+}
 
 function mark(r: PropertyResult, run?: ConfigRun): string {
   if (r.expected === null) return 'no expectation recorded';
@@ -14,7 +20,7 @@ function mark(r: PropertyResult, run?: ConfigRun): string {
 
 export function renderTable(runs: ConfigRun[]): string {
   const rows = runs.flatMap((run) =>
-    run.results.map((r) => [`${r.spec}/${r.config}${run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : ''}`, r.kind, r.verdict.toUpperCase(), mark(r, run), r.id, r.property]),
+    run.results.map((r) => [`${r.spec}/${r.config}${run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : ''}`, r.kind, shownVerdict(r), mark(r, run), r.id, r.property]),
   );
   const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'id', 'property'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -49,9 +55,12 @@ export function renderStats(run: ConfigRun): string {
   const parts = [
     `${run.spec}/${run.config}: ${run.states} states, ${run.transitions} transitions, depth ${run.depth}, ` +
       `${run.seconds.toFixed(2)} s (${run.statesPerSecond} states/s, ${run.stateBits} bits/state)` +
-      (run.complete ? (run.shard?.split ? '' : ', exhaustive within its bounds') : `, INCOMPLETE: ${run.stopReason}`),
+      (run.complete ? (run.shard?.split ? '' : run.omissionProbability !== undefined ? ', exhaustive within its bounds unless a state was missed (below)' : ', exhaustive within its bounds') : `, INCOMPLETE: ${run.stopReason}`),
   ];
   const sh = run.shard;
+  if (run.omissionProbability !== undefined) {
+    parts.push(`  hash compaction: ${run.bytesPerState} bytes/state; the probability that a state was missed (two states with one fingerprint) is at most ${probability(run.omissionProbability)}`);
+  }
   if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
   else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
   if (sh?.split) {

@@ -19,7 +19,7 @@ import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loade
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
-                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry]`;
+                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry] [--compact]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -35,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     shard: { type: 'string' },
     'split-at': { type: 'string' },
     symmetry: { type: 'boolean' },
+    compact: { type: 'boolean' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -50,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     shard?: string;
     'split-at'?: string;
     symmetry?: boolean;
+    compact?: boolean;
   };
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
@@ -59,6 +61,8 @@ export async function run(argv: string[]): Promise<number> {
   const splitAt = positiveInt('split-at', values['split-at']);
   if (splitAt !== undefined && !shard) throw new UsageError('--split-at goes with --shard');
   if (values.symmetry && values.baseline !== undefined) throw new UsageError('--symmetry counts one state per class of symmetric states: --baseline compares whole counts');
+  if (values.compact && workers > 1) throw new UsageError('--compact explores with the sequential engine: leave out --workers');
+  if (values.compact && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--compact may miss states: --baseline and --record-counts need a run that cannot');
   if (shard && workers > 1) throw new UsageError('--shard explores with the sequential engine: leave out --workers');
   if (shard && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--shard explores part of the state space: --baseline and --record-counts need a whole run (merge the shards with daxcheck merge)');
   const sources = await resolveSpecs(positionals);
@@ -97,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
           workers,
           shard: shard ? { ...shard, splitAt } : undefined,
           symmetry: values.symmetry,
+          compact: values.compact,
           shouldStop: () => interrupted,
           onProgress: progress.enabled
             ? (p) => {

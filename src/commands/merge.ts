@@ -71,7 +71,8 @@ function mark(expected: string | null, verdict: string): string {
 }
 
 export function renderMerged(runs: MergedRun[]): string {
-  const rows = runs.flatMap((run) => run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r.expected, r.verdict), r.id, r.property]));
+  const shown = (r: MergedRun['results'][number]) => r.verdict.toUpperCase() + (r.verdictText ?? r.verdict).slice(r.verdict.length);
+  const rows = runs.flatMap((run) => run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, shown(r), mark(r.expected, r.verdict), r.id, r.property]));
   const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'id', 'property'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   widths[widths.length - 1] = 0;
