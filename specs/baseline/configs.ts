@@ -3,6 +3,7 @@
  */
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -121,3 +122,7 @@ export const baselineConfigs: DaxRunConfig[] = [
 
 // Work inside one page fault against N unrelated dirty objects (models/measures.ts).
 baselineConfigs.push(...faultCostConfigs(baselineConfigs[0]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+baselineConfigs.push(scaledUp(baselineConfigs, 'fsync', 'three threads append records with fsync, on four blocks, through two power failures (the application restarts after the first)'));
+baselineConfigs.push(scaledUp(baselineConfigs, 'trusting', 'three threads append records trusting their userspace flushes, on four blocks, through two power failures'));

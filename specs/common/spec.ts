@@ -21,6 +21,12 @@ export interface RunConfig {
   description: string;
   /** Part of the default set that `daxcheck check` runs without --config. */
   default: boolean;
+  /**
+   * Scaled up beyond what the test suite explores (specs/common/scaled.ts): three threads, two
+   * crashes. Its verdicts are in the README, from `check --symmetry --compact` and `simulate`; the
+   * tests only build it and check its manifest entry.
+   */
+  scaled?: boolean;
 }
 
 /** Configuration of the specs built on the application of DOMAIN.md (specs/common/dax-machine.ts). */

@@ -6,6 +6,7 @@ import type { KernelName } from './model.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import { program, type Step } from '../apps/pmem-log.ts';
 import type { CustomApp, DaxRunConfig } from '../common/spec.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 export type DetectionMethod = 'smaps' | 'statx';
 
@@ -94,3 +95,6 @@ export const detectionConfigs: DetectionConfig[] = [
     default: false,
   }),
 ];
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+detectionConfigs.push(scaledUp(detectionConfigs, 'statx-5.8-dax-map-sync', 'three threads each detect DAX by statx and map with MAP_SYNC on 5.8, on four blocks, through two power failures'));

@@ -60,6 +60,8 @@ const W0_WRITES_BOTH: WriterProgram = { mapping: 'pte', program: [store(0), stor
 const W1_PMD_WRITES_BOTH: WriterProgram = { mapping: 'pmd', program: [store(1), store(0)] };
 
 const everything = { writers: [W0, W1_PMD], fsyncs: 2 };
+/** W2, a third process with 4 KiB pages, reads page 1 and writes it. */
+const W2_PTE: WriterProgram = { mapping: 'pte', program: [load(1), store(1)] };
 
 export const fsyncTrackingConfigs: FsyncTrackingConfig[] = [
   {
@@ -150,5 +152,26 @@ export const fsyncTrackingConfigs: FsyncTrackingConfig[] = [
     ...everything,
     evict: true,
     default: false,
+  },
+  // Scaled up (README "Beyond exhaustive reach"): three writer processes and two fsync callers
+  // (five threads; three fsync callers as well would be more machine configurations than the
+  // compiler numbers). The file stays two pages under one PMD entry, as the spec's layout is.
+  {
+    name: 'entry-lock-3writers',
+    description: 'scaled up: the entry lock with three writer processes (4 KiB pages, a huge page, 4 KiB pages again) and two concurrent fsync callers',
+    design: { ...V9, clean: 'wrprotect', entryLock: true },
+    writers: [W0, W1_PMD, W2_PTE],
+    fsyncs: 2,
+    default: false,
+    scaled: true,
+  },
+  {
+    name: 'v9-3writers',
+    description: 'scaled up: v9 with three writer processes and two concurrent fsync callers',
+    design: V9,
+    writers: [W0, W1_PMD, W2_PTE],
+    fsyncs: 2,
+    default: false,
+    scaled: true,
   },
 ];

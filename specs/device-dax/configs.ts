@@ -3,6 +3,7 @@
  */
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 /** A device-dax configuration: DOMAIN.md's application, written for the device unless `fileApp`. */
 export interface DeviceDaxConfig extends DaxRunConfig {
@@ -63,3 +64,6 @@ export const deviceDaxConfigs: DeviceDaxConfig[] = [
 
 // Work inside one page fault against N unrelated dirty objects (other filesystems' metadata).
 deviceDaxConfigs.push(...faultCostConfigs(deviceDaxConfigs[0]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+deviceDaxConfigs.push(scaledUp(deviceDaxConfigs, 'trusting', 'three threads append records on the character device, trusting their flushes, through two power failures'));

@@ -4,6 +4,7 @@
 import type { DirectMode } from './model.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 export interface DirectConfig extends DaxRunConfig {
   /** What MAP_DIRECT means: a hint (fall back to the page cache) or a guarantee (SIGBUS). */
@@ -56,3 +57,6 @@ export const mapDirectConfigs: DirectConfig[] = [
 ];
 
 mapDirectConfigs.push(...(faultCostConfigs(mapDirectConfigs[3]) as DirectConfig[]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+mapDirectConfigs.push(scaledUp(mapDirectConfigs, 'hint', 'the MAP_DIRECT hint under reflink and dedupe, with three fsync threads on four blocks and two power failures'));

@@ -3,6 +3,7 @@
  */
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -106,3 +107,6 @@ export const mapSyncConfigs: DaxRunConfig[] = [
 
 // Work inside one page fault against N unrelated dirty objects (models/measures.ts).
 mapSyncConfigs.push(...faultCostConfigs(mapSyncConfigs[0]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+mapSyncConfigs.push(scaledUp(mapSyncConfigs, 'trusting', 'three threads append records through MAP_SYNC mappings, trusting their flushes, on four blocks, through two power failures'));

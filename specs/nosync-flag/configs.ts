@@ -9,6 +9,7 @@ import type { DaxRunConfig, RunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { NoSyncWrite } from '../../models/nosync.ts';
 import type { Jbd2Start } from '../../models/locks.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 /** A configuration of the data side. */
 export interface NoSyncDataConfig extends DaxRunConfig {
@@ -179,5 +180,8 @@ export const noSyncDeadlockConfigs: NoSyncDeadlockConfig[] = [
     default: true,
   },
 ];
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+noSyncDataConfigs.push(scaledUp(noSyncDataConfigs, 'trusting', 'three threads append records on no-sync mappings whose faults commit, on four blocks, through two power failures'));
 
 export const noSyncConfigs: NoSyncConfig[] = [...noSyncDataConfigs, ...noSyncDeadlockConfigs];

@@ -7,6 +7,7 @@
 import type { NovaDesign } from './model.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 /** A NOVA configuration: DaxRunConfig plus, for buggy variants, what differs from NOVA's design. */
 export interface NovaConfig extends DaxRunConfig {
@@ -67,3 +68,6 @@ export const novaConfigs: NovaConfig[] = [
 
 // Work inside one page fault against N unrelated dirty objects: NOVA's fault writes one cache entry.
 novaConfigs.push(...faultCostConfigs(novaConfigs[0]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+novaConfigs.push(scaledUp(novaConfigs, 'trusting', 'three threads append records through NOVA\'s copy-on-write MAP_SYNC, on four blocks, through two power failures'));

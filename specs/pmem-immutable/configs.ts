@@ -5,6 +5,7 @@ import { THIRD_PARTY_OPS, type ThirdPartyOp } from '../../models/third-party.ts'
 import type { PreallocZeroing } from './model.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 export interface ImmutableConfig extends DaxRunConfig {
   /** The caller has CAP_LINUX_IMMUTABLE. */
@@ -68,3 +69,8 @@ export const pmemImmutableConfigs: ImmutableConfig[] = [
 ];
 
 pmemImmutableConfigs.push(...(faultCostConfigs(pmemImmutableConfigs[0]) as ImmutableConfig[]).map((c) => ({ ...c, thirdParty: undefined })));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+// Two application threads and the third party make three processes; three threads and the
+// third party's eleven operations would be more machine configurations than the compiler numbers.
+pmemImmutableConfigs.push(scaledUp(pmemImmutableConfigs, 'rules', 'Chinner\'s six rules against every third-party operation (a third process), with two application threads on four blocks and two power failures', 2, 4));

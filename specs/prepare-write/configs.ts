@@ -4,6 +4,7 @@
  */
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
+import { scaledUp } from '../common/scaled.ts';
 
 export interface PrepareConfig extends DaxRunConfig {
   /** The prepared state belongs to the inode (sticky) rather than to the mapping. */
@@ -46,3 +47,6 @@ export const prepareWriteConfigs: PrepareConfig[] = [
 ];
 
 prepareWriteConfigs.push(...(faultCostConfigs(prepareWriteConfigs[0]) as PrepareConfig[]));
+
+// Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
+prepareWriteConfigs.push(scaledUp(prepareWriteConfigs, 'maintenance', 'sticky prepared ranges under reflink and defrag, with three threads on four blocks and two power failures'));

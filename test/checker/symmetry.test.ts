@@ -17,7 +17,7 @@ type Job = { spec: string; config: RunConfig; closure: boolean };
 
 // Registered configurations where the reduction applies (closure checked where small).
 const registered: Job[] = specs.flatMap((spec) =>
-  spec.configs.filter((c: RunConfig) => !!compileSpec(spec, c).system.symmetry).map((config: RunConfig) => ({ spec: spec.name, config, closure: false })),
+  spec.configs.filter((c: RunConfig) => !c.scaled && !!compileSpec(spec, c).system.symmetry).map((config: RunConfig) => ({ spec: spec.name, config, closure: false })),
 );
 // Two-thread versions of one-thread configurations, small enough to check closure on.
 const twoThreads = (spec: string, name: string): Job => {
