@@ -5,8 +5,13 @@
  *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
  *    the same compiler and explorer as every spec): states, transitions, seconds, states/s,
  *    bytes per state; then the parallel explorer with --workers threads (default 2, the cores of
- *    this project's machines), which must count the same;
- *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing;
+ *    this project's machines), which must count the same. Both are told MODEL.md's state count as
+ *    a sizing hint, as Spin's -w27 sizes its hash table;
+ *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing,
+ *    and Spin's multi-core mode with --workers cores (bench/spin-ncore.sh, -DNCORE) as a second
+ *    reference;
+ *  - `ratios`: the sequential explorer against Spin's single-core DFS (target 1.5), two workers
+ *    against one (target 1.7), bytes per state (target at most 48), with the raw figures;
  *  - `daxcheck check` over every spec's default configurations.
  *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
  *    and XFS (needs `npm run replay:setup`; boot time is the limit).
@@ -25,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { explore } from '../checker/bfs.ts';
 import { exploreParallel } from '../checker/parallel.ts';
 import { compileMachine } from '../checker/xstate/compile.ts';
-import { checkCounts, type SpinResult } from './counts.ts';
+import { checkCounts, MODEL_MD_COUNTS, type SpinResult } from './counts.ts';
 import { referenceModel, type RefContext } from './reference-model.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,7 +69,8 @@ async function explorer(workers: number) {
   const sys = compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds });
   const compileMs = performance.now() - t0;
   const loader = { module: new URL('./reference-model.ts', import.meta.url).href, export: 'loadReference', args: [T, B] };
-  const r = workers > 1 ? await exploreParallel(sys, m.properties, loader, { workers }) : await explore(sys, m.properties);
+  const expectedStates = MODEL_MD_COUNTS[`${T},${B}`]?.states;
+  const r = workers > 1 ? await exploreParallel(sys, m.properties, loader, { workers, expectedStates }) : await explore(sys, m.properties, { expectedStates });
   return {
     states: r.states,
     transitions: r.transitions,
@@ -97,6 +103,20 @@ function spin(): SpinResult {
     return JSON.parse(out.trim().split('\n').at(-1)!);
   } catch {
     return { failed: `${script} printed no JSON line: ${out.trim().slice(-120)}` };
+  }
+}
+
+/** Spin's multi-core mode (bench/spin-ncore.sh), when Spin is there. */
+function spinNcore(cores: number): SpinResult {
+  if (spawnSync('sh', ['-c', 'command -v spin']).status !== 0) return { skipped: 'spin is not installed' };
+  const gen = join(root, '..', 'shared', 'bench', 'gen-promela.cjs');
+  if (!existsSync(gen) && !process.env.DAXCHECK_SPIN_GEN) return { skipped: `no ${gen} (set DAXCHECK_SPIN_GEN)` };
+  try {
+    const out = execFileSync('bash', [join(here, 'spin-ncore.sh'), String(T), String(B), String(cores)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').at(-1)!);
+  } catch (err) {
+    const e = err as { status?: number; stderr?: string; message?: string };
+    return { failed: `spin-ncore.sh exited ${e.status ?? '?'}: ${(e.stderr ?? e.message ?? '').trim().split('\n').at(-1) ?? ''}` };
   }
 }
 
@@ -138,17 +158,46 @@ if (workers > 1) {
   const par = await explorer(workers);
   result.parallel = { workers, ...par };
 }
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const par = result.parallel as { statesPerSecond: number } | undefined;
 if (!values['no-spin']) {
   log('bench: Spin on the same model ...');
   const s = spin();
   result.spin = s;
   if (typeof s.statesPerSecond === 'number') {
-    result.vsSpin = Math.round((ours.statesPerSecond / s.statesPerSecond) * 100) / 100;
-    const par = result.parallel as { statesPerSecond: number } | undefined;
-    if (par) result.parallelVsSpin = Math.round((par.statesPerSecond / s.statesPerSecond) * 100) / 100;
+    result.vsSpin = ratio(ours.statesPerSecond, s.statesPerSecond);
+    if (par) result.parallelVsSpin = ratio(par.statesPerSecond, s.statesPerSecond);
+  }
+  if (workers > 1) {
+    log(`bench: Spin's multi-core mode (-DNCORE=${workers}) on the same model ...`);
+    const n = spinNcore(workers);
+    result.spinNcore = n;
+    if (typeof n.statesPerSecond === 'number') {
+      result.vsSpinNcore = ratio(ours.statesPerSecond, n.statesPerSecond);
+      if (par) result.parallelVsSpinNcore = ratio(par.statesPerSecond, n.statesPerSecond);
+    }
   }
 }
+// The three figures the explorer is held to, with their targets, from this run's raw figures.
+const spinRate = (result.spin as { statesPerSecond?: number } | undefined)?.statesPerSecond;
+result.ratios = {
+  sequentialVsSpin: {
+    value: typeof spinRate === 'number' ? ratio(ours.statesPerSecond, spinRate) : null,
+    target: 1.5,
+    ours: ours.statesPerSecond,
+    spin: spinRate ?? null,
+  },
+  workersVsOne: par ? { workers, value: ratio(par.statesPerSecond, ours.statesPerSecond), target: 1.7, parallel: par.statesPerSecond, one: ours.statesPerSecond } : null,
+  bytesPerState: { value: ours.bytesPerState, target: 48 },
+};
 const counts = checkCounts(T, B, ours, (result.parallel as typeof ours | undefined) ?? null, (result.spin as SpinResult | undefined) ?? null);
+// Spin's multi-core mode must count the same states too.
+const ncore = result.spinNcore as SpinResult | undefined;
+if (ncore && typeof ncore.states === 'number') {
+  const same = ncore.states === ours.states;
+  counts.line += `; Spin -DNCORE ${ncore.states.toLocaleString('en-US')} states: ${same ? 'same' : 'DIFFERENT'}`;
+  if (!same) counts.failures.push(`Spin -DNCORE counted ${ncore.states} states, the explorer ${ours.states}`);
+} else if (ncore?.failed) counts.line += `; Spin -DNCORE: FAILED (${ncore.failed})`;
 result.counts = { agree: counts.failures.length === 0, comparison: counts.line, ...(counts.failures.length ? { failures: counts.failures } : {}) };
 if (!values['no-check']) {
   log('bench: daxcheck check (default configurations) ...');
@@ -167,6 +216,8 @@ else {
     `explorer  ${ours.states} states  ${ours.transitions} transitions  ${ours.seconds} s  ${ours.statesPerSecond} states/s  ${ours.bytesPerState} bytes/state`,
     result.parallel ? `parallel  ${JSON.stringify(result.parallel)}` : '',
     s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s?.skipped ? `spin      skipped: ${s.skipped}` : '',
+    result.spinNcore ? `spin -DNCORE ${JSON.stringify(result.spinNcore)}` : '',
+    `ratios    ${JSON.stringify(result.ratios)}`,
     `counts    ${counts.line}`,
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
     result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',

@@ -50,6 +50,8 @@ export interface ExploreOptions {
    * some (`ExploreResult.omissionProbability`).
    */
   compact?: boolean;
+  /** About how many states to expect (a sizing hint, e.g. the manifest's count): room is made at once. */
+  expectedStates?: number;
 }
 
 /** What a shard run shares with the other shards of its set, and what is its own. */
@@ -148,7 +150,10 @@ export async function explore<V>(
   const started = performance.now();
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
-  const store = options.compact ? new CompactStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES) : new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  // A sizing hint that does not fit the memory budget is dropped: the store then grows as it goes.
+  const expected = options.expectedStates && options.expectedStates * (K * 4 + 6) * 2.5 < maxBytes ? options.expectedStates : 0;
+  const store = options.compact ? new CompactStore(K, maxBytes) : new StateStore(K, maxBytes, expected);
   // Compaction rebuilds paths from the initial states: which one each initial index is.
   const initialOf = new Map<number, Uint8Array>();
   const maxStates = options.maxStates ?? Infinity;
@@ -166,6 +171,7 @@ export async function explore<V>(
   const succKeys = new Int32Array(E * K);
   const succEvent = new Uint16Array(E);
   const succHash = new Int32Array(E);
+  const succStates = typeof system.successors === 'function' ? new Uint8Array(E * system.stateBytes) : null;
   let sink = 0;
 
   const always = properties.flatMap((p, i) => (p.kind === 'always' ? [{ p, i }] : []));
@@ -241,70 +247,33 @@ export async function explore<V>(
     let lastProgress = lastPoll;
     const progressEvery = options.progressEveryMs ?? 250;
     const pollEvery = Math.min(100, progressEvery);
-    outer: for (let i = 0; i < store.count && !stopReason; i++) {
-      if (i === levelEnd) {
-        depth++;
-        levelEnd = store.count;
-        store.release(i);
-        if (shard && splitStart < 0 && levelEnd - i >= splitAt) {
-          splitStart = i;
-          splitEnd = levelEnd;
-          splitDepth = depth;
-          sharedTransitions = tally.transitions;
-        }
-      }
-      if (i < splitEnd && i >= splitStart && (i - splitStart) % shard!.count !== shard!.index) continue;
-      if ((i & 1023) === 0) {
-        const now = performance.now();
-        if (now - lastPoll >= pollEvery) {
-          lastPoll = now;
-          if (now - lastProgress >= progressEvery) {
-            lastProgress = now;
-            options.onProgress?.({ states: store.count, transitions: tally.transitions, depth, seconds: (now - started) / 1000 });
-          }
-          // Give signal handlers (Ctrl-C) a chance to run.
-          await new Promise((r) => setImmediate(r));
-          if (options.shouldStop?.()) {
-            stopReason = 'interrupted';
-            break;
-          }
-        }
-      }
-      codec.decode(store.keys, store.keyOffset(i), src);
-      // Generate every successor first, then look them all up: see StateStore.touch.
-      let n = 0;
-      let progress = 0;
-      for (let e = 0; e < E; e++) {
-        const rule = system.step(src, e, dst);
-        if (rule < 0) continue;
-        tally.count(src, e, rule, dst);
-        if (canon) canon(dst);
-        for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
-        if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
-        succEvent[n] = e;
-        n++;
-      }
-      let touched = 0;
-      for (let j = 0; j < n; j++) {
-        const h = store.hashAt(succKeys, j * K);
-        succHash[j] = h;
-        touched ^= store.touch(h);
-      }
-      sink ^= touched;
-      for (let j = 0; j < n; j++) {
-        const allow = store.count < maxStates;
-        const index = store.internAt(succKeys, j * K, succHash[j], i, succEvent[j], allow);
-        if (index === REFUSED) {
-          stopReason = 'max-states';
-          stopMessage = `stopped at --max-states ${maxStates}`;
-          break outer;
-        }
-        if (index >= 0 && checking) {
-          codec.decode(succKeys, j * K, dst);
-          checkNew(index, dst);
-        }
-      }
-      if (deadlocks.length) {
+    // The expansion itself runs in a plain function over a chunk of states (`expandChunk`), so that
+    // the hot loop holds its variables in registers: this async function only handles levels,
+    // polling and progress between chunks.
+    const x: Expansion = {
+      system: system as TransitionSystem<unknown>,
+      codec,
+      store,
+      K,
+      E,
+      src,
+      dst,
+      succKeys,
+      succEvent,
+      succHash,
+      succStates,
+      succSlots: succStates ? Array.from({ length: E }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [],
+      succRule: new Int32Array(E),
+      canon,
+      tally: tally as Tally<unknown>,
+      fastTally: measures.length === 0,
+      eventFires: tally.eventFires,
+      maxStates,
+      checking,
+      checkNew: checkNew as (index: number, state: Uint8Array) => void,
+      deadlockCount: deadlocks.length,
+      progressEvent,
+      onDeadlockCandidate: (i: number, progress: number) => {
         let view: V | undefined;
         for (let d = 0; d < deadlocks.length; d++) {
           const { p, i: pi } = deadlocks[d];
@@ -313,8 +282,64 @@ export async function explore<V>(
           view ??= system.view(src);
           if (!p.isDone(view)) outcomes[pi].state = i;
         }
+      },
+      encodeOrThrow: (state: Uint8Array) => {
+        const bad = codec.encode(state, key, 0);
+        if (bad >= 0) throw new ModelError(`${system.name}: ${system.byteLabel(bad)} = ${state[bad]} exceeds its declared bound ${system.maxValues[bad]}`);
+      },
+      transitions: 0,
+      sink: 0,
+      progress: 0,
+    };
+    for (let i = 0; i < store.count && !stopReason; ) {
+      if (i === levelEnd) {
+        depth++;
+        levelEnd = store.count;
+        store.release(i);
+        if (shard && splitStart < 0 && levelEnd - i >= splitAt) {
+          splitStart = i;
+          splitEnd = levelEnd;
+          splitDepth = depth;
+          sharedTransitions = tally.transitions + x.transitions;
+        }
       }
+      const now = performance.now();
+      if (now - lastPoll >= pollEvery) {
+        lastPoll = now;
+        if (now - lastProgress >= progressEvery) {
+          lastProgress = now;
+          options.onProgress?.({ states: store.count, transitions: tally.transitions + x.transitions, depth, seconds: (now - started) / 1000 });
+        }
+        // Give signal handlers (Ctrl-C) a chance to run.
+        await new Promise((r) => setImmediate(r));
+        if (options.shouldStop?.()) {
+          stopReason = 'interrupted';
+          break;
+        }
+      }
+      // Up to 1024 states, within the level.
+      const to = Math.min(levelEnd, i + 1024);
+      let next: number;
+      if (splitStart >= 0 && i < splitEnd) {
+        // The split level: only this shard's states.
+        next = i;
+        for (; next < to; next++) {
+          if ((next - splitStart) % shard!.count !== shard!.index) continue;
+          if (expandChunk(x, next, next + 1) < 0) {
+            next = -1;
+            break;
+          }
+        }
+      } else next = expandChunk(x, i, to);
+      if (next < 0) {
+        stopReason = 'max-states';
+        stopMessage = `stopped at --max-states ${maxStates}`;
+        break;
+      }
+      i = next;
     }
+    tally.transitions += x.transitions;
+    sink ^= x.sink;
   } catch (err) {
     if (err instanceof MemoryLimitError) {
       stopReason = 'memory';
@@ -410,3 +435,127 @@ export function runFigures(r: {
     stateBits: r.stateBits,
   };
 }
+
+/** What `expandChunk` works with: everything the hot loop reads, in one object. */
+interface Expansion {
+  system: TransitionSystem<unknown>;
+  codec: ReturnType<typeof makeCodec>;
+  store: StateStore | CompactStore;
+  K: number;
+  E: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  succKeys: Int32Array;
+  succEvent: Uint16Array;
+  succHash: Int32Array;
+  /** With TransitionSystem.successors: the successors' buffer, a view of each, their rules. */
+  succStates: Uint8Array | null;
+  succSlots: Uint8Array[];
+  succRule: Int32Array;
+  canon: ((s: Uint8Array) => boolean) | null;
+  tally: Tally<unknown>;
+  /** No measures: count transitions here, not through the tally. */
+  fastTally: boolean;
+  eventFires: Float64Array;
+  maxStates: number;
+  checking: boolean;
+  checkNew: (index: number, state: Uint8Array) => void;
+  deadlockCount: number;
+  progressEvent: Uint8Array[];
+  onDeadlockCandidate: (i: number, progress: number) => void;
+  encodeOrThrow: (state: Uint8Array) => void;
+  /** Transitions counted here (fast path), added to the tally's at the end. */
+  transitions: number;
+  sink: number;
+  /** Deadlock properties with a progress event enabled in the state just generated (bits). */
+  progress: number;
+}
+
+/**
+ * Generates every successor of state i (decoded into x.src): keys into x.succKeys, events into
+ * x.succEvent, counted, reduced under symmetry; sets x.progress (deadlock properties). Returns how many.
+ */
+function generate(x: Expansion, i: number): number {
+  const { system, codec, store, K, E, src, dst, succKeys, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
+  codec.decode(store.keys, store.keyOffset(i), src);
+  let ruleFires = tally.ruleFires;
+  let transitions = 0;
+  let n = 0;
+  let progress = 0;
+  if (succStates !== null) {
+    // Every successor at once (TransitionSystem.successors).
+    n = system.successors!(src, succStates, succEvent, succRule);
+    for (let j = 0; j < n; j++) {
+      const e = succEvent[j];
+      const rule = succRule[j];
+      const s = succSlots[j];
+      if (fastTally && rule < ruleFires.length) {
+        transitions++;
+        eventFires[e]++;
+        ruleFires[rule]++;
+      } else {
+        tally.count(src, e, rule, s);
+        ruleFires = tally.ruleFires;
+      }
+      if (canon !== null) canon(s);
+      for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
+      if (codec.encode(s, succKeys, j * K) >= 0) x.encodeOrThrow(s);
+    }
+  } else {
+    for (let e = 0; e < E; e++) {
+      const rule = system.step(src, e, dst);
+      if (rule < 0) continue;
+      if (fastTally && rule < ruleFires.length) {
+        transitions++;
+        eventFires[e]++;
+        ruleFires[rule]++;
+      } else {
+        tally.count(src, e, rule, dst);
+        ruleFires = tally.ruleFires;
+      }
+      if (canon !== null) canon(dst);
+      for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
+      if (codec.encode(dst, succKeys, n * K) >= 0) x.encodeOrThrow(dst);
+      succEvent[n] = e;
+      n++;
+    }
+  }
+  x.transitions += transitions;
+  x.progress = progress;
+  return n;
+}
+
+/**
+ * Expands states [from, to): every successor of each, generated first, then all looked up (see
+ * StateStore.touch). Returns `to`, or -1 when --max-states refused a new state.
+ */
+function expandChunk(x: Expansion, from: number, to: number): number {
+  const { codec, store, K, dst, succKeys, succEvent, succHash, maxStates, checking, deadlockCount } = x;
+  let sink = 0;
+  for (let i = from; i < to; i++) {
+    const n = generate(x, i);
+    const progress = x.progress;
+    let touched = 0;
+    for (let j = 0; j < n; j++) {
+      const h = store.hashAt(succKeys, j * K);
+      succHash[j] = h;
+      touched ^= store.touch(h);
+    }
+    sink ^= touched;
+    for (let j = 0; j < n; j++) {
+      const index = store.internAt(succKeys, j * K, succHash[j], i, succEvent[j], store.count < maxStates);
+      if (index === REFUSED) {
+        x.sink ^= sink;
+        return -1;
+      }
+      if (index >= 0 && checking) {
+        codec.decode(succKeys, j * K, dst);
+        x.checkNew(index, dst);
+      }
+    }
+    if (deadlockCount > 0) x.onDeadlockCandidate(i, progress);
+  }
+  x.sink ^= sink;
+  return to;
+}
+

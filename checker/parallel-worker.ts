@@ -20,7 +20,7 @@ async function main() {
   port.on('message', async (msg: ToWorker) => {
     try {
       if (msg.type === 'init') {
-        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry);
+        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry, msg.expectedStates);
         post({ type: 'ready' });
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
@@ -40,7 +40,7 @@ async function main() {
   }
 }
 
-async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean) {
+async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean, expectedStates: number) {
   const mod = (await import(loader.module)) as Record<string, (...args: unknown[]) => unknown>;
   const loaded = (await mod[loader.export](...loader.args)) as {
     system: TransitionSystem<unknown>;
@@ -53,7 +53,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
   const E = system.eventCount;
-  const store = new StateStore(K, maxBytes);
+  const store = new StateStore(K, maxBytes, expectedStates && expectedStates * (K * 4 + 6) * 2.5 < maxBytes ? expectedStates : 0);
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
@@ -75,31 +75,41 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
     const bad = codec.encode(s, out, off);
     if (bad >= 0) throw new Error(`${system.name}: ${system.byteLabel(bad)} = ${s[bad]} exceeds its declared bound ${system.maxValues[bad]}`);
   };
+  // Properties judged on every new state (always, sometimes), and deadlock properties.
+  const judged = properties.flatMap((p, i) => (p.kind === 'deadlock' ? [] : [{ p, i }]));
+  const deadlocks = properties.flatMap((p, i) => (p.kind === 'deadlock' ? [{ p, i }] : []));
   /** Property checks on a new state at BFS depth `depth`. */
   const checkNew = (index: number, state: Uint8Array, depth: number) => {
     let view: unknown;
-    properties.forEach((p, i) => {
-      if (found[i].index >= 0 || p.kind === 'deadlock') return;
+    for (let k = 0; k < judged.length; k++) {
+      const { p, i } = judged[k];
+      if (found[i].index >= 0) continue;
       view ??= system.view(state);
-      const hit = p.kind === 'always' ? !p.holds(view) : p.reached(view);
+      const hit = p.kind === 'always' ? !p.holds(view) : p.kind === 'sometimes' && p.reached(view);
       if (hit) found[i] = { level: depth, index };
-    });
+    }
   };
+  const checking = judged.length > 0;
   const scratch = new Uint8Array(system.stateBytes);
-  /** Inserts a key this worker owns; returns its new local index, or SEEN (-1). */
-  const insert = (keys: Int32Array, off: number, parent: number, via: number, depth: number): number => {
-    const index = store.internAt(keys, off, StateStore.hashAt(keys, off, K), parent, via, true);
-    if (index >= 0) {
+  /** Inserts a key this worker owns whose hash is known; returns its new local index, or SEEN (-1). */
+  const insert = (keys: Int32Array, off: number, hash: number, parent: number, via: number, depth: number): number => {
+    const index = store.internAt(keys, off, hash, parent, via, true);
+    if (index >= 0 && checking) {
       codec.decode(store.keys, index * K, scratch);
       checkNew(index, scratch, depth);
     }
     return index;
   };
+  const E1 = Math.max(1, E);
+  const succKeys = new Int32Array(E1 * K);
+  const succHash = new Int32Array(E1);
+  const succEvent = new Uint16Array(E1);
+  const fastTally = measures.length === 0;
 
   /** Outboxes, one growable Int32Array per destination worker. */
   let out: Int32Array[] = [];
   let outLen: number[] = [];
-  const push = (to: number, keys: Int32Array, parent: number, via: number) => {
+  const push = (to: number, keys: Int32Array, off: number, parent: number, via: number) => {
     const need = outLen[to] + K + EXTRA;
     if (need > out[to].length) {
       const grown = new Int32Array(Math.max(need, out[to].length * 2));
@@ -108,7 +118,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
     }
     const o = out[to];
     let at = outLen[to];
-    for (let w = 0; w < K; w++) o[at++] = keys[w];
+    for (let w = 0; w < K; w++) o[at++] = keys[off + w];
     o[at++] = parent;
     o[at++] = via;
     outLen[to] = at;
@@ -120,8 +130,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       let added = 0;
       for (const init of system.initialStates()) {
         encode(init, key, 0);
-        if (owner(StateStore.hashAt(key, 0, K)) !== me) continue;
-        if (insert(key, 0, -1, 0, 0) >= 0) added++;
+        const h = StateStore.hashAt(key, 0, K);
+        if (owner(h) !== me) continue;
+        if (insert(key, 0, h, -1, 0, 0) >= 0) added++;
       }
       return added;
     },
@@ -135,28 +146,49 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       outLen = new Array(W).fill(0);
       const frontierEnd = store.count;
       let added = 0;
+      const eventFires = tally.eventFires;
+      let transitions = 0;
+      let sink = 0;
       for (let i = frontierStart; i < frontierEnd; i++) {
         codec.decode(store.keys, i * K, src);
         const gid = i * W + me;
         let progress = 0;
+        // Every successor first, hashed and its slot touched (see StateStore.touch), then inserted
+        // or shipped in event order: the same order as one at a time.
+        let n = 0;
         for (let e = 0; e < E; e++) {
           const rule = system.step(src, e, dst);
           if (rule < 0) continue;
-          tally.count(src, e, rule, dst);
+          if (fastTally && rule < tally.ruleFires.length) {
+            transitions++;
+            eventFires[e]++;
+            tally.ruleFires[rule]++;
+          } else tally.count(src, e, rule, dst);
           if (canon) canon(dst);
-          for (let d = 0; d < properties.length; d++) if (progressEvents[d][e]) progress |= 1 << d;
-          encode(dst, key, 0);
-          const to = owner(StateStore.hashAt(key, 0, K));
+          for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
+          if (codec.encode(dst, succKeys, n * K) >= 0) encode(dst, key, 0);
+          const h = StateStore.hashAt(succKeys, n * K, K);
+          succHash[n] = h;
+          succEvent[n] = e;
+          if (owner(h) === me) sink ^= store.touch(h);
+          n++;
+        }
+        for (let j = 0; j < n; j++) {
+          const h = succHash[j];
+          const to = owner(h);
           if (to === me) {
-            if (insert(key, 0, gid, e, level + 1) >= 0) added++;
-          } else push(to, key, gid, e);
+            if (insert(succKeys, j * K, h, gid, succEvent[j], level + 1) >= 0) added++;
+          } else push(to, succKeys, j * K, gid, succEvent[j]);
         }
         // Deadlock: no progress event enabled in a state that is not done.
-        properties.forEach((p, d) => {
-          if (p.kind !== 'deadlock' || found[d].index >= 0 || progress & (1 << d)) return;
-          if (!p.isDone(system.view(src))) found[d] = { level, index: i };
-        });
+        for (let d = 0; d < deadlocks.length; d++) {
+          const { p, i: pi } = deadlocks[d];
+          if (p.kind !== 'deadlock' || found[pi].index >= 0 || progress & (1 << d)) continue;
+          if (!p.isDone(system.view(src))) found[pi] = { level, index: i };
+        }
       }
+      tally.transitions += transitions;
+      if (sink === 0x7fffffff) added += 0;
       frontierStart = frontierEnd;
       level++;
       const outboxes = out.map((o, v) => o.slice(0, outLen[v]).buffer);
@@ -166,12 +198,27 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
     /** Inserts shipped successors (of the level just expanded), in the order of their senders. */
     absorb(inboxes: ArrayBuffer[]): number {
       let added = 0;
+      const stride = K + EXTRA;
+      const hashes = new Int32Array(64);
+      let sink = 0;
       for (const buf of inboxes) {
         const box = new Int32Array(buf);
-        for (let at = 0; at < box.length; at += K + EXTRA) {
-          if (insert(box, at, box[at + K], box[at + K + 1], level) >= 0) added++;
+        const count = box.length / stride;
+        // In runs of 64: hash and touch every slot first, then insert in order.
+        for (let from = 0; from < count; from += 64) {
+          const to = Math.min(count, from + 64);
+          for (let k = from; k < to; k++) {
+            const h = StateStore.hashAt(box, k * stride, K);
+            hashes[k - from] = h;
+            sink ^= store.touch(h);
+          }
+          for (let k = from; k < to; k++) {
+            const at = k * stride;
+            if (insert(box, at, hashes[k - from], box[at + K], box[at + K + 1], level) >= 0) added++;
+          }
         }
       }
+      if (sink === 0x7fffffff) added += 0;
       return added;
     },
 

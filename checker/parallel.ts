@@ -25,7 +25,7 @@ export interface Loader {
 }
 
 export type ToWorker =
-  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean }
+  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number }
   | { type: 'seed' }
   | { type: 'expand' }
   | { type: 'absorb'; inboxes: ArrayBuffer[] }
@@ -119,7 +119,9 @@ export async function exploreParallel<V>(
   let depth = 0;
   try {
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
-    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon }, 'ready')));
+    // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
+    const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.05) : 0;
+    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates }, 'ready')));
     states = (await Promise.all(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
     let frontier = states;
     let lastProgress = performance.now();

@@ -32,13 +32,21 @@ export class StateStore {
   private slots: number;
   private readonly slotWords: number;
 
-  constructor(K: number, private readonly maxBytes: number, initialCapacity = 1 << 12) {
+  /**
+   * `expected`: how many states to make room for at once (a hint, e.g. the count a manifest
+   * records, as Spin's -w sizes its hash table): no growing, copying and rehashing up to it.
+   */
+  constructor(K: number, private readonly maxBytes: number, expected = 0) {
     this.K = K;
     this.slotWords = K;
-    this.keys = new Int32Array(initialCapacity * K);
-    this.parent = new Int32Array(initialCapacity);
-    this.via = new Uint16Array(initialCapacity);
-    this.slots = 1 << 13;
+    const capacity = Math.max(1 << 12, expected);
+    let slots = 1 << 13;
+    while (capacity * 10 > slots * 7) slots *= 2;
+    this.check(capacity * (K * 4 + 6) + slots * K * 4);
+    this.keys = new Int32Array(capacity * K);
+    this.parent = new Int32Array(capacity);
+    this.via = new Uint16Array(capacity);
+    this.slots = slots;
     this.table = new Int32Array(this.slots * this.slotWords);
   }
 
@@ -139,7 +147,7 @@ export class StateStore {
   }
 
   private check(extra: number): void {
-    const need = this.bytes() + extra;
+    const need = (this.keys ? this.bytes() : 0) + extra;
     if (need > this.maxBytes) throw new MemoryLimitError(need, this.maxBytes);
   }
 

@@ -33,6 +33,12 @@ export interface TransitionSystem<V = unknown> {
    * piece of the specification produced the step (for coverage statistics; see `ruleLabel`).
    */
   step(src: Uint8Array, event: number, dst: Uint8Array): number;
+  /**
+   * Optional: every successor of `src` at once, exactly what `step` gives for each event in index
+   * order where it returns a rule: successor k at `out[k * stateBytes ..]`, its event at
+   * `events[k]`, its rule at `rules[k]`; returns how many. `out` holds `eventCount` states.
+   */
+  successors?(src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array): number;
   /** Number of rules `step` can report. */
   readonly ruleCount: number;
   /** Human label of a rule, e.g. `running.T0.mmap --T0.mmap--> running.T0.store`. */

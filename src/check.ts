@@ -140,6 +140,9 @@ export async function checkConfig(
 ): Promise<ConfigRun> {
   const { built, system: sys } = compileSpec(spec, config);
   const measures = (built.measures ?? []) as never;
+  // The manifest's count sizes the state store at once (no growing and rehashing on the way).
+  const expectedStates = options.shard ? undefined : ((options.symmetry && sys.symmetry ? expectation?.symmetry?.states : expectation?.states) ?? undefined);
+  options = { ...options, expectedStates };
   const r =
     (options.workers ?? 1) > 1
       ? await exploreParallel(sys, built.properties, specLoader(spec.name, config.name), { ...options, measures, workers: options.workers! })

@@ -91,6 +91,8 @@ export interface Config {
   reversed: boolean;
   value: unknown;
   sel: (Sel | null | undefined)[];
+  /** The events some transition of this configuration handles, in index order, with their selections (`successors`). */
+  plan?: { events: Int32Array; sels: Sel[] };
   single: (Micro | undefined)[];
   multi: Map<string, Micro>;
 }
@@ -168,6 +170,10 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   private lastSrcCtx: ByteContext | null = null;
   private lastDst: Uint8Array | null = null;
   private lastDstCtx: ByteContext | null = null;
+  /** Copies a state vector: straight-line code for small states (TypedArray.set costs a call into the runtime). */
+  private copy!: (src: Uint8Array, dst: Uint8Array) => void;
+  /** Copies a state vector to `dst` at `offset`. */
+  private copyAt!: (src: Uint8Array, dst: Uint8Array, offset: number) => void;
 
   constructor(
     private readonly machine: AnyStateMachine,
@@ -221,6 +227,14 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       }
     }
     this.initial = this.fromSnapshot(snap as never);
+    this.copy =
+      offset <= 96
+        ? (new Function('s', 'd', Array.from({ length: offset }, (_, i) => `d[${i}] = s[${i}];`).join('\n')) as (src: Uint8Array, dst: Uint8Array) => void)
+        : (src, dst) => dst.set(src);
+    this.copyAt =
+      offset <= 96
+        ? (new Function('s', 'd', 'o', Array.from({ length: offset }, (_, i) => `d[o + ${i}] = s[${i}];`).join('\n')) as (src: Uint8Array, dst: Uint8Array, o: number) => void)
+        : (src, dst, o) => dst.set(src, o);
   }
 
   // ---------------------------------------------------------------- TransitionSystem
@@ -282,33 +296,9 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       this.lastSrc = src;
       this.lastSrcCtx = ctx;
     }
-    let micro: Micro;
-    if (sel.parts.length === 0) {
-      // One chain of candidates (the common case): the first whose guard passes.
-      const list = sel.fallback;
-      let t: CompiledTransition | undefined;
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i];
-        if (c.guard === null || c.guard(ctx, ev, cfg)) {
-          t = c;
-          break;
-        }
-      }
-      if (t === undefined) return -1;
-      micro = cfg.single[t.id] ?? (cfg.single[t.id] = this.buildMicro(cfg, [t]));
-    } else {
-      const ts = this.selected;
-      ts.length = 0;
-      this.select(sel, ctx, ev, cfg, ts);
-      if (ts.length === 0) return -1;
-      if (ts.length === 1) micro = cfg.single[ts[0].id] ?? (cfg.single[ts[0].id] = this.buildMicro(cfg, [ts[0]]));
-      else {
-        const k = ts.map((t) => t.id).join(',');
-        micro = cfg.multi.get(k) ?? this.buildMicro(cfg, ts.slice());
-        cfg.multi.set(k, micro);
-      }
-    }
-    dst.set(src);
+    const micro = this.pick(sel, ctx, ev, cfg);
+    if (micro === null) return -1;
+    this.copy(src, dst);
     let out: ByteContext;
     if (dst === this.lastDst) out = this.lastDstCtx!;
     else {
@@ -321,6 +311,96 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     dst[0] = micro.next & 0xff;
     dst[1] = micro.next >> 8;
     return micro.rule;
+  }
+
+  /** The micro-step an event takes in a configuration and context, or null when no transition is enabled. */
+  private pick(sel: Sel, ctx: ByteContext, ev: EventObject, cfg: Config): Micro | null {
+    if (sel.parts.length === 0) {
+      // One chain of candidates (the common case): the first whose guard passes.
+      const list = sel.fallback;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i];
+        if (c.guard === null || c.guard(ctx, ev, cfg)) return cfg.single[c.id] ?? (cfg.single[c.id] = this.buildMicro(cfg, [c]));
+      }
+      return null;
+    }
+    const ts = this.selected;
+    ts.length = 0;
+    this.select(sel, ctx, ev, cfg, ts);
+    if (ts.length === 0) return null;
+    if (ts.length === 1) return cfg.single[ts[0].id] ?? (cfg.single[ts[0].id] = this.buildMicro(cfg, [ts[0]]));
+    const k = ts.map((t) => t.id).join(',');
+    const micro = cfg.multi.get(k) ?? this.buildMicro(cfg, ts.slice());
+    cfg.multi.set(k, micro);
+    return micro;
+  }
+
+  /**
+   * Every successor of `src` at once: for each enabled event, in index order, its successor into
+   * `out` (state i at i * stateBytes), the event into `events` and the rule into `rules`; returns
+   * how many. The same as `step` for every event in turn (test/checker/xstate-compile.test.ts),
+   * with what `step` does per call (the configuration, the contexts) done once per state, and the
+   * events no transition of the configuration handles never looked at.
+   */
+  successors(src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array): number {
+    const id = src[0] | (src[1] << 8);
+    const cfg = this.configs[id] ?? this.configOf(id);
+    const plan = cfg.plan ?? this.planOf(cfg);
+    let ctx: ByteContext;
+    if (src === this.lastSrc) ctx = this.lastSrcCtx!;
+    else {
+      ctx = this.contextOf(src);
+      this.lastSrc = src;
+      this.lastSrcCtx = ctx;
+    }
+    const slots = out === this.slotBuf ? this.slotCtx : this.makeSlots(out);
+    const S = this.stateBytes;
+    const pe = plan.events;
+    const ps = plan.sels;
+    const all = this.events;
+    const copyAt = this.copyAt;
+    let n = 0;
+    for (let k = 0; k < pe.length; k++) {
+      const event = pe[k];
+      const ev = all[event];
+      const micro = this.pick(ps[k], ctx, ev, cfg);
+      if (micro === null) continue;
+      const off = n * S;
+      copyAt(src, out, off);
+      const o = slots[n];
+      const runs = micro.runs;
+      for (let i = 0; i < runs.length; i++) runs[i](o, ev);
+      out[off] = micro.next & 0xff;
+      out[off + 1] = micro.next >> 8;
+      events[n] = event;
+      rules[n] = micro.rule;
+      n++;
+    }
+    return n;
+  }
+
+  private planOf(cfg: Config): { events: Int32Array; sels: Sel[] } {
+    const events: number[] = [];
+    const sels: Sel[] = [];
+    for (let e = 0; e < this.eventCount; e++) {
+      let sel = cfg.sel[e];
+      if (sel === undefined) sel = cfg.sel[e] = this.buildSel(this.root, cfg, this.eventTypeIndex[e]);
+      if (sel === null) continue;
+      events.push(e);
+      sels.push(sel);
+    }
+    return (cfg.plan = { events: Int32Array.from(events), sels });
+  }
+
+  private slotBuf: Uint8Array | null = null;
+  private slotCtx: ByteContext[] = [];
+
+  private makeSlots(out: Uint8Array): ByteContext[] {
+    const S = this.stateBytes;
+    const n = Math.floor(out.length / S);
+    this.slotCtx = Array.from({ length: n }, (_, k) => this.makeContext(out.subarray(k * S, (k + 1) * S)));
+    this.slotBuf = out;
+    return this.slotCtx;
   }
 
   view(state: Uint8Array): MachineView<C> {

@@ -67,3 +67,34 @@ describe('compileMachine: exploring a machine', () => {
     expect(ex.actions[0].after[2]).toBe(3);
   });
 });
+
+describe('compileMachine: successors, all at once', () => {
+  it('gives exactly what step gives for every event, on the feature zoo and on spec configurations', async () => {
+    const { zooMachine, zooEvents } = await import('./zoo.ts');
+    const { specs } = await import('../../specs/index.ts');
+    const { compileSpec } = await import('../../src/spec-loader.ts');
+    const systems = [compileMachine(zooMachine(), { events: zooEvents })];
+    for (const spec of specs) systems.push(compileSpec(spec, spec.configs.find((c: { default: boolean }) => c.default)!).system);
+    for (const sys of systems) {
+      const r = await explore(sys, [], { maxStates: 3000 });
+      const S = sys.stateBytes;
+      const out = new Uint8Array(sys.eventCount * S);
+      const events = new Uint16Array(sys.eventCount);
+      const rules = new Int32Array(sys.eventCount);
+      const dst = new Uint8Array(S);
+      for (let i = 0; i < r.states; i++) {
+        const src = r.state!(i);
+        const n = sys.successors(src, out, events, rules);
+        let k = 0;
+        for (let e = 0; e < sys.eventCount; e++) {
+          const rule = sys.step(src, e, dst);
+          if (rule < 0) continue;
+          expect([events[k], rules[k]], `${sys.name} state ${i} event ${e}`).toEqual([e, rule]);
+          expect([...out.subarray(k * S, (k + 1) * S)]).toEqual([...dst]);
+          k++;
+        }
+        expect(n).toBe(k);
+      }
+    }
+  });
+});
