@@ -25,8 +25,8 @@ async function main() {
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
         const out = ctx!.expand();
-        post({ type: 'expanded', outboxes: out.outboxes, added: out.stats.added }, out.outboxes);
-      } else if (msg.type === 'absorb') post({ type: 'absorbed', added: ctx!.absorb(msg.inboxes) });
+        post({ type: 'expanded', outboxes: out.outboxes, lengths: out.lengths, added: out.stats.added }, out.outboxes);
+      } else if (msg.type === 'absorb') post({ type: 'absorbed', added: ctx!.absorb(msg.inboxes, msg.lengths) });
       else if (msg.type === 'finish') post({ type: 'finished', ...ctx!.finish() });
       else if (msg.type === 'node') post({ type: 'node', ...ctx!.node(msg.index) });
       else if (msg.type === 'exit') process.exit(0);
@@ -105,6 +105,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const succHash = new Int32Array(E1);
   const succEvent = new Uint16Array(E1);
   const fastTally = measures.length === 0;
+  const succStates = typeof system.successors === 'function' ? new Uint8Array(E1 * system.stateBytes) : null;
+  const succSlots = succStates ? Array.from({ length: E1 }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [];
+  const succRule = new Int32Array(E1);
 
   /** Outboxes, one growable Int32Array per destination worker. */
   let out: Int32Array[] = [];
@@ -156,17 +159,30 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
         // Every successor first, hashed and its slot touched (see StateStore.touch), then inserted
         // or shipped in event order: the same order as one at a time.
         let n = 0;
-        for (let e = 0; e < E; e++) {
-          const rule = system.step(src, e, dst);
-          if (rule < 0) continue;
+        // All successors at once where the system can (TransitionSystem.successors), else event by event.
+        const m = succStates ? system.successors!(src, succStates, succEvent, succRule) : E;
+        for (let k = 0; k < m; k++) {
+          let e: number;
+          let rule: number;
+          let s: Uint8Array;
+          if (succStates) {
+            e = succEvent[k];
+            rule = succRule[k];
+            s = succSlots[k];
+          } else {
+            e = k;
+            rule = system.step(src, e, dst);
+            if (rule < 0) continue;
+            s = dst;
+          }
           if (fastTally && rule < tally.ruleFires.length) {
             transitions++;
             eventFires[e]++;
             tally.ruleFires[rule]++;
-          } else tally.count(src, e, rule, dst);
-          if (canon) canon(dst);
+          } else tally.count(src, e, rule, s);
+          if (canon) canon(s);
           for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
-          if (codec.encode(dst, succKeys, n * K) >= 0) encode(dst, key, 0);
+          if (codec.encode(s, succKeys, n * K) >= 0) encode(s, key, 0);
           const h = StateStore.hashAt(succKeys, n * K, K);
           succHash[n] = h;
           succEvent[n] = e;
@@ -191,18 +207,19 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       if (sink === 0x7fffffff) added += 0;
       frontierStart = frontierEnd;
       level++;
-      const outboxes = out.map((o, v) => o.slice(0, outLen[v]).buffer);
-      return { outboxes, stats: { added } };
+      // Whole buffers are handed over (no copy), with how many words of each are filled.
+      const outboxes = out.map((o) => o.buffer as ArrayBuffer);
+      return { outboxes, lengths: outLen.slice(), stats: { added } };
     },
 
     /** Inserts shipped successors (of the level just expanded), in the order of their senders. */
-    absorb(inboxes: ArrayBuffer[]): number {
+    absorb(inboxes: ArrayBuffer[], lengths: number[]): number {
       let added = 0;
       const stride = K + EXTRA;
       const hashes = new Int32Array(64);
       let sink = 0;
-      for (const buf of inboxes) {
-        const box = new Int32Array(buf);
+      for (let b = 0; b < inboxes.length; b++) {
+        const box = new Int32Array(inboxes[b], 0, lengths[b]);
         const count = box.length / stride;
         // In runs of 64: hash and touch every slot first, then insert in order.
         for (let from = 0; from < count; from += 64) {

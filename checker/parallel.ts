@@ -28,7 +28,7 @@ export type ToWorker =
   | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number }
   | { type: 'seed' }
   | { type: 'expand' }
-  | { type: 'absorb'; inboxes: ArrayBuffer[] }
+  | { type: 'absorb'; inboxes: ArrayBuffer[]; lengths: number[] }
   | { type: 'finish' }
   | { type: 'node'; index: number }
   | { type: 'exit' };
@@ -46,7 +46,7 @@ type Finished = {
 export type ToMain =
   | { type: 'ready' }
   | { type: 'seeded'; added: number }
-  | { type: 'expanded'; outboxes: ArrayBuffer[]; added: number }
+  | { type: 'expanded'; outboxes: ArrayBuffer[]; lengths: number[]; added: number }
   | { type: 'absorbed'; added: number }
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
@@ -140,7 +140,8 @@ export async function exploreParallel<V>(
       const absorbed = await Promise.all(
         peers.map((p, v) => {
           const inboxes = expanded.map((e) => e.outboxes[v]).filter((_, w) => w !== v);
-          return p.ask({ type: 'absorb', inboxes }, 'absorbed', inboxes);
+          const lengths = expanded.map((e) => e.lengths[v]).filter((_, w) => w !== v);
+          return p.ask({ type: 'absorb', inboxes, lengths }, 'absorbed', inboxes);
         }),
       );
       frontier = expanded.reduce((n, e) => n + e.added, 0) + absorbed.reduce((n, a) => n + a.added, 0);
