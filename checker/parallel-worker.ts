@@ -109,23 +109,10 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const succSlots = succStates ? Array.from({ length: E1 }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [];
   const succRule = new Int32Array(E1);
 
-  /** Outboxes, one growable Int32Array per destination worker. */
+  /** Outboxes, one growable Int32Array per destination worker (filled by expandRange). */
   let out: Int32Array[] = [];
-  let outLen: number[] = [];
-  const push = (to: number, keys: Int32Array, off: number, parent: number, via: number) => {
-    const need = outLen[to] + K + EXTRA;
-    if (need > out[to].length) {
-      const grown = new Int32Array(Math.max(need, out[to].length * 2));
-      grown.set(out[to].subarray(0, outLen[to]));
-      out[to] = grown;
-    }
-    const o = out[to];
-    let at = outLen[to];
-    for (let w = 0; w < K; w++) o[at++] = keys[off + w];
-    o[at++] = parent;
-    o[at++] = via;
-    outLen[to] = at;
-  };
+  let outLen = new Int32Array(0);
+
 
   return {
     /** Initial states: keep those we own. */
@@ -146,70 +133,21 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
      */
     expand() {
       out = Array.from({ length: W }, () => new Int32Array(1024));
-      outLen = new Array(W).fill(0);
+      outLen = new Int32Array(W);
       const frontierEnd = store.count;
       let added = 0;
-      const eventFires = tally.eventFires;
-      let transitions = 0;
-      let sink = 0;
-      for (let i = frontierStart; i < frontierEnd; i++) {
-        codec.decode(store.keys, i * K, src);
-        const gid = i * W + me;
-        let progress = 0;
-        // Every successor first, hashed and its slot touched (see StateStore.touch), then inserted
-        // or shipped in event order: the same order as one at a time.
-        let n = 0;
-        // All successors at once where the system can (TransitionSystem.successors), else event by event.
-        const m = succStates ? system.successors!(src, succStates, succEvent, succRule) : E;
-        for (let k = 0; k < m; k++) {
-          let e: number;
-          let rule: number;
-          let s: Uint8Array;
-          if (succStates) {
-            e = succEvent[k];
-            rule = succRule[k];
-            s = succSlots[k];
-          } else {
-            e = k;
-            rule = system.step(src, e, dst);
-            if (rule < 0) continue;
-            s = dst;
-          }
-          if (fastTally && rule < tally.ruleFires.length) {
-            transitions++;
-            eventFires[e]++;
-            tally.ruleFires[rule]++;
-          } else tally.count(src, e, rule, s);
-          if (canon) canon(s);
-          for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
-          if (codec.encode(s, succKeys, n * K) >= 0) encode(s, key, 0);
-          const h = StateStore.hashAt(succKeys, n * K, K);
-          succHash[n] = h;
-          succEvent[n] = e;
-          if (owner(h) === me) sink ^= store.touch(h);
-          n++;
-        }
-        for (let j = 0; j < n; j++) {
-          const h = succHash[j];
-          const to = owner(h);
-          if (to === me) {
-            if (insert(succKeys, j * K, h, gid, succEvent[j], level + 1) >= 0) added++;
-          } else push(to, succKeys, j * K, gid, succEvent[j]);
-        }
-        // Deadlock: no progress event enabled in a state that is not done.
-        for (let d = 0; d < deadlocks.length; d++) {
-          const { p, i: pi } = deadlocks[d];
-          if (p.kind !== 'deadlock' || found[pi].index >= 0 || progress & (1 << d)) continue;
-          if (!p.isDone(system.view(src))) found[pi] = { level, index: i };
-        }
-      }
-      tally.transitions += transitions;
-      if (sink === 0x7fffffff) added += 0;
+      const loop: Loop = {
+        system, codec, store, K, E, W, me, src, dst, key, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally,
+        fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0,
+      };
+      expandRange(loop, frontierStart, frontierEnd);
+      out = loop.out;
+      added = loop.added;
       frontierStart = frontierEnd;
       level++;
       // Whole buffers are handed over (no copy), with how many words of each are filled.
       const outboxes = out.map((o) => o.buffer as ArrayBuffer);
-      return { outboxes, lengths: outLen.slice(), stats: { added } };
+      return { outboxes, lengths: Array.from(outLen), stats: { added } };
     },
 
     /** Inserts shipped successors (of the level just expanded), in the order of their senders. */
@@ -257,6 +195,132 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       return { key: Array.from(store.keys.subarray(index * K, index * K + K)), parent: store.parent[index], via: store.via[index] };
     },
   };
+}
+
+/** What `expandRange` works with, in one object (its hot loop keeps them in locals). */
+interface Loop {
+  system: TransitionSystem<unknown>;
+  codec: ReturnType<typeof makeCodec>;
+  store: StateStore;
+  K: number;
+  E: number;
+  W: number;
+  me: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  key: Int32Array;
+  succKeys: Int32Array;
+  succHash: Int32Array;
+  succEvent: Uint16Array;
+  succStates: Uint8Array | null;
+  succSlots: Uint8Array[];
+  succRule: Int32Array;
+  canon: ((s: Uint8Array) => boolean) | null;
+  tally: Tally<unknown>;
+  fastTally: boolean;
+  deadlocks: { p: Property<unknown>; i: number }[];
+  progressEvents: Uint8Array[];
+  found: { level: number; index: number }[];
+  checking: boolean;
+  checkNew: (index: number, state: Uint8Array, depth: number) => void;
+  encode: (s: Uint8Array, out: Int32Array, off: number) => void;
+  scratch: Uint8Array;
+  /** Outboxes per worker (grown here) and how many words of each are filled. */
+  out: Int32Array[];
+  outLen: Int32Array;
+  level: number;
+  added: number;
+}
+
+/**
+ * Expands this worker's states [from, to) of the current level: every successor of a state first,
+ * hashed and, where it is this worker's, its slot touched (see StateStore.touch); then, in event
+ * order, each is inserted (this worker's) or put in its owner's outbox.
+ */
+function expandRange(c: Loop, from: number, to: number): void {
+  const { system, codec, store, K, E, W, me, src, dst, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, deadlocks, progressEvents, checking, scratch, outLen } = c;
+  const out = c.out;
+  const eventFires = tally.eventFires;
+  const stride = K + EXTRA;
+  const depth = c.level + 1;
+  let ruleFires = tally.ruleFires;
+  let transitions = 0;
+  let sink = 0;
+  let added = 0;
+  for (let i = from; i < to; i++) {
+    codec.decode(store.keys, i * K, src);
+    const gid = i * W + me;
+    let progress = 0;
+    let n = 0;
+    const m = succStates !== null ? system.successors!(src, succStates, succEvent, succRule) : E;
+    for (let k = 0; k < m; k++) {
+      let e: number;
+      let rule: number;
+      let s: Uint8Array;
+      if (succStates !== null) {
+        e = succEvent[k];
+        rule = succRule[k];
+        s = succSlots[k];
+      } else {
+        e = k;
+        rule = system.step(src, e, dst);
+        if (rule < 0) continue;
+        s = dst;
+      }
+      if (fastTally && rule < ruleFires.length) {
+        transitions++;
+        eventFires[e]++;
+        ruleFires[rule]++;
+      } else {
+        tally.count(src, e, rule, s);
+        ruleFires = tally.ruleFires;
+      }
+      if (canon !== null) canon(s);
+      for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
+      if (codec.encode(s, succKeys, n * K) >= 0) c.encode(s, c.key, 0);
+      const h = StateStore.hashAt(succKeys, n * K, K);
+      succHash[n] = h;
+      succEvent[n] = e;
+      if (((h >>> 16) * W) >>> 16 === me) sink ^= store.touch(h);
+      n++;
+    }
+    for (let j = 0; j < n; j++) {
+      const h = succHash[j];
+      const owner = ((h >>> 16) * W) >>> 16;
+      if (owner === me) {
+        const index = store.internAt(succKeys, j * K, h, gid, succEvent[j], true);
+        if (index >= 0) {
+          added++;
+          if (checking) {
+            codec.decode(store.keys, index * K, scratch);
+            c.checkNew(index, scratch, depth);
+          }
+        }
+      } else {
+        let at = outLen[owner];
+        let o = out[owner];
+        if (at + stride > o.length) {
+          const grown = new Int32Array(Math.max(at + stride, o.length * 2));
+          grown.set(o.subarray(0, at));
+          out[owner] = o = grown;
+        }
+        const off = j * K;
+        for (let w = 0; w < K; w++) o[at++] = succKeys[off + w];
+        o[at++] = gid;
+        o[at++] = succEvent[j];
+        outLen[owner] = at;
+      }
+    }
+    // Deadlock: no progress event enabled in a state that is not done.
+    for (let d = 0; d < deadlocks.length; d++) {
+      const { p, i: pi } = deadlocks[d];
+      if (p.kind !== 'deadlock' || c.found[pi].index >= 0 || progress & (1 << d)) continue;
+      if (!p.isDone(system.view(src))) c.found[pi] = { level: c.level, index: i };
+    }
+  }
+  tally.transitions += transitions;
+  if (sink === 0x7fffffff) added += 0;
+  c.added += added;
 }
 
 main();
