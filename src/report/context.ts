@@ -5,13 +5,14 @@
  * from a spec the registry no longer has still render (without its promise or sources).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { compileMachine, type CompiledTransition } from '../../checker/xstate/compile.ts';
 import { UsageError } from '../args.ts';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import type { PropertyResult } from '../check.ts';
 import { slug } from './html.ts';
 import { resultsOf, type ResultsDoc, type RunSummary } from './results.ts';
+import { loadedFromPaths } from '../spec-loader.ts';
 import { REPO_ROOT, SourceIndex, transitionFacts, type SourceLocation } from './sources.ts';
 
 export interface ReportContext {
@@ -128,7 +129,8 @@ export function makeContext(doc: ResultsDoc, specs: AnySpec[], options: ContextO
       return `${d}/machine.html`;
     },
     sourceOf(spec, config, label) {
-      if (sources === undefined) sources = SourceIndex.load();
+      // The repository's specs/, and the folder of every spec given by path.
+      if (sources === undefined) sources = SourceIndex.load(REPO_ROOT, ['specs'], loadedFromPaths().map((s) => dirname(s.file)).filter((d) => !d.startsWith(join(REPO_ROOT, 'specs'))));
       if (sources === null) return null;
       const t = transitionsOf(spec, config)?.get(label);
       return t ? sources.locate(transitionFacts(t)) : null;

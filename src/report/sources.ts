@@ -14,7 +14,7 @@
  * a guard it does not have) never is.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
 import type { CompiledTransition } from '../../checker/xstate/compile.ts';
@@ -386,15 +386,21 @@ export class SourceIndex {
 
   private constructor(private readonly candidates: Candidate[]) {}
 
-  /** Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are written. */
-  static load(root = REPO_ROOT, dirs = ['specs']): SourceIndex {
+  /**
+   * Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are
+   * written; and those of spec folders elsewhere on disk (`outside`, a spec given by path), whose
+   * files are shown as `<folder>/<file>` (e.g. `async-commit/machine.ts`).
+   */
+  static load(root = REPO_ROOT, dirs = ['specs'], outside: string[] = []): SourceIndex {
     const project = new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: LIGHT });
     const candidates: Candidate[] = [];
-    for (const d of dirs) {
-      for (const path of listTs(join(root, d))) {
-        const file = project.addSourceFileAtPath(path);
-        candidates.push(...candidatesOf(file, relative(root, path).split(sep).join('/'), candidates.length));
-      }
+    const add = (base: string, path: string) => {
+      const file = project.addSourceFileAtPath(path);
+      candidates.push(...candidatesOf(file, relative(base, path).split(sep).join('/'), candidates.length));
+    };
+    for (const d of dirs) for (const path of listTs(join(root, d))) add(root, path);
+    for (const folder of [...new Set(outside)].sort()) {
+      for (const path of listTs(folder)) if (!path.includes(`${sep}node_modules${sep}`) && !path.includes(`${sep}reports${sep}`)) add(dirname(folder), path);
     }
     return new SourceIndex(candidates);
   }
