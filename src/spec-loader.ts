@@ -203,6 +203,14 @@ export async function loadSpecFile(file: string, configName: string) {
 export function compileSpec(spec: AnySpec, config: RunConfig) {
   const built = spec.build(config);
   const system = compileMachine(built.machine, { name: `${spec.name}/${config.name}`, events: built.events, bounds: built.bounds });
+  // Messages about a byte (a value beyond its bound) name the declared field, e.g. `pte[1][0]`.
+  if (built.byteName) {
+    const plain = system.byteLabel.bind(system);
+    system.byteLabel = (i: number) => {
+      const f = system.fields.find((x) => i >= x.offset && i < x.offset + x.length);
+      return (f && built.byteName!(f.name, i - f.offset)) ?? plain(i);
+    };
+  }
   return { built, system, properties: built.properties, measures: built.measures ?? [] };
 }
 

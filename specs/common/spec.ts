@@ -109,6 +109,11 @@ export interface BuiltSpec<C extends ByteContext = ByteContext> {
   properties: Property<MachineView<C>>[];
   /** Quantities measured over every transition (e.g. fault cost), if any. */
   measures?: Measure<MachineView<C>>[];
+  /**
+   * The declared name of element `index` of context field `field` (e.g. `volatile`, 12 →
+   * `pte[1][0]`), for messages about a byte such as a value beyond its bound.
+   */
+  byteName?(field: string, index: number): string | undefined;
   render: Renderer<C>;
 }
 
