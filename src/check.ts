@@ -6,7 +6,7 @@ import { explore, type ExploreOptions, type ExploreResult } from '../checker/bfs
 import { exploreParallel } from '../checker/parallel.ts';
 import { compileSpec, specLoader } from './spec-loader.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
-import type { ConfigExpectation } from './manifest.ts';
+import { propertyKey, type ConfigExpectation } from './manifest.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { MEASUREMENTS } from '../models/measures.ts';
 
@@ -121,7 +121,7 @@ export async function checkConfig(
     property: o.property.name,
     kind: o.property.kind,
     verdict: verdictOf(o.property.kind, o.state >= 0, r.complete),
-    expected: expectation?.expect[o.property.id] ?? null,
+    expected: expectation?.expect[propertyKey(o.property)] ?? null,
     states: r.states,
     transitions: r.transitions,
     depth: r.depth,
