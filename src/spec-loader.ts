@@ -141,7 +141,7 @@ function specProblem(s: AnySpec): string | null {
 }
 
 /** Imports a spec module, with one line naming the file when importing it throws. */
-async function importSpecModule(file: string): Promise<Record<string, unknown>> {
+export async function importSpecModule(file: string): Promise<Record<string, unknown>> {
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
