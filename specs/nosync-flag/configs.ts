@@ -8,7 +8,7 @@
 import type { DaxRunConfig, RunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { NoSyncWrite } from '../../models/nosync.ts';
-import type { Jbd2Start } from '../../models/locks.ts';
+import type { Jbd2Start } from './locks.ts';
 
 /** A configuration of the data side. */
 export interface NoSyncDataConfig extends DaxRunConfig {
@@ -19,7 +19,7 @@ export interface NoSyncDataConfig extends DaxRunConfig {
   request: boolean;
 }
 
-/** A configuration of the deadlock side (models/locks.ts). */
+/** A configuration of the deadlock side (locks.ts). */
 export interface NoSyncDeadlockConfig extends RunConfig {
   kind: 'deadlock';
   /**
