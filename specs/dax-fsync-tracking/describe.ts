@@ -12,9 +12,9 @@
  */
 import type { Renderer, StepAction } from '../common/spec.ts';
 import { PTE_NONE, PTE_RO } from '../../models/layout.ts';
-import { ENTRY_NAMES, ENTRY_NONE, ENTRY_PMD, coveringEntry, describeEntry, entryKind, hasTag, isLocked, pmdIndex } from '../../models/radix.ts';
-import { durableVersion, isCacheDirty, pmdOf, pteOf, visibleVersion, type TrackingContext, type TrackingLayout } from '../../models/dax-tracking.ts';
-import { gathered, storesNotDurable } from '../../models/dax-writeback.ts';
+import { ENTRY_NAMES, ENTRY_NONE, ENTRY_PMD, coveringEntry, describeEntry, entryKind, hasTag, isLocked, pmdIndex } from './radix.ts';
+import { durableVersion, isCacheDirty, pmdOf, pteOf, visibleVersion, type TrackingContext, type TrackingLayout } from './tracking.ts';
+import { gathered, storesNotDurable } from './writeback.ts';
 import type { FsyncTrackingConfig } from './configs.ts';
 
 type Taken = StepAction<TrackingContext>;

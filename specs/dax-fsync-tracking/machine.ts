@@ -13,8 +13,8 @@
  * mapping, running a program of loads and stores; a store that faults stays in its state while
  * the fault is handled, as the CPU retries it) and fsync callers F0, F1, ... (one fsync each).
  * Each kernel step is one state, so every interleaving of the threads is explored; a step is
- * atomic exactly where the kernel holds tree_lock or a page-table lock (models/dax-tracking.ts,
- * models/dax-writeback.ts). There is no power failure: the property looks at the media at the
+ * atomic exactly where the kernel holds tree_lock or a page-table lock (tracking.ts,
+ * writeback.ts). There is no power failure: the property looks at the media at the
  * moment fsync returns, which is what a crash right after it would find.
  */
 import { and, not, setup, stateIn } from 'xstate';
@@ -41,7 +41,7 @@ import {
   writableOverCleanEntry,
   type TrackingContext,
   type TrackingDesign,
-} from '../../models/dax-tracking.ts';
+} from './tracking.ts';
 import {
   findGetEntriesTag,
   fsyncCall,
@@ -59,7 +59,7 @@ import {
   writebackLookup,
   writebackSkip,
   writeProtects,
-} from '../../models/dax-writeback.ts';
+} from './writeback.ts';
 import type { BuiltSpec, Spec } from '../common/spec.ts';
 import { fsyncTrackingConfigs, type FsyncTrackingConfig, type WriterProgram } from './configs.ts';
 import { fsyncTrackingRenderer } from './describe.ts';

@@ -7,19 +7,19 @@
  */
 import type { DaxRunConfig, RunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
-import type { NoSyncWrite } from '../../models/nosync.ts';
-import type { Jbd2Start } from '../../models/locks.ts';
+import type { NoSyncWrite } from './model.ts';
+import type { Jbd2Start } from './locks.ts';
 
 /** A configuration of the data side. */
 export interface NoSyncDataConfig extends DaxRunConfig {
   kind: 'data';
-  /** How the fault makes the new block's metadata durable (models/nosync.ts). */
+  /** How the fault makes the new block's metadata durable (model.ts). */
   write: NoSyncWrite;
   /** The application asks for a no-sync mapping; false: plain MAP_SHARED. */
   request: boolean;
 }
 
-/** A configuration of the deadlock side (models/locks.ts). */
+/** A configuration of the deadlock side (locks.ts). */
 export interface NoSyncDeadlockConfig extends RunConfig {
   kind: 'deadlock';
   /**

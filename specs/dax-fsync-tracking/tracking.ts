@@ -5,7 +5,7 @@
  * word per page: page i lives in pmem block i) and the page-table entries of each mapping
  * (absent / read-only / writable, per mapping and page). This module adds what the designs need
  * beyond that:
- *  - `radix`: the DAX radix tree of the file's address_space (models/radix.ts);
+ *  - `radix`: the DAX radix tree of the file's address_space (radix.ts);
  *  - `pt`: per mapping, the dirty bit of each PTE, and the mapping's PMD (absent / read-only /
  *    writable) with its dirty bit. Mapping m belongs to writer m and uses either PTEs or one PMD,
  *    which maps the file's first PMD;
@@ -26,9 +26,9 @@
  * fault's PTE read-only, so the first write also went through `wp_pfn_shared`; the model's
  * programs reach that path by loading before they store.)
  */
-import { PTE_NONE, PTE_RO, PTE_RW, WRITTEN, bounds as layoutBounds, initialContext, Layout, VMA_SHARED, type DaxContext } from './layout.ts';
-import { pte, setPte } from './faults.ts';
-import { storeWord, writeBackPhys } from './pmem.ts';
+import { PTE_NONE, PTE_RO, PTE_RW, WRITTEN, bounds as layoutBounds, initialContext, Layout, VMA_SHARED, type DaxContext } from '../../models/layout.ts';
+import { pte, setPte } from '../../models/faults.ts';
+import { storeWord, writeBackPhys } from '../../models/pmem.ts';
 import {
   ENTRY_PMD,
   ENTRY_PTE,
@@ -315,7 +315,7 @@ export function wpPageReuse(c: TrackingContext, T: TrackingLayout, d: TrackingDe
 /**
  * First half of `__dax_pmd_fault` for page i (also reached from `wp_huge_pmd` for a write to a
  * read-only PMD): `dax_radix_entry(pmd index, sector, true, write)`, which replaces a PTE entry at
- * the PMD's index by a PMD entry (models/radix.ts). Returns the PTE entry's tags if it replaced one.
+ * the PMD's index by a PMD entry (radix.ts). Returns the PTE entry's tags if it replaced one.
  */
 export function daxPmdFaultRadix(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, i: number, write: boolean) {
   const r = radixEntryPmd(c.radix, T.geometry, i, write, d.pmdOverPte);

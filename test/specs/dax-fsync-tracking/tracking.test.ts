@@ -1,11 +1,11 @@
 /**
- * Unit tests of the dirty-tracking fault paths (models/dax-tracking.ts) and fsync's writeback
- * (models/dax-writeback.ts), each on a hand-built state: two pages in one PMD, mapping 0 with
+ * Unit tests of the dirty-tracking fault paths (specs/dax-fsync-tracking/tracking.ts) and fsync's
+ * writeback (writeback.ts), each on a hand-built state: two pages in one PMD, mapping 0 with
  * PTEs, mapping 1 with a PMD, two fsync callers.
  */
 import { describe, expect, it } from 'vitest';
-import { PTE_NONE, PTE_RO, PTE_RW } from '../../models/layout.ts';
-import { entryKind, ENTRY_PMD, ENTRY_PTE, hasTag, isLocked, setTag } from '../../models/radix.ts';
+import { PTE_NONE, PTE_RO, PTE_RW } from '../../../models/layout.ts';
+import { entryKind, ENTRY_PMD, ENTRY_PTE, hasTag, isLocked, setTag } from '../../../specs/dax-fsync-tracking/radix.ts';
 import {
   cpuStore,
   daxFaultRadix,
@@ -26,7 +26,7 @@ import {
   wpPageReuse,
   writableOverCleanEntry,
   type TrackingDesign,
-} from '../../models/dax-tracking.ts';
+} from '../../../specs/dax-fsync-tracking/tracking.ts';
 import {
   findGetEntriesTag,
   fsyncCall,
@@ -40,7 +40,7 @@ import {
   wbCachePmem,
   writebackFinish,
   writebackLookup,
-} from '../../models/dax-writeback.ts';
+} from '../../../specs/dax-fsync-tracking/writeback.ts';
 
 const T = new TrackingLayout({ pages: 2, pmdPages: 2, mappings: 2, fsyncs: 2, maxVersion: 3 });
 const v8: TrackingDesign = { pmdOverPte: 'clean-insert', towrite: 'before-flush', clean: 'never', entryLock: false };

@@ -1,4 +1,4 @@
-/** Unit tests of the DAX radix tree (models/radix.ts), each on a hand-built tree. */
+/** Unit tests of the DAX radix tree (specs/dax-fsync-tracking/radix.ts), each on a hand-built tree. */
 import { describe, expect, it } from 'vitest';
 import {
   ENTRY_NONE,
@@ -20,7 +20,7 @@ import {
   setTag,
   tagPagesForWriteback,
   unlockEntry,
-} from '../../models/radix.ts';
+} from '../../../specs/dax-fsync-tracking/radix.ts';
 
 const g = { pages: 4, pmdPages: 2 };
 const tree = () => new Uint8Array(g.pages * SLOT_BYTES);

@@ -40,8 +40,8 @@ import {
   type TrackingContext,
   type TrackingDesign,
   type TrackingLayout,
-} from './dax-tracking.ts';
-import { writeBackPhys } from './pmem.ts';
+} from './tracking.ts';
+import { writeBackPhys } from '../../models/pmem.ts';
 
 /** The entry fsync caller f gathered: its index and kind, or null. */
 export function gathered(c: TrackingContext, f: number): { index: number; kind: number } | null {
