@@ -14,22 +14,26 @@
  * Every function here runs under `mapping->tree_lock` in the kernel. The model takes each call as
  * one atomic step, so the spinlock itself needs no state.
  *
- * The tree is a byte vector of SLOT_BYTES bytes per index: kind, DIRTY, TOWRITE, lock.
+ * The tree is four declared fields per page index (`radixFields`, models/fields.ts): the entry,
+ * its DIRTY and its TOWRITE tag, and its lock. Every function here reads and writes them through a
+ * view of the state (`s.radixEntry(i) === 'PMD entry'`, `hasTag(s, i, 'DIRTY')`).
  */
+import { fields, type FieldValue, type FieldView } from '../../models/fields.ts';
+
 
 export const ENTRY_NONE = 0;
 export const ENTRY_PTE = 1;
 export const ENTRY_PMD = 2;
 export const ENTRY_NAMES = ['absent', 'PTE entry', 'PMD entry'] as const;
+/** What is at a page index of the tree. */
+export type Entry = (typeof ENTRY_NAMES)[number];
 
 /** A page-cache tag of a radix-tree entry. */
 export type Tag = 'DIRTY' | 'TOWRITE';
-
-const KIND = 0;
-const TAG_BYTE: Record<Tag, number> = { DIRTY: 1, TOWRITE: 2 };
-const LOCK = 3;
-/** Bytes per index in the tree's vector. */
-export const SLOT_BYTES = 4;
+/** Values of the tag and lock fields. */
+export const DIRTY_VALUES = ['no', 'DIRTY'] as const;
+export const TOWRITE_VALUES = ['no', 'TOWRITE'] as const;
+export const LOCK_VALUES = ['unlocked', 'locked'] as const;
 
 /** How many indices the tree has and how many of them a PMD entry covers. */
 export interface RadixGeometry {
@@ -39,50 +43,68 @@ export interface RadixGeometry {
   pmdPages: number;
 }
 
+/** The tree's state: four fields per page index, all lost with the machine (volatile). */
+export const radixFields = (g: RadixGeometry) =>
+  fields({
+    radixEntry: {
+      part: 'volatile',
+      shape: [g.pages],
+      values: ENTRY_NAMES,
+      doc: 'the radix-tree entry at page index i: absent, a PTE entry, or a PMD entry (at the first index of its PMD, covering pmdPages indices)',
+    },
+    radixDirty: { part: 'volatile', shape: [g.pages], values: DIRTY_VALUES, doc: "the entry's DIRTY tag: set at fault time, the page has been written through a writable mapping" },
+    radixTowrite: { part: 'volatile', shape: [g.pages], values: TOWRITE_VALUES, doc: "the entry's TOWRITE tag: set by tag_pages_for_writeback, this sync must flush it" },
+    radixLock: { part: 'volatile', shape: [g.pages], values: LOCK_VALUES, doc: "the entry lock of Jan Kara's later design, held by the fault path or writeback across steps" },
+  });
+
+export type RadixFields = ReturnType<typeof radixFields>;
+/** A view of a state with the tree's fields (the tracking layout's view is one). */
+export type RadixView = FieldView<RadixFields>;
+/** Read access to some of the tree's fields, by the same names and values: a view, or a faster reader. */
+export type RadixReads<K extends keyof RadixFields = keyof RadixFields> = { readonly [F in K]: (...index: number[]) => FieldValue<RadixFields[F]> };
+
 /** The index a PMD entry covering `index` sits at (index & ~PG_PMD_COLOUR). */
 export function pmdIndex(g: RadixGeometry, index: number): number {
   return index - (index % g.pmdPages);
 }
 
-export function entryKind(r: Uint8Array, index: number): number {
-  return r[index * SLOT_BYTES + KIND];
-}
-
-export function hasTag(r: Uint8Array, index: number, tag: Tag): boolean {
-  return r[index * SLOT_BYTES + TAG_BYTE[tag]] === 1;
+export function hasTag(s: RadixReads<'radixDirty' | 'radixTowrite'>, index: number, tag: Tag): boolean {
+  return tag === 'DIRTY' ? s.radixDirty(index) === 'DIRTY' : s.radixTowrite(index) === 'TOWRITE';
 }
 
 /** `radix_tree_tag_set`; a no-op where there is no entry. */
-export function setTag(r: Uint8Array, index: number, tag: Tag): void {
-  if (entryKind(r, index) !== ENTRY_NONE) r[index * SLOT_BYTES + TAG_BYTE[tag]] = 1;
+export function setTag(s: RadixView, index: number, tag: Tag): void {
+  if (s.radixEntry(index) === 'absent') return;
+  if (tag === 'DIRTY') s.radixDirty.set(index, 'DIRTY');
+  else s.radixTowrite.set(index, 'TOWRITE');
 }
 
 /** `radix_tree_tag_clear`. */
-export function clearTag(r: Uint8Array, index: number, tag: Tag): void {
-  r[index * SLOT_BYTES + TAG_BYTE[tag]] = 0;
+export function clearTag(s: RadixView, index: number, tag: Tag): void {
+  if (tag === 'DIRTY') s.radixDirty.set(index, 'no');
+  else s.radixTowrite.set(index, 'no');
 }
 
-export function isLocked(r: Uint8Array, index: number): boolean {
-  return r[index * SLOT_BYTES + LOCK] === 1;
+export function isLocked(s: RadixReads<'radixLock'>, index: number): boolean {
+  return s.radixLock(index) === 'locked';
 }
 
 /** Locks the entry at `index` (the caller has checked it is unlocked: a locked entry makes it wait). */
-export function lockEntry(r: Uint8Array, index: number): void {
-  if (entryKind(r, index) !== ENTRY_NONE) r[index * SLOT_BYTES + LOCK] = 1;
+export function lockEntry(s: RadixView, index: number): void {
+  if (s.radixEntry(index) !== 'absent') s.radixLock.set(index, 'locked');
 }
 
 /** Unlocks the entry at `index` (and, in the kernel, wakes its waiters). */
-export function unlockEntry(r: Uint8Array, index: number): void {
-  r[index * SLOT_BYTES + LOCK] = 0;
+export function unlockEntry(s: RadixView, index: number): void {
+  s.radixLock.set(index, 'unlocked');
 }
 
 /** `radix_tree_delete` + `radix_tree_insert`: a fresh entry with no tags, unlocked. */
-function putEntry(r: Uint8Array, index: number, kind: number): void {
-  const at = index * SLOT_BYTES;
-  r[at + KIND] = kind;
-  r[at + TAG_BYTE.DIRTY] = 0;
-  r[at + TAG_BYTE.TOWRITE] = 0;
-  r[at + LOCK] = 0;
+function putEntry(s: RadixView, index: number, entry: Entry): void {
+  s.radixEntry.set(index, entry);
+  s.radixDirty.set(index, 'no');
+  s.radixTowrite.set(index, 'no');
+  s.radixLock.set(index, 'unlocked');
 }
 
 /**
@@ -91,16 +113,16 @@ function putEntry(r: Uint8Array, index: number, kind: number): void {
  * `index` alone. The two differ only when a PMD entry and a PTE entry of the same PMD coexist,
  * which no configuration of the v8 design creates.
  */
-export function coveringEntry(r: Uint8Array, g: RadixGeometry, index: number): number {
+export function coveringEntry(s: RadixReads<'radixEntry'>, g: RadixGeometry, index: number): number {
   const p = pmdIndex(g, index);
-  if (entryKind(r, p) === ENTRY_PMD) return p;
-  return entryKind(r, index) === ENTRY_NONE ? -1 : index;
+  if (s.radixEntry(p) === 'PMD entry') return p;
+  return s.radixEntry(index) === 'absent' ? -1 : index;
 }
 
-/** The page indices an entry at `index` of `kind` flushes: one page, or the whole PMD. */
-export function entryPages(g: RadixGeometry, index: number, kind: number): number[] {
-  if (kind === ENTRY_PMD) return Array.from({ length: g.pmdPages }, (_, k) => index + k);
-  return kind === ENTRY_PTE ? [index] : [];
+/** The page indices an entry at `index` flushes: one page, or the whole PMD. */
+export function entryPages(g: RadixGeometry, index: number, entry: Entry): number[] {
+  if (entry === 'PMD entry') return Array.from({ length: g.pmdPages }, (_, k) => index + k);
+  return entry === 'PTE entry' ? [index] : [];
 }
 
 /**
@@ -109,14 +131,14 @@ export function entryPages(g: RadixGeometry, index: number, kind: number): numbe
  * missing one is inserted, except with NO_SECTOR, which expects an entry and does nothing.
  * Returns the index of the entry that now tracks the page, or -1.
  */
-export function radixEntryPte(r: Uint8Array, g: RadixGeometry, index: number, dirty: boolean, noSector: boolean): number {
-  let at = coveringEntry(r, g, index);
+export function radixEntryPte(s: RadixView, g: RadixGeometry, index: number, dirty: boolean, noSector: boolean): number {
+  let at = coveringEntry(s, g, index);
   if (at < 0) {
     if (noSector) return -1;
-    putEntry(r, index, ENTRY_PTE);
+    putEntry(s, index, 'PTE entry');
     at = index;
   }
-  if (dirty) setTag(r, at, 'DIRTY');
+  if (dirty) setTag(s, at, 'DIRTY');
   return at;
 }
 
@@ -132,7 +154,7 @@ export type PmdOverPte =
  * index of the PMD entry and what happened to a PTE entry it replaced (its tags before), if any.
  */
 export function radixEntryPmd(
-  r: Uint8Array,
+  s: RadixView,
   g: RadixGeometry,
   index: number,
   dirty: boolean,
@@ -140,16 +162,16 @@ export function radixEntryPmd(
 ): { at: number; replaced: { dirty: boolean; towrite: boolean } | null } {
   const at = pmdIndex(g, index);
   let replaced: { dirty: boolean; towrite: boolean } | null = null;
-  const kind = entryKind(r, at);
-  if (kind !== ENTRY_PMD) {
-    if (kind === ENTRY_PTE) replaced = { dirty: hasTag(r, at, 'DIRTY'), towrite: hasTag(r, at, 'TOWRITE') };
-    putEntry(r, at, ENTRY_PMD);
+  const entry = s.radixEntry(at);
+  if (entry !== 'PMD entry') {
+    if (entry === 'PTE entry') replaced = { dirty: hasTag(s, at, 'DIRTY'), towrite: hasTag(s, at, 'TOWRITE') };
+    putEntry(s, at, 'PMD entry');
     if (replaced && mode === 'transfer-tags') {
-      if (replaced.dirty) setTag(r, at, 'DIRTY');
-      if (replaced.towrite) setTag(r, at, 'TOWRITE');
+      if (replaced.dirty) setTag(s, at, 'DIRTY');
+      if (replaced.towrite) setTag(s, at, 'TOWRITE');
     }
   }
-  if (dirty) setTag(r, at, 'DIRTY');
+  if (dirty) setTag(s, at, 'DIRTY');
   return { at, replaced };
 }
 
@@ -157,32 +179,32 @@ export function radixEntryPmd(
  * `tag_pages_for_writeback(mapping, 0, -1)`: TOWRITE on every DIRTY entry (one batch: the model's
  * file is far smaller than WRITEBACK_TAG_BATCH). Returns the indices that were not already TOWRITE.
  */
-export function tagPagesForWriteback(r: Uint8Array, g: RadixGeometry): number[] {
+export function tagPagesForWriteback(s: RadixView, g: RadixGeometry): number[] {
   const fresh: number[] = [];
   for (let i = 0; i < g.pages; i++) {
-    if (!hasTag(r, i, 'DIRTY')) continue;
-    if (!hasTag(r, i, 'TOWRITE')) fresh.push(i);
-    setTag(r, i, 'TOWRITE');
+    if (!hasTag(s, i, 'DIRTY')) continue;
+    if (!hasTag(s, i, 'TOWRITE')) fresh.push(i);
+    setTag(s, i, 'TOWRITE');
   }
   return fresh;
 }
 
 /** `find_get_entries_tag(mapping, from, tag, 1, ...)`: the first index ≥ from carrying `tag`, or -1. */
-export function findFirstTagged(r: Uint8Array, g: RadixGeometry, tag: Tag, from = 0): number {
-  for (let i = from; i < g.pages; i++) if (entryKind(r, i) !== ENTRY_NONE && hasTag(r, i, tag)) return i;
+export function findFirstTagged(s: RadixReads, g: RadixGeometry, tag: Tag, from = 0): number {
+  for (let i = from; i < g.pages; i++) if (s.radixEntry(i) !== 'absent' && hasTag(s, i, tag)) return i;
   return -1;
 }
 
 /** The entry at `index` in words: `PMD entry, DIRTY, TOWRITE, locked`. */
-export function describeEntry(r: Uint8Array, g: RadixGeometry, index: number): string {
-  const kind = entryKind(r, index);
-  if (kind === ENTRY_NONE) {
+export function describeEntry(s: RadixReads, g: RadixGeometry, index: number): string {
+  const entry = s.radixEntry(index);
+  if (entry === 'absent') {
     const p = pmdIndex(g, index);
-    return p !== index && entryKind(r, p) === ENTRY_PMD ? `covered by the PMD entry at ${p}` : 'absent';
+    return p !== index && s.radixEntry(p) === 'PMD entry' ? `covered by the PMD entry at ${p}` : 'absent';
   }
-  const parts: string[] = [kind === ENTRY_PMD ? `PMD entry (indices ${index}–${index + g.pmdPages - 1})` : 'PTE entry'];
-  parts.push(hasTag(r, index, 'DIRTY') ? 'DIRTY' : 'clean');
-  if (hasTag(r, index, 'TOWRITE')) parts.push('TOWRITE');
-  if (isLocked(r, index)) parts.push('locked');
+  const parts: string[] = [entry === 'PMD entry' ? `PMD entry (indices ${index}–${index + g.pmdPages - 1})` : 'PTE entry'];
+  parts.push(hasTag(s, index, 'DIRTY') ? 'DIRTY' : 'clean');
+  if (hasTag(s, index, 'TOWRITE')) parts.push('TOWRITE');
+  if (isLocked(s, index)) parts.push('locked');
   return parts.join(', ');
 }
