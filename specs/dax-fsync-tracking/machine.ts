@@ -27,6 +27,7 @@ import {
   daxPfnMkwrite,
   daxPmdFaultRadix,
   evictLine,
+  fastView,
   isCacheDirty,
   isTrackingEntryUnlocked,
   trackingBounds,
@@ -84,9 +85,12 @@ type Fx = { f: number };
 /** States of an fsync caller between the call and the return. */
 const IN_WRITEBACK = ['tag', 'scan', 'lookup', 'wrprotect', 'flush', 'finish'] as const;
 
-/** The guards read the state through a view, by field names and values (`s.pte(m, i) === 'writable'`). */
+/**
+ * The guards read the state by field names and values (`s.pte(m, i) === 'writable'`), through
+ * the machine's `fastView` (tracking.ts): guards run for every event tried in every state.
+ */
 function guards(T: TrackingLayout) {
-  const s = T.view();
+  const s = fastView(T);
   type Ctx = { context: TrackingContext };
   return {
     isPteAbsent: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'absent',
@@ -319,7 +323,7 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   const states = IN_WRITEBACK.filter((s) => (s !== 'wrprotect' || writeProtects(cfg.design) !== 'no') && (s !== 'finish' || hasFinishStep(cfg.design)));
   const inside = (v: View, f: number) => states.some((s) => v.matches(`running.F${f}.${s}`));
   const regions = [...cfg.writers.map((_, m) => `W${m}`), ...Array.from({ length: F }, (_, f) => `F${f}`)];
-  const s = T.view();
+  const s = fastView(T);
   const props: Property<View>[] = [
     {
       kind: 'always',
