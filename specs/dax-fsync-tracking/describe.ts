@@ -12,7 +12,7 @@
  */
 import type { Renderer, StepAction } from '../common/spec.ts';
 import { coveringEntry, describeEntry, hasTag, isLocked, pmdIndex, type Entry } from './radix.ts';
-import { durableVersion, fastView, isCacheDirty, visibleVersion, type PageTableState, type TrackingContext, type TrackingLayout } from './tracking.ts';
+import { durableVersion, isCacheDirty, visibleVersion, type PageTableState, type TrackingContext, type TrackingLayout } from './tracking.ts';
 import { gathered, storesNotDurable } from './writeback.ts';
 import type { FsyncTrackingConfig } from './configs.ts';
 
@@ -32,10 +32,9 @@ const list = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1
 
 export function fsyncTrackingRenderer(T: TrackingLayout, cfg: FsyncTrackingConfig): Renderer<TrackingContext> {
   const g = T.geometry;
-  // Views of the state before and after a step (and of the state the renderer describes): the
-  // machine's own kind (tracking.ts fastView), so that the model's functions see one kind of view.
-  const s0 = fastView(T);
-  const s1 = fastView(T);
+  // Views of the state before and after a step (and of the state the renderer describes).
+  const s0 = T.view();
+  const s1 = T.view();
   const pteName = (m: number, i: number) => `PTE ${m}.${i}`;
   const pmdName = (m: number) => `PMD ${m}`;
   const tagsOf = (s: typeof s0, at: number) =>

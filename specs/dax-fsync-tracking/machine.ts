@@ -27,7 +27,6 @@ import {
   daxPfnMkwrite,
   daxPmdFaultRadix,
   evictLine,
-  fastView,
   isCacheDirty,
   isTrackingEntryUnlocked,
   trackingBounds,
@@ -86,11 +85,11 @@ type Fx = { f: number };
 const IN_WRITEBACK = ['tag', 'scan', 'lookup', 'wrprotect', 'flush', 'finish'] as const;
 
 /**
- * The guards read the state by field names and values (`s.pte(m, i) === 'writable'`), through
- * the machine's `fastView` (tracking.ts): guards run for every event tried in every state.
+ * The guards read the state by field names and values (`s.pte(m, i) === 'writable'`), through a
+ * view made once: guards run for every event tried in every state.
  */
 function guards(T: TrackingLayout) {
-  const s = fastView(T);
+  const s = T.view();
   type Ctx = { context: TrackingContext };
   return {
     isPteAbsent: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'absent',
@@ -323,7 +322,7 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   const states = IN_WRITEBACK.filter((s) => (s !== 'wrprotect' || writeProtects(cfg.design) !== 'no') && (s !== 'finish' || hasFinishStep(cfg.design)));
   const inside = (v: View, f: number) => states.some((s) => v.matches(`running.F${f}.${s}`));
   const regions = [...cfg.writers.map((_, m) => `W${m}`), ...Array.from({ length: F }, (_, f) => `F${f}`)];
-  const s = fastView(T);
+  const s = T.view();
   const props: Property<View>[] = [
     {
       kind: 'always',

@@ -39,7 +39,6 @@ import { storeWord, writeBackPhys } from '../../models/pmem.ts';
 import {
   DIRTY_VALUES,
   ENTRY_NAMES,
-  ENTRY_PTE,
   LOCK_VALUES,
   TOWRITE_VALUES,
   coveringEntry,
@@ -116,7 +115,7 @@ export const trackingState = (d: TrackingDims) =>
 export type TrackingFields = ReturnType<typeof trackingState>;
 /** A view of a state: the shared model's fields and the designs' own, by name. */
 export type TrackingView = StateView<TrackingFields>;
-/** Read access to some fields, by the same names and values: a view, or the machine's `fastView`. */
+/** Read access to some fields, by the same names and values (a view has them all). */
 export type TrackingReads<K extends keyof (CoreFields & TrackingFields)> = {
   readonly [F in K]: (...index: number[]) => FieldValue<(CoreFields & TrackingFields)[F]>;
 };
@@ -131,7 +130,7 @@ export class TrackingLayout {
   readonly L: Layout<TrackingFields>;
   readonly geometry: RadixGeometry;
   /** The view the model's operations use, one context at a time (see `at`). */
-  private readonly own: FastView;
+  private readonly own: TrackingView;
 
   constructor(readonly dims: TrackingDims) {
     this.L = new Layout(
@@ -139,7 +138,7 @@ export class TrackingLayout {
       { fields: trackingState(dims), owner: 'specs/dax-fsync-tracking' },
     );
     this.geometry = { pages: dims.pages, pmdPages: dims.pmdPages };
-    this.own = fastView(this);
+    this.own = this.view();
   }
 
   /** A new view of states of this layout; point it at a context with `at(c)`. */
@@ -147,8 +146,8 @@ export class TrackingLayout {
     return this.L.view();
   }
 
-  /** The model's own (fast) view, pointed at c: only for the operations below, never kept across calls. */
-  at(c: DaxContext): FastView {
+  /** The model's own view, pointed at c: only for the operations below, never kept across calls. */
+  at(c: DaxContext): TrackingView {
     return this.own.at(c);
   }
 
@@ -187,99 +186,16 @@ export function trackingContext(T: TrackingLayout): TrackingContext {
  * index can hold a PMD entry).
  */
 export function trackingBounds(T: TrackingLayout): Record<string, number[]> {
-  const { L, dims } = T;
-  const b = layoutBounds(L);
+  const { dims } = T;
+  const b = layoutBounds(T.L);
+  // The bounds have the shape of a state: a view writes them by field name.
+  const max = T.view().at(b as unknown as DaxContext);
   for (let i = 0; i < dims.pages; i++) {
-    b.durable[L.dPmem + T.word(i)] = dims.maxVersion;
-    b.volatile[L.vCache + T.word(i)] = dims.maxVersion;
-    if (i % dims.pmdPages !== 0) b.volatile[L.offset('radixEntry') + i] = ENTRY_PTE;
+    max.pmem.set(i, 0, dims.maxVersion);
+    max.cache.set(i, 0, dims.maxVersion);
+    if (i % dims.pmdPages !== 0) max.radixEntry.set(i, 'PTE entry');
   }
   return b;
-}
-
-/** The fields the machine reads and writes on every step (guards, actions, properties). */
-type HotField =
-  | 'pte'
-  | 'pteDirty'
-  | 'pmd'
-  | 'pmdDirty'
-  | 'dirty'
-  | 'cache'
-  | 'pmem'
-  | 'radixEntry'
-  | 'radixDirty'
-  | 'radixTowrite'
-  | 'radixLock'
-  | 'gathered'
-  | 'gatheredEntry'
-  | 'called';
-
-/** The hot fields of `TrackingView`: what the model's operations and predicates take (either view has them). */
-export type HotView = Pick<TrackingView, HotField>;
-/** The view the machine uses: the hot fields, by the same names and values, pointed with `at`. */
-export type FastView = HotView & { at(c: DaxContext): FastView };
-
-/**
- * `TrackingView` for the explorer's inner loop: the same fields by the same names and values
- * (`s.pte(m, i) === 'writable'`, `s.radixDirty.set(i, 'DIRTY')`), read and written at their
- * offsets in the three vectors, with neither checks nor allocation. The generated view
- * (models/fields.ts) gives every field the same getter and setter function, which V8 cannot
- * specialise per field, and its setters allocate: through it, guards, actions and properties made
- * exploring take about a quarter longer (entry-lock-shared-pages 0.80 s → 1.06 s of CPU). Every
- * accessor here is a function of its own. The machine's guards, actions, properties and traces use
- * it; `T.view()` has every field (the initial state, tests).
- */
-export function fastView(T: TrackingLayout): FastView {
-  const { L } = T;
-  const B = L.B;
-  const W = L.W;
-  const P = T.dims.pages;
-  const pte = L.vPte;
-  const pteDirty = L.offset('pteDirty');
-  const pmd = L.offset('pmd');
-  const pmdDirty = L.offset('pmdDirty');
-  const dirty = L.vDirty;
-  const cache = L.vCache;
-  const pmem = L.dPmem;
-  const entry = L.offset('radixEntry');
-  const tagDirty = L.offset('radixDirty');
-  const tagTowrite = L.offset('radixTowrite');
-  const lock = L.offset('radixLock');
-  const gathered = L.offset('gathered');
-  const gatheredEntry = L.offset('gatheredEntry');
-  const called = L.offset('called');
-  const DIRTY_BIT = ['clean', 'dirty'] as const;
-  type Dirty = (typeof DIRTY_BIT)[number];
-  // The context the view points at (one store per `at`: guards point it for every read).
-  let c: DaxContext = { durable: new Uint8Array(0), volatile: new Uint8Array(0), ghost: new Uint8Array(0) } as DaxContext;
-  const self = {
-    at(to: DaxContext) {
-      c = to;
-      return self;
-    },
-    pte: Object.assign((m: number, i: number) => PTE_NAMES[c.volatile[pte + m * B + i]], {
-      set: (m: number, i: number, x: PageTableState) => void (c.volatile[pte + m * B + i] = PTE_NAMES.indexOf(x)),
-    }),
-    pteDirty: Object.assign((m: number, i: number) => DIRTY_BIT[c.volatile[pteDirty + m * P + i]], {
-      set: (m: number, i: number, x: Dirty) => void (c.volatile[pteDirty + m * P + i] = x === 'dirty' ? 1 : 0),
-    }),
-    pmd: Object.assign((m: number) => PTE_NAMES[c.volatile[pmd + m]], { set: (m: number, x: PageTableState) => void (c.volatile[pmd + m] = PTE_NAMES.indexOf(x)) }),
-    pmdDirty: Object.assign((m: number) => DIRTY_BIT[c.volatile[pmdDirty + m]], { set: (m: number, x: Dirty) => void (c.volatile[pmdDirty + m] = x === 'dirty' ? 1 : 0) }),
-    dirty: Object.assign((p: number, w: number) => c.volatile[dirty + p * W + w], { set: (p: number, w: number, x: number) => void (c.volatile[dirty + p * W + w] = x) }),
-    cache: Object.assign((p: number, w: number) => c.volatile[cache + p * W + w], { set: (p: number, w: number, x: number) => void (c.volatile[cache + p * W + w] = x) }),
-    pmem: Object.assign((p: number, w: number) => c.durable[pmem + p * W + w], { set: (p: number, w: number, x: number) => void (c.durable[pmem + p * W + w] = x) }),
-    radixEntry: Object.assign((i: number) => ENTRY_NAMES[c.volatile[entry + i]], { set: (i: number, x: Entry) => void (c.volatile[entry + i] = ENTRY_NAMES.indexOf(x)) }),
-    radixDirty: Object.assign((i: number) => DIRTY_VALUES[c.volatile[tagDirty + i]], { set: (i: number, x: (typeof DIRTY_VALUES)[number]) => void (c.volatile[tagDirty + i] = x === 'DIRTY' ? 1 : 0) }),
-    radixTowrite: Object.assign((i: number) => TOWRITE_VALUES[c.volatile[tagTowrite + i]], {
-      set: (i: number, x: (typeof TOWRITE_VALUES)[number]) => void (c.volatile[tagTowrite + i] = x === 'TOWRITE' ? 1 : 0),
-    }),
-    radixLock: Object.assign((i: number) => LOCK_VALUES[c.volatile[lock + i]], { set: (i: number, x: (typeof LOCK_VALUES)[number]) => void (c.volatile[lock + i] = x === 'locked' ? 1 : 0) }),
-    gathered: Object.assign((f: number) => c.volatile[gathered + f], { set: (f: number, x: number) => void (c.volatile[gathered + f] = x) }),
-    gatheredEntry: Object.assign((f: number) => ENTRY_NAMES[c.volatile[gatheredEntry + f]], { set: (f: number, x: Entry) => void (c.volatile[gatheredEntry + f] = ENTRY_NAMES.indexOf(x)) }),
-    called: Object.assign((f: number, i: number) => c.ghost[called + f * P + i], { set: (f: number, i: number, x: number) => void (c.ghost[called + f * P + i] = x) }),
-  };
-  const view: FastView = self;
-  return view;
 }
 
 // ---------------------------------------------------------------- memory
@@ -320,12 +236,12 @@ export function evictLine(c: TrackingContext, T: TrackingLayout, i: number): boo
 // ---------------------------------------------------------------- page tables
 
 /** A page-table entry changes: writable entries are installed dirty, others clean. */
-function setPteAndDirty(s: HotView, m: number, i: number, state: PageTableState): void {
+function setPteAndDirty(s: TrackingView, m: number, i: number, state: PageTableState): void {
   s.pte.set(m, i, state);
   s.pteDirty.set(m, i, state === 'writable' ? 'dirty' : 'clean');
 }
 
-function setPmdAndDirty(s: HotView, m: number, state: PageTableState): void {
+function setPmdAndDirty(s: TrackingView, m: number, state: PageTableState): void {
   s.pmd.set(m, state);
   s.pmdDirty.set(m, state === 'writable' ? 'dirty' : 'clean');
 }

@@ -30,8 +30,8 @@ import {
   type TrackingContext,
   type TrackingDesign,
   type TrackingLayout,
-  type HotView,
   type TrackingReads,
+  type TrackingView,
 } from './tracking.ts';
 
 /** The entry fsync caller f gathered: its index and what it was, or null. */
@@ -40,7 +40,7 @@ export function gathered(s: TrackingReads<'gathered' | 'gatheredEntry'>, f: numb
   return at === 0 ? null : { index: at - 1, entry: s.gatheredEntry(f) };
 }
 
-function setGathered(s: HotView, f: number, g: { index: number; entry: Entry } | null): void {
+function setGathered(s: TrackingView, f: number, g: { index: number; entry: Entry } | null): void {
   s.gathered.set(f, g ? g.index + 1 : 0);
   s.gatheredEntry.set(f, g ? g.entry : 'absent');
 }

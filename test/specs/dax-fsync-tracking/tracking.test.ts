@@ -13,7 +13,6 @@ import {
   daxPmdFaultRadix,
   durableVersion,
   evictLine,
-  fastView,
   isCacheDirty,
   isTrackingEntryUnlocked,
   trackingBounds,
@@ -201,62 +200,5 @@ describe("fsync's writeback", () => {
     expect(writableOverCleanEntry(at(c), T)).toEqual(['PTE 0.0']);
     setTag(at(c), 0, 'DIRTY');
     expect(writableOverCleanEntry(at(c), T)).toEqual([]);
-  });
-});
-
-describe("the machine's fast view", () => {
-  /** Every element of every field the fast view has, as the generated view reads it. */
-  const everything = (c: DaxContext) => {
-    const out: Record<string, unknown> = {};
-    const s = fastView(T).at(c);
-    for (const f of T.L.packing.placed) {
-      if (!(f.name in s)) continue;
-      const [n0 = 1, n1 = 1] = f.decl.shape;
-      for (let i = 0; i < n0; i++) {
-        for (let j = 0; j < n1; j++) {
-          const idx = f.decl.shape.length === 1 ? [i] : [i, j];
-          const fast = (s as unknown as Record<string, (...k: number[]) => unknown>)[f.name](...idx);
-          const generated = (view.at(c) as unknown as Record<string, (...k: number[]) => unknown>)[f.name](...idx);
-          expect(fast, `${f.name}[${idx.join('][')}]`).toBe(generated);
-          out[`${f.name}[${idx.join('][')}]`] = fast;
-        }
-      }
-    }
-    return out;
-  };
-
-  it('reads every field it has as the generated view does, along a run of the model', () => {
-    const c = dirtyPage0(locked);
-    everything(c);
-    daxPmdFaultRadix(c, T, locked, 1, true);
-    vmfInsertPfnPmd(c, T, locked, 1, 1, true);
-    fsyncCall(c, T, 1);
-    tagPagesForWriteback(c, T);
-    findGetEntriesTag(c, T, 1);
-    writebackLookup(c, T, locked, 1);
-    const seen = everything(c);
-    expect(seen['radixLock[0]']).toBe('locked');
-    expect(seen['gatheredEntry[1]']).toBe('PMD entry');
-    expect(seen['called[1][0]']).toBe(1);
-    expect(seen['pmd[1]']).toBe('writable');
-  });
-
-  it('writes what the generated view then reads', () => {
-    const c = trackingContext(T);
-    const s = fastView(T).at(c);
-    s.pte.set(1, 1, 'read-only');
-    s.pteDirty.set(1, 0, 'dirty');
-    s.radixEntry.set(1, 'PTE entry');
-    s.radixTowrite.set(1, 'TOWRITE');
-    s.gathered.set(0, 2);
-    s.called.set(1, 1, 3);
-    expect([view.at(c).pte(1, 1), view.at(c).pteDirty(1, 0), view.at(c).radixEntry(1), view.at(c).radixTowrite(1), view.at(c).gathered(0), view.at(c).called(1, 1)]).toEqual([
-      'read-only',
-      'dirty',
-      'PTE entry',
-      'TOWRITE',
-      2,
-      3,
-    ]);
   });
 });
