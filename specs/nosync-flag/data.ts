@@ -184,6 +184,15 @@ export function noSyncRenderer(L: Layout, app: AppLayout, base: Renderer<DaxCont
       }
       return out;
     },
+    fields: (c) => {
+      const out = { ...base.fields?.(c) };
+      for (let m = 0; m < L.M; m++) out[`mapping ${m} no-sync`] = { kind: 'pagetable' };
+      for (let b = 0; b < L.B; b++) {
+        out[`block ${b} leaf`] = { kind: 'volatile', durable: `block ${b} leaf (committed)` };
+        out[`block ${b} leaf (committed)`] = { kind: 'durable' };
+      }
+      return out;
+    },
     afterCrash: (view) => base.afterCrash(view as unknown as MachineView<DaxContext>),
   };
 }
