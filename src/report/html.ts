@@ -63,7 +63,17 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .v-unreachable { color: var(--unreachable); } .v-unknown, .v-none { color: var(--unknown); }
 td.cell-violated { background: #fdecea; } td.cell-holds { background: #edf7ef; } td.cell-reachable { background: #eaf1fb; }
 td.cell-unreachable { background: #fdf3e1; } td.cell-unknown { background: #eee; }
+td.cell-design { background: #f3f0ea; }
 td.mismatch { outline: 2px solid var(--violated); outline-offset: -2px; }
+.chip { display: inline-block; padding: 0 7px; margin: 1px 2px 1px 0; border-radius: 10px; font-size: 0.82em; line-height: 1.6; white-space: nowrap; border: 1px solid transparent; text-decoration: none; }
+a.chip:hover { text-decoration: underline; }
+.chip-keeps, .chip-holds { background: #e3f3e7; color: var(--holds); border-color: #b9dfc3; }
+.chip-breaks, .chip-violated { background: #fde4e1; color: var(--violated); border-color: #f3b6ae; font-weight: 600; }
+.chip-design { background: #efebe4; color: #6b5a3a; border-color: #d8cfbf; }
+.chip-reachable { background: #e6effa; color: var(--reachable); border-color: #bcd2ee; }
+.chip-unreachable { background: #fbf0dc; color: var(--unreachable); border-color: #ecd3a5; }
+.chip-unknown, .chip-na { background: #f0f0f0; color: var(--unknown); border-color: #dcdcdc; }
+.chip-mismatch { outline: 2px solid var(--violated); }
 .small { font-size: 0.85em; color: var(--muted); }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; background: var(--soft); border: 1px solid var(--line); font-size: 0.8em; }
 .argument { background: #fbfbf4; border-left: 4px solid #c9b458; padding: 8px 14px; }
