@@ -74,6 +74,13 @@ a.chip:hover { text-decoration: underline; }
 .chip-unreachable { background: #fbf0dc; color: var(--unreachable); border-color: #ecd3a5; }
 .chip-unknown, .chip-na { background: #f0f0f0; color: var(--unknown); border-color: #dcdcdc; }
 .chip-mismatch { outline: 2px solid var(--violated); }
+table.answer { font-size: 0.92em; width: 100%; }
+table.answer td { vertical-align: middle; }
+table.answer td:first-child { width: 30%; }
+table.answer td:last-child { width: 17%; font-size: 0.9em; }
+table.verdicts { font-size: 0.88em; }
+table.verdicts td:last-child { width: 55%; }
+.spec-group { display: inline-block; margin: 0 10px 2px 0; }
 .small { font-size: 0.85em; color: var(--muted); }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; background: var(--soft); border: 1px solid var(--line); font-size: 0.8em; }
 .argument { background: #fbfbf4; border-left: 4px solid #c9b458; padding: 8px 14px; }
