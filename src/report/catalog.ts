@@ -252,7 +252,7 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
       : '';
     const replayer = r.kind === 'always' && r.verdict === 'violated' ? ctx.replayer(r.spec, r.config, r.id) : null;
     const race = replayer ? findRace(r.trace, replayer) : null;
-    const argument = argumentOf(r, spec?.promise ?? null, race);
+    const argument = argumentOf(r, spec?.promise ?? null, race, { shortest: !ctx.doc.traceFile });
     const why = ctx.config(r.spec, r.config)?.byDesign?.[r.id];
     const waitFor = r.kind === 'deadlock' ? waitForSvg(r.trace) : '';
     const body = `
@@ -262,8 +262,8 @@ ${why ? `<p class="by-design"><span class="chip chip-design">expected by design<
 <dl class="kv">
 <dt>property</dt><dd><code>${esc(r.id)}</code>: ${esc(r.property)} <span class="tag">${esc(kindText(r.kind))}</span></dd>
 <dt>verdict</dt><dd>${verdictHtml(r.verdict)} (manifest expects ${verdictHtml(r.expected)})</dd>
-<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, the shortest (breadth-first search)</dd>
-<dt>state space</dt><dd>${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}</dd>
+<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, ${ctx.doc.traceFile ? 'read from a trace file (not a search: not necessarily the shortest)' : 'the shortest (breadth-first search)'}</dd>
+<dt>state space</dt><dd>${ctx.doc.traceFile ? 'not explored: the page renders one trace file' : `${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}`}</dd>
 </dl>
 <h2>The argument</h2>
 <div class="argument">

@@ -146,8 +146,10 @@ function shortText(text: string): string {
 }
 
 /** The argument, and the fields it cites. */
-export function argumentOf(result: PropertyResult, promise: string | null, race: Race | null = null): Argument {
+export function argumentOf(result: PropertyResult, promise: string | null, race: Race | null = null, opts: { shortest?: boolean } = {}): Argument {
   const trace = result.trace;
+  // A trace from a search is the shortest; one read from a file (walked by hand) need not be.
+  const shortest = opts.shortest ?? true;
   const out: string[] = [];
   const cites: string[] = [];
   const cite = (f: string) => {
@@ -161,7 +163,7 @@ export function argumentOf(result: PropertyResult, promise: string | null, race:
   const n = trace.steps.length;
   if (result.kind === 'sometimes') {
     out.push(
-      `<p><b>Witness.</b> <code>${esc(result.id)}</code>, ${q(result.property)}, can happen: this is a shortest run to it, ${n} step${n === 1 ? '' : 's'}` +
+      `<p><b>Witness.</b> <code>${esc(result.id)}</code>, ${q(result.property)}, can happen: this is ${shortest ? 'a shortest run' : 'a run'} to it, ${n} step${n === 1 ? '' : 's'}` +
         (n ? `; ${stepRef(trace, n)} reaches it.` : '; the initial state already has it.') +
         '</p>',
     );
@@ -171,7 +173,7 @@ export function argumentOf(result: PropertyResult, promise: string | null, race:
   if (result.kind === 'deadlock') {
     out.push(`<p><b>Property.</b> <code>${esc(result.id)}</code>, ${q(result.property)}: in no reachable state may a thread be unfinished while no thread can move.</p>`);
     if (n) {
-      out.push(`<p><b>Let</b> D = ${stepRef(trace, n)}, the last step of a shortest run to such a state.</p>`);
+      out.push(`<p><b>Let</b> D = ${stepRef(trace, n)}, the last step of ${shortest ? 'a shortest' : 'a'} run to such a state.</p>`);
       out.push(`<p><b>Then</b> after D no thread can take a step, yet some thread has not finished its work; D changed ${changeList(trace, n)}.</p>`);
       for (const c of trace.steps[n - 1].changes) cite(c.field);
     } else out.push('<p>The initial state is already stuck.</p>');
@@ -194,8 +196,9 @@ export function argumentOf(result: PropertyResult, promise: string | null, race:
     return { html: out.join('\n'), cites };
   }
   out.push(
-    `<p>The states before step ${n} satisfy it: the search is breadth-first, so any shorter run breaking it would have been reported instead. ` +
-      `Step ${n} is the one that makes it false.</p>`,
+    shortest
+      ? `<p>The states before step ${n} satisfy it: the search is breadth-first, so any shorter run breaking it would have been reported instead. Step ${n} is the one that makes it false.</p>`
+      : `<p>This run was not found by a search (it comes from a trace file), so it need not be the shortest; its last state breaks the property.</p>`,
   );
   const runs = crashes(trace);
   const lastRun = runs.length ? runs[runs.length - 1] : null;
