@@ -406,7 +406,8 @@ export function timelineSvg(trace: Trace, opts: TimelineOptions): string {
     if (endText && n > 0 && n >= bs && n <= be) {
       const ew = textWidth(endText);
       g.push(
-        `<g class="end"><rect x="${xs[n] + 1}" y="${top + headH - 6}" width="${colW[n] - 2}" height="${bottom - top - headH + 6}" fill="none" stroke="#b3261e" stroke-width="1.5"/>` +
+        // Below the crash labels, so its border crosses none of them.
+        `<g class="end"><rect x="${xs[n] + 1}" y="${lanesTop - 3}" width="${colW[n] - 2}" height="${bottom - lanesTop + 3}" fill="none" stroke="#b3261e" stroke-width="1.5"/>` +
           `<text x="${Math.max(labelW, right - ew - 2)}" y="${bottom + 14}" fill="#b3261e" font-weight="700">${esc(endText)}</text></g>`,
       );
       bandBottom = bottom + 18;
