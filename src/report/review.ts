@@ -192,7 +192,9 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
 
   // The answer first: each proposal against each scenario, and what a fault costs.
   blocks.push({ h: 2, text: 'The answer' });
-  blocks.push({ p: 'Does each proposal keep its promise in each scenario, and what does a page fault cost?' });
+  // The fault cost beside it, where some configuration measured it.
+  const measured = (ctx.doc.measurements ?? []).some((m) => m.name === 'fault-cost');
+  blocks.push({ p: `Does each proposal keep its promise in each scenario${measured ? ', and what does a page fault cost' : ''}?` });
   const ms = combineMeasurements(ctx.doc.measurements ?? []);
   const faultCost = (spec: string): Inline => {
     const own = (ctx.doc.measurements ?? []).filter((m) => m.spec === spec && m.name === 'fault-cost');
@@ -209,7 +211,7 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
   blocks.push({
     table: {
       cls: 'answer',
-      head: ['proposal', ...SCENARIOS, 'fault cost'],
+      head: ['proposal', ...SCENARIOS, ...(measured ? ['fault cost'] : [])],
       rows: bySpec.map(({ spec, runs }) => {
         const s = ctx.spec(spec);
         const checked = runs.filter((run) => !run.measurement);
@@ -230,7 +232,7 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
           if (unknown.length) chips.push(' ', { chip: `unknown ${unknown.length}`, kind: 'unknown', title: unknown.map((x) => x.run.config).join(', ') });
           return chips;
         });
-        return [[{ link: spec, href: ctx.machinePage(spec) }, s ? ` ${s.title}` : ''], ...cells, faultCost(spec)];
+        return [[{ link: spec, href: ctx.machinePage(spec) }, s ? ` ${s.title}` : ''], ...cells, ...(measured ? [faultCost(spec)] : [])];
       }),
     },
   });
@@ -239,7 +241,8 @@ export function reviewFiles(ctx: ReportContext): ReportFile[] {
       '✓ keeps: every invariant holds in that many configurations (their names on hover, in the HTML). ✗ breaks: a configuration where one is violated, linked to its counterexample. ' +
       '○ by design: a violation the configuration exists to show (a punch deleting the record), not a bug. – n/a: no configuration. ' +
       'Application: the proposal with its own applications. Platform: eADR, a virtualized NVDIMM, virtio-pmem or no DAX instead of ADR persistent memory. ' +
-      'Third party: reflink, dedupe, defrag, punch and the like by another process or the filesystem. Fault cost: metadata items one page fault writes against N unrelated dirty objects.',
+      'Third party: reflink, dedupe, defrag, punch and the like by another process or the filesystem.' +
+      (measured ? ' Fault cost: metadata items one page fault writes against N unrelated dirty objects.' : ''),
   });
 
   // What each proposal promises.
