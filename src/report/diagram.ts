@@ -188,7 +188,8 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
   elkRoot.edges = edges;
 
   const elk = new ELK();
-  let laid = (await elk.layout(structuredClone(elkRoot))) as ElkNode;
+  let input: ElkNode = structuredClone(elkRoot);
+  let laid = (await elk.layout(structuredClone(input))) as ElkNode;
   // Parallel regions sit side by side in one layer: where that is wider than the page, wrap them
   // into rows (an invisible edge from the first region of a row to each region of the next puts
   // them in later layers) and lay out again.
@@ -271,7 +272,33 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
     };
     const again: ElkNode = structuredClone({ ...elkRoot, edges: rootEdges });
     mark(again);
-    laid = (await elk.layout(again)) as ElkNode;
+    input = again;
+    laid = (await elk.layout(structuredClone(again))) as ElkNode;
+  }
+  // A box holding other states may come out narrower than its own name and ↻ lines (elkjs does
+  // not keep the minimum size of a node laid out with its children): widen its right padding by
+  // what is missing and lay out again.
+  for (let round = 0; round < 3; round++) {
+    const short = new Map<string, number>();
+    const check = (n: ElkNode) => {
+      const d = byId.get(n.id);
+      if (d && d.children.length) {
+        const need = Math.max(...header(d).map(textWidth)) + 8;
+        if ((n.width ?? 0) < need) short.set(n.id, Math.ceil(need - (n.width ?? 0)));
+      }
+      (n.children ?? []).forEach(check);
+    };
+    check(laid);
+    if (!short.size) break;
+    const widen = (n: ElkNode) => {
+      const more = short.get(n.id);
+      if (more !== undefined && n.layoutOptions?.['elk.padding']) {
+        n.layoutOptions['elk.padding'] = n.layoutOptions['elk.padding'].replace(/right=(\d+)/, (_, r) => `right=${Number(r) + more}`);
+      }
+      (n.children ?? []).forEach(widen);
+    };
+    widen(input);
+    laid = (await elk.layout(structuredClone(input))) as ElkNode;
   }
 
   // Absolute positions: ELK gives node coordinates relative to their parent.
