@@ -92,6 +92,11 @@ table.steps ul { margin: 0; padding-left: 18px; }
 table.matrix { font-size: 0.88em; }
 table.matrix td:first-child { min-width: 230px; }
 table.matrix td.spec-row { background: var(--soft); }
+/* A table wider than the page scrolls in its figure; its first column (the row's name) stays in view. */
+.figure:has(> table.matrix), .figure:has(> table.wide) { padding: 0; }
+.figure > table.matrix, .figure > table.wide { margin: 0; }
+table.matrix td:first-child, table.wide td:first-child { position: sticky; left: 0; z-index: 1; background: var(--bg); box-shadow: -4px 0 0 var(--bg), 1px 0 0 var(--line); }
+table.matrix th:first-child, table.wide th:first-child { position: sticky; left: 0; z-index: 2; box-shadow: 1px 0 0 var(--line); }
 details summary { cursor: pointer; color: var(--muted); }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
 dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; }
