@@ -20,7 +20,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay };
+const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay, explore: { usage: 'daxcheck explore SPEC|PATH --config NAME [--out FILE] [--max-states N] [--port N] [--minutes N]', run: async (argv) => (await import('./commands/explore.ts')).run(argv) } };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

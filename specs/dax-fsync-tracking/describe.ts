@@ -10,7 +10,7 @@
  * Writers are `W0`, `W1`, ... (each its own process and mapping), fsync callers `F0`, `F1`, ...,
  * the CPU's own write-backs `cpu`. Stores write versions `v1`, `v2`, ... of a page's word.
  */
-import type { Renderer, StepAction } from '../common/spec.ts';
+import type { FieldInfo, Renderer, StepAction } from '../common/spec.ts';
 import { coveringEntry, describeEntry, hasTag, isLocked, pmdIndex, type Entry } from './radix.ts';
 import { durableVersion, isCacheDirty, visibleVersion, type PageTableState, type TrackingContext, type TrackingLayout } from './tracking.ts';
 import { gathered, storesNotDurable } from './writeback.ts';
@@ -223,6 +223,24 @@ export function fsyncTrackingRenderer(T: TrackingLayout, cfg: FsyncTrackingConfi
           .filter((x) => s.called(f, x) > 0)
           .map((x) => `index ${x} ≥ ${versionName(s.called(f, x))}`);
         out[`F${f} must make durable`] = owed.length ? owed.join(', ') : 'nothing';
+      }
+      return out;
+    },
+    fields: () => {
+      const out: Record<string, FieldInfo> = {};
+      for (let at = 0; at < g.pages; at++) out[`radix ${at}`] = { kind: 'pagetable' };
+      cfg.writers.forEach((w, m) => {
+        if (w.mapping === 'pte') for (let i = 0; i < g.pages; i++) out[pteName(m, i)] = { kind: 'pagetable' };
+        else out[pmdName(m)] = { kind: 'pagetable' };
+      });
+      for (let i = 0; i < g.pages; i++) {
+        out[`pmem ${i}.0`] = { kind: 'durable' };
+        out[`cache ${i}.0`] = { kind: 'cache', durable: `pmem ${i}.0` };
+      }
+      for (let f = 0; f < cfg.fsyncs; f++) {
+        out[`F${f} pagevec`] = { kind: 'volatile' };
+        // The fsync call's snapshot of what it must make durable: bookkeeping for the property.
+        out[`F${f} must make durable`] = { kind: 'ghost' };
       }
       return out;
     },

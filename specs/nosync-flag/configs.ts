@@ -116,6 +116,11 @@ export const noSyncDataConfigs: NoSyncDataConfig[] = [
     ...data,
     write: 'commit',
     thirdParty: { ops: ['punch'], blocks: [1] },
+    // The punch deletes the record's block: its pointer dangles whatever the proposal does.
+    byDesign: {
+      'pointer-after-alloc': 'the punch deletes block 1, the record the header points to: the pointer dangles by design, not by a missing sync',
+      'belief-survives': 'the punch deletes the record the application believed durable: another process destroyed it, as it may',
+    },
     default: true,
   },
   {

@@ -64,6 +64,15 @@ function noSyncRenderer(L: NoSyncLayout, shared: Renderer<DaxContext>): Renderer
       }
       return out;
     },
+    fields: (c) => {
+      const out = { ...shared.fields?.(c) };
+      for (let m = 0; m < L.M; m++) out[`mapping ${m} no-sync`] = { kind: 'pagetable' };
+      for (let b = 0; b < L.B; b++) {
+        out[`block ${b} leaf`] = { kind: 'volatile', durable: `block ${b} leaf (committed)` };
+        out[`block ${b} leaf (committed)`] = { kind: 'durable' };
+      }
+      return out;
+    },
   };
 }
 

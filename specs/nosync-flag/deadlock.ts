@@ -304,7 +304,22 @@ function deadlockRenderer(cfg: NoSyncDeadlockConfig): Renderer<LockContext> {
         'file2 page 0': c.files[FL.pageDirty] ? 'dirty' : 'clean',
       };
     },
+    // Locks, the file's allocation and the page are in memory; the journal's state is its own kind.
+    fields: () => ({
+      'i_rwsem file2': { kind: 'volatile' },
+      'page lock file2 page 0': { kind: 'volatile' },
+      mmap_lock: { kind: 'volatile' },
+      'MMAPLOCK file1': { kind: 'volatile' },
+      'T0 jbd2 handle': { kind: 'journal' },
+      jbd2: { kind: 'journal' },
+      'running transaction': { kind: 'journal' },
+      'committing transaction': { kind: 'journal' },
+      'file1 block 0': { kind: 'volatile' },
+      'user buffer PTE': { kind: 'pagetable' },
+      'file2 page 0': { kind: 'cache' },
+    }),
     afterCrash: () => null,
+    waitGraph: (v) => waitsFor(v.context, positions(v)).map((w) => ({ actor: w.from, holds: w.holds, waitsFor: w.waitsFor, on: w.to, where: w.where })),
     waits: (v) => {
       const ws = waitsFor(v.context, positions(v));
       const cycle = waitCycle(ws);

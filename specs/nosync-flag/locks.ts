@@ -275,6 +275,12 @@ export interface Wait {
   to: string;
   /** "T0 holds ... and waits in ... for ..." */
   text: string;
+  /** What `from` holds, one phrase each. */
+  holds: string[];
+  /** What it waits for, short ("lock_page(file2 page 0)"). */
+  waitsFor: string;
+  /** The kernel function it waits in. */
+  where: string;
 }
 
 /** The T0 states in which T0 is inside the no-sync fault's wait for the commit. */
@@ -312,12 +318,18 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
       from: 'T0',
       to: 'jbd2',
       text: `T0 ${holds(t0Holds(c))}waits in jbd2_log_wait_commit for transaction ${tid}, which holds file1 block 0's allocation, to commit${behind}`,
+      holds: t0Holds(c),
+      waitsFor: `the commit of transaction ${tid}${behind}`,
+      where: 'jbd2_log_wait_commit',
     });
   } else if ((at.T0 === 'write_begin' || at.T0 === 'prefault') && !canStartHandle(c)) {
     out.push({
       from: 'T0',
       to: 'jbd2',
       text: `T0 ${holds(t0Holds(c))}waits in start_this_handle for transaction ${committingTid} to leave T_LOCKED`,
+      holds: t0Holds(c),
+      waitsFor: `transaction ${committingTid} to leave T_LOCKED`,
+      where: 'start_this_handle',
     });
   }
   // jbd2
@@ -326,6 +338,9 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
       from: 'jbd2',
       to: 'T0',
       text: `jbd2 holds transaction ${committingTid} in T_LOCKED and waits in jbd2_journal_commit_transaction for its t_updates to reach 0: T0's handle from ext4_write_begin is still open`,
+      holds: [`transaction ${committingTid} in T_LOCKED (new handles wait)`],
+      waitsFor: `t_updates of transaction ${committingTid} to reach 0 (T0's handle)`,
+      where: 'jbd2_journal_commit_transaction',
     });
   } else if (j[JR.phase] === PHASE_FLUSH && isOrderedPageLocked(c)) {
     out.push({
@@ -335,11 +350,21 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
         `jbd2 is committing transaction ${committingTid} (T_FLUSH) and waits for lock_page(file2 page 0) in ` +
         'jbd2_journal_commit_transaction → journal_submit_data_buffers → journal_submit_inode_data_buffers → ' +
         'generic_writepages → ext4_writepages → mpage_prepare_extent_to_map → lock_page; T0 holds that page lock',
+      holds: [`transaction ${committingTid}, committing (T_FLUSH)`],
+      waitsFor: 'lock_page(file2 page 0)',
+      where: 'journal_submit_data_buffers → … → mpage_prepare_extent_to_map',
     });
   }
   // T1
   if (at.T1 === 'mmap' && !isMmapLockFree(c)) {
-    out.push({ from: 'T1', to: 'T0', text: "T1 waits in vm_mmap_pgoff for mmap_lock (down_write), held for read by T0's page fault" });
+    out.push({
+      from: 'T1',
+      to: 'T0',
+      text: "T1 waits in vm_mmap_pgoff for mmap_lock (down_write), held for read by T0's page fault",
+      holds: [],
+      waitsFor: 'mmap_lock for write (down_write)',
+      where: 'vm_mmap_pgoff',
+    });
   }
   return out;
 }

@@ -44,6 +44,13 @@ export async function run(argv: string[]): Promise<number> {
     baseline?: string;
     workers?: string;
   };
+  // A trace file (check --write, daxcheck explore) is checked against its spec instead (src/trace-check.ts).
+  const { isTraceFile, checkTraceFiles } = await import('../trace-check.ts');
+  if (positionals.some(isTraceFile)) {
+    const r = await checkTraceFiles(positionals.filter(isTraceFile), positionals.filter((p) => !isTraceFile(p)));
+    process.stdout.write(r.text + '\n');
+    return r.code;
+  }
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;

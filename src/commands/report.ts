@@ -7,7 +7,8 @@
  * is reports/ in the working directory, or, for one spec given by path, reports/ in its folder.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { readResults } from '../report/results.ts';
@@ -77,7 +78,9 @@ export async function run(argv: string[]): Promise<number> {
   const vs = outcome.verdicts;
   if (!vs.written) lines.push(`${join(out, 'verdicts.json')} not updated: ${vs.reason}`);
   else if (vs.created && fromPaths.length) lines.push(`${join(out, 'verdicts.json')} created: \`daxcheck check ${positionals.join(' ')} --baseline ${join(out, 'verdicts.json')}\` compares later runs with it`);
-  else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
+  // Only the repository's reports/verdicts.json is committed and compared by CI; elsewhere say how to use it.
+  else if (vs.created && resolve(out) === fileURLToPath(new URL('../../reports', import.meta.url))) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
+  else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: \`daxcheck check --baseline ${join(out, 'verdicts.json')}\` compares later runs with it`);
   else if (!vs.changes.length) lines.push(`${join(out, 'verdicts.json')}: no verdict changed`);
   else {
     lines.push(`${join(out, 'verdicts.json')} updated, ${vs.changes.length} change(s) (commit it with the change that caused them):`);

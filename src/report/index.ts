@@ -76,7 +76,8 @@ export async function writeReports(dir: string, doc: ResultsDoc, specs: AnySpec[
   const previous = readPrevious(vpath);
   const incomplete = doc.runs.filter((r) => !r.complete).map((r) => `${r.spec}/${r.config}`);
   let reason: string | null = null;
-  if (doc.interrupted) reason = 'the run was interrupted';
+  if (doc.traceFile) reason = 'the results are one trace file, not a check';
+  else if (doc.interrupted) reason = 'the run was interrupted';
   else if (incomplete.length) reason = `exploration was cut short (${incomplete.join(', ')})`;
   else if (!doc.runs.length) reason = 'no configuration was run';
   let changes: VerdictChange[] = [];

@@ -27,6 +27,8 @@ export interface Measurement {
 
 export interface ResultsDoc {
   interrupted: boolean;
+  /** The document is one trace file (its run was not a search: not necessarily the shortest). */
+  traceFile?: boolean;
   results: PropertyResult[];
   runs: RunSummary[];
   measurements?: Measurement[];
@@ -54,6 +56,8 @@ export function readResults(path: string): ResultsDoc {
 }
 
 export function asResults(doc: unknown, where: string): ResultsDoc {
+  const t = traceFileOf(doc);
+  if (t) return t;
   const d = doc as Partial<ResultsDoc> | null;
   if (!d || typeof d !== 'object' || !Array.isArray(d.results) || !Array.isArray(d.runs)) {
     throw new UsageError(`${where} is not a daxcheck results document (expected { results: [...], runs: [...] })`);
@@ -73,4 +77,48 @@ export function asResults(doc: unknown, where: string): ResultsDoc {
 /** The results of one configuration, in the order the run listed them (trace files are numbered so). */
 export function resultsOf(doc: ResultsDoc, spec: string, config: string): PropertyResult[] {
   return doc.results.filter((r) => r.spec === spec && r.config === config);
+}
+
+/**
+ * A trace file (what `daxcheck check --write` writes per trace, and `daxcheck explore` saves) as
+ * a results document of one result, so `report --results TRACE.json` renders its page; null when
+ * the document is not one.
+ */
+export function traceFileOf(doc: unknown): ResultsDoc | null {
+  const d = doc as Record<string, unknown> | null;
+  if (!d || typeof d !== 'object' || 'results' in d || !Array.isArray(d.steps) || typeof d.spec !== 'string' || typeof d.config !== 'string') return null;
+  if (!d.initialState || typeof d.initialState !== 'object') return null;
+  const kinds = ['always', 'sometimes', 'deadlock'];
+  const verdicts = ['holds', 'violated', 'reachable', 'unreachable', 'unknown'];
+  const kind = (typeof d.kind === 'string' && kinds.includes(d.kind) ? d.kind : 'sometimes') as PropertyResult['kind'];
+  const verdict = (typeof d.verdict === 'string' && verdicts.includes(d.verdict) ? d.verdict : 'reachable') as PropertyResult['verdict'];
+  const steps = d.steps as unknown[];
+  const { spec, config, id, property, kind: _k, verdict: _v, ...trace } = d;
+  const result: PropertyResult = {
+    spec: spec as string,
+    config: config as string,
+    id: typeof id === 'string' && id ? id : 'path',
+    property: typeof property === 'string' ? property : 'a path',
+    kind,
+    verdict,
+    expected: verdict,
+    states: 0,
+    transitions: 0,
+    depth: steps.length,
+    seconds: 0,
+    trace: trace as unknown as PropertyResult['trace'],
+  };
+  const run = {
+    spec: result.spec,
+    config: result.config,
+    description: 'one trace file',
+    complete: true,
+    stopReason: null,
+    states: 0,
+    transitions: 0,
+    depth: steps.length,
+    seconds: 0,
+    asExpected: true,
+  } as unknown as RunSummary;
+  return { interrupted: false, traceFile: true, results: [result], runs: [run] };
 }
