@@ -9,6 +9,7 @@
 import { setup } from 'xstate';
 import { mutator } from '../checker/xstate/mutator.ts';
 import type { Property } from '../checker/system.ts';
+import { bytePermutation, type Symmetry } from '../checker/symmetry.ts';
 import { compileMachine, type MachineView } from '../checker/xstate/compile.ts';
 
 export type RefContext = { stage: Uint8Array; alloc: Uint8Array; cache: Uint8Array; pdata: Uint8Array };
@@ -107,5 +108,36 @@ export function referenceModel(T: number, B: number) {
 /** Loader for the parallel explorer's workers: the compiled reference model and its property. */
 export function loadReference(T: number, B: number) {
   const m = referenceModel(T, B);
-  return { system: compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds }), properties: m.properties };
+  const system = compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds });
+  system.symmetry = referenceSymmetry(system, T, B);
+  return { system, properties: m.properties };
+}
+
+/**
+ * The reference model's threads and blocks are interchangeable, separately (T! × B! permutations):
+ * every event exists for every thread and block, the initial state is all zeros, a thread's data
+ * is the value t + 1 in cache and pdata, and the invariant speaks of every block alike. Used only
+ * with the explorer's `symmetry` option (the bench explores without it).
+ */
+export function referenceSymmetry(system: ReturnType<typeof compileMachine<RefContext>>, T: number, B: number): Symmetry {
+  const at = (name: string) => system.fieldOffset(name);
+  const perms = (n: number): number[][] => (n <= 1 ? [[0]] : perms(n - 1).flatMap((p) => [...Array(n).keys()].map((i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+  const out: Symmetry['permutations'] = [];
+  for (const pt of perms(T)) {
+    for (const pb of perms(B)) {
+      if (pt.every((x, i) => x === i) && pb.every((x, i) => x === i)) continue;
+      const source = Int32Array.from({ length: system.stateBytes }, (_, i) => i);
+      const values: (Uint8Array | null)[] = new Array(system.stateBytes).fill(null);
+      // Thread t's data is t + 1; 0 is none.
+      const data = Uint8Array.from({ length: 256 }, (_, v) => (v >= 1 && v <= T ? pt[v - 1] + 1 : v));
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) source[at('stage') + pt[t] * B + pb[b]] = at('stage') + t * B + b;
+      for (let b = 0; b < B; b++) {
+        for (const f of ['alloc', 'cache', 'pdata']) source[at(f) + pb[b]] = at(f) + b;
+        values[at('cache') + pb[b]] = data;
+        values[at('pdata') + pb[b]] = data;
+      }
+      out.push(bytePermutation(source, values, (id) => id));
+    }
+  }
+  return { description: `threads 0..${T - 1} and blocks 0..${B - 1}, each set interchangeable`, permutations: out };
 }

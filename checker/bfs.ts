@@ -12,7 +12,8 @@
  * that was not decided is "unknown", never "holds".
  */
 import { makeCodec } from './codec.ts';
-import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { CompactStore, MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
 
@@ -28,6 +29,43 @@ export interface ExploreOptions {
   /** Called about every `progressEveryMs` with the running totals. */
   onProgress?: (p: { states: number; transitions: number; depth: number; seconds: number }) => void;
   progressEveryMs?: number;
+  /**
+   * Explore only shard `index` of `count` (0-based), alone: breadth-first as usual until the first
+   * level with at least `splitAt` states (default 1000 × count) — the same prefix in every shard —
+   * then expand only this shard's states of that level (every count-th, in BFS order) and all
+   * they lead to. The level's other states stay stored, so reaching one does not expand it here.
+   * Every reachable state lies in the prefix or below some state of the split level, so the
+   * shards together cover the state space; states below several shards' parts are explored by
+   * each of them (see `ShardFigures`).
+   */
+  shard?: { index: number; count: number; splitAt?: number };
+  /**
+   * Symmetry reduction where the system declares interchangeable parts (checker/symmetry.ts):
+   * one representative per class of symmetric states is stored. Paths are real ones.
+   */
+  symmetry?: boolean;
+  /**
+   * Hash compaction (checker/store.ts `CompactStore`): store a 63-bit fingerprint per state rather
+   * than the state; far more states fit in the same memory, at a small probability of missing
+   * some (`ExploreResult.omissionProbability`).
+   */
+  compact?: boolean;
+}
+
+/** What a shard run shares with the other shards of its set, and what is its own. */
+export interface ShardFigures {
+  index: number;
+  count: number;
+  /** False when the search ended before any level was large enough to split: the run is whole. */
+  split: boolean;
+  /** BFS depth of the split level. */
+  depth: number;
+  /** States of the levels up to and including the split level: every shard stores them. */
+  sharedStates: number;
+  /** Transitions taken expanding the levels before the split level: every shard takes them. */
+  sharedTransitions: number;
+  /** States of the split level this shard expanded. */
+  frontier: number;
 }
 
 export type StopReason = 'max-states' | 'memory' | 'interrupted';
@@ -61,6 +99,18 @@ export interface ExploreResult<V> {
   ruleFires: Float64Array;
   /** Shortest path from an initial state to state `index`. */
   path(index: number): Path;
+  /** Stored state `index` (0 ≤ index < states), as stored (a representative under symmetry). Sequential engine only. */
+  state?(index: number): Uint8Array;
+  /** With `shard`: what this shard shares with the others. */
+  shard?: ShardFigures;
+  /** What symmetry reduction took as interchangeable, when it was used. */
+  symmetry?: string;
+  /**
+   * With `compact`: an upper bound of the probability that a state was not explored because its
+   * fingerprint equalled another's. Violations found are certain (their traces are real); that a
+   * property holds is then only probable.
+   */
+  omissionProbability?: number;
 }
 
 export interface Path {
@@ -98,7 +148,9 @@ export async function explore<V>(
   const started = performance.now();
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
-  const store = new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const store = options.compact ? new CompactStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES) : new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  // Compaction rebuilds paths from the initial states: which one each initial index is.
+  const initialOf = new Map<number, Uint8Array>();
   const maxStates = options.maxStates ?? Infinity;
   const E = system.eventCount;
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
@@ -107,6 +159,10 @@ export async function explore<V>(
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
+  const canon = options.symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
+  if (canon && !fixesStates(system.symmetry!, system.initialStates())) {
+    throw new ModelError(`${system.name}: the declared symmetry (${system.symmetry!.description}) does not map the initial state to itself`);
+  }
   const succKeys = new Int32Array(E * K);
   const succEvent = new Uint16Array(E);
   const succHash = new Int32Array(E);
@@ -149,6 +205,17 @@ export async function explore<V>(
     }
   };
 
+  // Sharding: the split level [splitStart, splitEnd), of which this shard expands every count-th state.
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count)) {
+    throw new Error(`shard ${shard.index}/${shard.count}: the index must be from 0 to count - 1`);
+  }
+  const splitAt = shard ? Math.max(1, shard.splitAt ?? 1000 * shard.count) : Infinity;
+  let splitStart = -1;
+  let splitEnd = -1;
+  let splitDepth = 0;
+  let sharedTransitions = 0;
+
   try {
     for (const init of system.initialStates()) {
       if (store.count >= maxStates) {
@@ -157,10 +224,17 @@ export async function explore<V>(
       }
       encodeOrThrow(init);
       const index = store.intern(key, -1, 0);
-      if (index >= 0) checkNew(index, init);
+      if (index >= 0) {
+        initialOf.set(index, init.slice());
+        checkNew(index, init);
+      }
     }
 
     let levelEnd = store.count;
+    if (shard && store.count >= splitAt) {
+      splitStart = 0;
+      splitEnd = store.count;
+    }
     // Interrupts are polled every 100 ms (letting signal handlers run); progress is reported at
     // its own pace.
     let lastPoll = performance.now();
@@ -171,7 +245,15 @@ export async function explore<V>(
       if (i === levelEnd) {
         depth++;
         levelEnd = store.count;
+        store.release(i);
+        if (shard && splitStart < 0 && levelEnd - i >= splitAt) {
+          splitStart = i;
+          splitEnd = levelEnd;
+          splitDepth = depth;
+          sharedTransitions = tally.transitions;
+        }
       }
+      if (i < splitEnd && i >= splitStart && (i - splitStart) % shard!.count !== shard!.index) continue;
       if ((i & 1023) === 0) {
         const now = performance.now();
         if (now - lastPoll >= pollEvery) {
@@ -188,7 +270,7 @@ export async function explore<V>(
           }
         }
       }
-      codec.decode(store.keys, i * K, src);
+      codec.decode(store.keys, store.keyOffset(i), src);
       // Generate every successor first, then look them all up: see StateStore.touch.
       let n = 0;
       let progress = 0;
@@ -196,6 +278,7 @@ export async function explore<V>(
         const rule = system.step(src, e, dst);
         if (rule < 0) continue;
         tally.count(src, e, rule, dst);
+        if (canon) canon(dst);
         for (let d = 0; d < deadlocks.length; d++) if (progressEvent[d][e]) progress |= 1 << d;
         if (codec.encode(dst, succKeys, n * K) >= 0) encodeOrThrow(dst);
         succEvent[n] = e;
@@ -251,20 +334,55 @@ export async function explore<V>(
     const chain: number[] = [];
     for (let s = index; s >= 0; s = store.parent[s]) chain.push(s);
     chain.reverse();
-    const statesOut = chain.map((s) => {
-      const out = new Uint8Array(system.stateBytes);
-      codec.decode(store.keys, s * K, out);
-      return out;
-    });
-    return { events: chain.slice(1).map((s) => store.via[s]), states: statesOut };
+    const events = chain.slice(1).map((s) => store.via[s]);
+    let statesOut: Uint8Array[];
+    if (store instanceof StateStore) {
+      statesOut = chain.map((s) => {
+        const out = new Uint8Array(system.stateBytes);
+        codec.decode(store.keys, s * K, out);
+        return out;
+      });
+    } else {
+      // Compaction keeps no keys: run the events again from the initial state.
+      statesOut = [initialOf.get(chain[0])!.slice()];
+      for (const e of events) {
+        const next = new Uint8Array(system.stateBytes);
+        if (system.step(statesOut[statesOut.length - 1], e, next) < 0) throw new Error(`${system.name}: internal error: a compacted path does not replay`);
+        if (canon) canon(next);
+        statesOut.push(next);
+      }
+    }
+    const stored = { events, states: statesOut };
+    return canon ? realPath(system as TransitionSystem<unknown>, system.symmetry!, stored) : stored;
+  };
+  const shardFigures: ShardFigures | undefined = shard && {
+    index: shard.index,
+    count: shard.count,
+    split: splitStart >= 0,
+    depth: splitDepth,
+    sharedStates: splitStart >= 0 ? splitEnd : states,
+    sharedTransitions: splitStart >= 0 ? sharedTransitions : tally.transitions,
+    frontier: splitStart >= 0 ? Math.ceil((splitEnd - splitStart - shard.index) / shard.count) : 0,
   };
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
+    ...(shard ? { shard: shardFigures } : {}),
+    ...(canon ? { symmetry: system.symmetry!.description } : {}),
+    ...(store instanceof CompactStore ? { omissionProbability: store.omissionProbability() } : {}),
     outcomes,
     measures: tally.measured,
     eventFires: tally.eventFires,
     ruleFires: tally.ruleFires.slice(0, system.ruleCount),
     path,
+    ...(store instanceof StateStore
+      ? {
+          state: (index: number) => {
+            const out = new Uint8Array(system.stateBytes);
+            codec.decode(store.keys, index * K, out);
+            return out;
+          },
+        }
+      : {}),
   };
 }
 

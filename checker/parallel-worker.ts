@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
 import { MemoryLimitError, StateStore } from './store.ts';
+import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
 import type { Loader, ToMain, ToWorker } from './parallel.ts';
@@ -19,7 +20,7 @@ async function main() {
   port.on('message', async (msg: ToWorker) => {
     try {
       if (msg.type === 'init') {
-        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes);
+        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry);
         post({ type: 'ready' });
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
@@ -39,7 +40,7 @@ async function main() {
   }
 }
 
-async function init(loader: Loader, me: number, W: number, maxBytes: number) {
+async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean) {
   const mod = (await import(loader.module)) as Record<string, (...args: unknown[]) => unknown>;
   const loaded = (await mod[loader.export](...loader.args)) as {
     system: TransitionSystem<unknown>;
@@ -56,6 +57,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number) {
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
+  const canon = symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
   let level = 0;
   let frontierStart = 0;
   const tally = new Tally(system, measures);
@@ -141,6 +143,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number) {
           const rule = system.step(src, e, dst);
           if (rule < 0) continue;
           tally.count(src, e, rule, dst);
+          if (canon) canon(dst);
           for (let d = 0; d < properties.length; d++) if (progressEvents[d][e]) progress |= 1 << d;
           encode(dst, key, 0);
           const to = owner(StateStore.hashAt(key, 0, K));

@@ -13,7 +13,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import { checkPropertyIds, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
+import { checkPropertyIds, ModelError, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
+import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
 
 /** Where a worker finds the system: `(await import(module))[export](...args)` returns { system, properties, measures }. */
@@ -24,7 +25,7 @@ export interface Loader {
 }
 
 export type ToWorker =
-  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number }
+  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean }
   | { type: 'seed' }
   | { type: 'expand' }
   | { type: 'absorb'; inboxes: ArrayBuffer[] }
@@ -107,6 +108,10 @@ export async function exploreParallel<V>(
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
   const maxStates = options.maxStates ?? Infinity;
+  const canon = options.symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
+  if (canon && !fixesStates(system.symmetry!, system.initialStates())) {
+    throw new ModelError(`${system.name}: the declared symmetry (${system.symmetry!.description}) does not map the initial state to itself`);
+  }
   const peers = Array.from({ length: W }, () => new Peer());
   let stopReason: StopReason | undefined;
   let stopMessage: string | undefined;
@@ -114,7 +119,7 @@ export async function exploreParallel<V>(
   let depth = 0;
   try {
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
-    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes }, 'ready')));
+    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon }, 'ready')));
     states = (await Promise.all(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
     let frontier = states;
     let lastProgress = performance.now();
@@ -205,19 +210,21 @@ export async function exploreParallel<V>(
       g = n.parent;
     }
     chain.reverse();
-    paths.set(o.state, {
+    const stored = {
       events: chain.slice(1).map((c) => c.via),
       states: chain.map((c) => {
         const out = new Uint8Array(system.stateBytes);
         codec.decode(Int32Array.from(c.key), 0, out);
         return out;
       }),
-    });
+    };
+    paths.set(o.state, canon ? realPath(system as TransitionSystem<unknown>, system.symmetry!, stored) : stored);
   }
   await Promise.all(peers.map((p) => p.close()));
   const bytes = finished.reduce((n, f) => n + f.bytes, 0);
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions, depth, seconds, bytes, stateBits: codec.bits }),
+    ...(canon ? { symmetry: system.symmetry!.description } : {}),
     outcomes,
     measures,
     eventFires,

@@ -47,6 +47,14 @@ export class StateStore {
     return this.keys.byteLength + this.parent.byteLength + this.via.byteLength + this.table.byteLength;
   }
 
+  /** Where state i's key is in `keys`. */
+  keyOffset(i: number): number {
+    return i * this.K;
+  }
+
+  /** Every key is kept: nothing to release. */
+  release(_index: number): void {}
+
   /** Murmur3-style mix of the key words. */
   static hash(key: Int32Array, K: number): number {
     return StateStore.hashAt(key, 0, K);
@@ -165,6 +173,160 @@ export class StateStore {
       while (table[slot * K + K - 1] !== 0) slot = (slot + 1) & mask;
       const to = slot * K;
       for (let i = 0; i < K; i++) table[to + i] = old[base + i];
+    }
+    this.table = table;
+    this.slots = slots;
+  }
+}
+
+/**
+ * Hash compaction (Wolper & Leroy, 1993; Stern & Dill, 1995): the visited set holds a 63-bit
+ * fingerprint of each state instead of the state, so a state costs 8 bytes in the index plus its
+ * parent pointer and event (6 bytes), whatever its size. Full keys are kept only for the states
+ * still to be expanded (the current and next breadth-first levels); a path is rebuilt from the
+ * parent pointers and events by running the events again from the initial state.
+ *
+ * Two states with the same fingerprint are taken for one: the second is never stored, and what
+ * only it leads to may be missed. The probability that this happened at all in a run of n states
+ * is at most n(n-1)/2 / 2^63 (`omissionProbability`); a verdict that rests on every state having
+ * been seen says so.
+ */
+export class CompactStore {
+  readonly K: number;
+  count = 0;
+  /** Full keys of states [base, count): those not yet expanded. */
+  private pending: Int32Array;
+  private base = 0;
+  parent: Int32Array;
+  via: Uint16Array;
+  private table: Int32Array;
+  private slots: number;
+
+  constructor(K: number, private readonly maxBytes: number, initialCapacity = 1 << 12) {
+    this.K = K;
+    this.pending = new Int32Array(initialCapacity * K);
+    this.parent = new Int32Array(initialCapacity);
+    this.via = new Uint16Array(initialCapacity);
+    this.slots = 1 << 13;
+    this.table = new Int32Array(this.slots * 2);
+  }
+
+  bytes(): number {
+    return this.pending.byteLength + this.parent.byteLength + this.via.byteLength + this.table.byteLength;
+  }
+
+  /** Upper bound of the probability that some state was not stored because of a fingerprint collision. */
+  omissionProbability(): number {
+    const n = this.count;
+    return Math.min(1, (n * (n - 1)) / 2 / 2 ** 63);
+  }
+
+  /** The buffer holding state i's key (i not yet released), at `keyOffset(i)`. */
+  get keys(): Int32Array {
+    return this.pending;
+  }
+
+  keyOffset(i: number): number {
+    return (i - this.base) * this.K;
+  }
+
+  /** Forgets the keys of states below `index` (expanded): their fingerprints stay. */
+  release(index: number): void {
+    const drop = index - this.base;
+    if (drop <= 0) return;
+    this.pending.copyWithin(0, drop * this.K, (this.count - this.base) * this.K);
+    this.base = index;
+  }
+
+  hashAt(keys: Int32Array, offset: number): number {
+    return StateStore.hashAt(keys, offset, this.K);
+  }
+
+  touch(hash: number): number {
+    return this.table[(hash & (this.slots - 1)) * 2];
+  }
+
+  intern(key: Int32Array, parent: number, via: number, allowInsert = true): number {
+    return this.internAt(key, 0, StateStore.hashAt(key, 0, this.K), parent, via, allowInsert);
+  }
+
+  /** Second, independent hash of a key (another seed and mix), with the low bit set so a fingerprint is never all zero. */
+  private static hash2(keys: Int32Array, offset: number, K: number): number {
+    let h = 0x2545f491 ^ (K * 0x9e3779b9);
+    for (let i = 0; i < K; i++) {
+      h = Math.imul(h ^ keys[offset + i], 0x5bd1e995);
+      h ^= h >>> 15;
+      h = Math.imul(h, 0x27d4eb2d);
+    }
+    h ^= h >>> 13;
+    h = Math.imul(h, 0x165667b1);
+    h ^= h >>> 16;
+    return h | 1;
+  }
+
+  internAt(keys: Int32Array, offset: number, hash: number, parent: number, via: number, allowInsert = true): number {
+    const K = this.K;
+    const h2 = CompactStore.hash2(keys, offset, K);
+    const table = this.table;
+    const mask = this.slots - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const base = slot * 2;
+      const b = table[base + 1];
+      if (b === 0) break;
+      if (b === h2 && table[base] === hash) return SEEN;
+      slot = (slot + 1) & mask;
+    }
+    if (!allowInsert) return REFUSED;
+    const index = this.count;
+    if (index === this.parent.length) this.growArena();
+    if ((index - this.base + 1) * K > this.pending.length) this.growPending();
+    const at = (index - this.base) * K;
+    for (let i = 0; i < K; i++) this.pending[at + i] = keys[offset + i];
+    table[slot * 2] = hash;
+    table[slot * 2 + 1] = h2;
+    this.parent[index] = parent;
+    this.via[index] = via;
+    this.count = index + 1;
+    if (this.count * 10 > this.slots * 8) this.growTable();
+    return index;
+  }
+
+  private check(extra: number): void {
+    const need = this.bytes() + extra;
+    if (need > this.maxBytes) throw new MemoryLimitError(need, this.maxBytes);
+  }
+
+  private growArena(): void {
+    const cap = this.parent.length * 2;
+    this.check(cap * 6);
+    const parent = new Int32Array(cap);
+    parent.set(this.parent);
+    const via = new Uint16Array(cap);
+    via.set(this.via);
+    this.parent = parent;
+    this.via = via;
+  }
+
+  private growPending(): void {
+    this.check(this.pending.length * 4);
+    const pending = new Int32Array(this.pending.length * 2);
+    pending.set(this.pending);
+    this.pending = pending;
+  }
+
+  private growTable(): void {
+    const slots = this.slots * 2;
+    this.check(slots * 8);
+    const old = this.table;
+    const table = new Int32Array(slots * 2);
+    const mask = slots - 1;
+    for (let base = 0; base < old.length; base += 2) {
+      if (old[base + 1] === 0) continue;
+      let slot = old[base] & mask;
+      while (table[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
+      table[slot * 2] = old[base];
+      table[slot * 2 + 1] = old[base + 1];
     }
     this.table = table;
     this.slots = slots;

@@ -6,6 +6,8 @@
  * under an event is, can be checked. The XState compiler (checker/xstate/) produces one of these
  * from a machine; the test fixtures write them by hand.
  */
+import type { Symmetry } from './symmetry.ts';
+
 export interface TransitionSystem<V = unknown> {
   /** Name used in messages. */
   readonly name: string;
@@ -47,6 +49,11 @@ export interface TransitionSystem<V = unknown> {
    * re-pointed at `state`; callers must not keep it across calls.
    */
   view(state: Uint8Array): V;
+  /**
+   * Parts of the system that are interchangeable (checker/symmetry.ts), if its author declared
+   * any: the explorer may then store one representative per class of symmetric states.
+   */
+  readonly symmetry?: Symmetry;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Checks one spec configuration: builds the machine, compiles it, explores every reachable state,
  * and turns what the explorer found into verdicts, traces and statistics.
  */
-import { explore, type ExploreOptions, type ExploreResult } from '../checker/bfs.ts';
+import { explore, type ExploreOptions, type ExploreResult, type ShardFigures } from '../checker/bfs.ts';
 import { exploreParallel } from '../checker/parallel.ts';
 import { compileSpec, specLoader } from './spec-loader.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
@@ -29,6 +29,23 @@ export interface PropertyResult {
   seconds: number;
   /** Counterexample (violated) or witness (reachable). */
   trace: Trace | null;
+  /**
+   * With hash compaction (`check --compact`), for a verdict that rests on every state having been
+   * seen (holds, unreachable): the probability bound that some state was missed. The verdict then
+   * reads "holds (probably, p = ...)" (`verdictText`).
+   */
+  omissionProbability?: number;
+  /** With `omissionProbability`: the verdict as printed, e.g. "holds (probably, p = 1.2e-9)". */
+  verdictText?: string;
+}
+
+/** `1.2e-9` */
+export const probability = (p: number) => (p === 0 ? '0' : p.toExponential(1));
+
+/** The verdict as printed: "holds", or "holds (probably, p = 1.2e-9)" where it rests on hash compaction. */
+export function verdictText(r: Pick<PropertyResult, 'verdict' | 'omissionProbability'>): string {
+  if (r.omissionProbability !== undefined && (r.verdict === 'holds' || r.verdict === 'unreachable')) return `${r.verdict} (probably, p = ${probability(r.omissionProbability)})`;
+  return r.verdict;
 }
 
 /** What the explorer measured of a run (see ExploreResult). */
@@ -51,6 +68,16 @@ export interface ConfigRun extends RunStatistics {
   measurement: { name: string; x: number; series?: string } | null;
   measures: { name: string; unit: string; max: number | null; transitions: number }[];
   results: PropertyResult[];
+  /** A run of one shard (`check --shard i/n`): what it shares with the other shards; see `daxcheck merge`. */
+  shard?: ShardFigures;
+  /** With `--compact`: the probability bound that a state was missed (see PropertyResult). */
+  omissionProbability?: number;
+  /**
+   * With `--symmetry`: what was taken as interchangeable, or null where the configuration has
+   * nothing interchangeable (explored without the reduction). Its counts are compared with the
+   * manifest's `symmetry` counts.
+   */
+  symmetry?: string | null;
 }
 
 /**
@@ -64,7 +91,7 @@ export function deadSpecCode(runs: ConfigRun[]): { events: string[]; transitions
     for (const [k, n] of pairs) m.set(k, (m.get(k) ?? 0) + n);
     return [...m].filter(([, n]) => n === 0).map(([k]) => k);
   };
-  const complete = runs.filter((r) => r.complete);
+  const complete = runs.filter((r) => r.complete && !r.shard?.split);
   return {
     events: sum(complete.flatMap((r) => r.eventFires.map((e): [string, number] => [e.event, e.fired]))),
     transitions: sum(complete.flatMap((r) => r.transitionFires.map((t): [string, number] => [t.transition, t.fired]))),
@@ -73,8 +100,10 @@ export function deadSpecCode(runs: ConfigRun[]): { events: string[]; transitions
 
 /** Did the run match the manifest: every verdict, and (when complete) the state space size? */
 export function runAsExpected(run: ConfigRun): boolean {
-  if (run.results.some((r) => r.verdict !== r.expected)) return false;
   if (!run.complete) return false;
+  // A shard alone finds violations and witnesses; only the merged shard set decides the rest.
+  if (run.shard?.split) return run.results.every((r) => r.verdict === 'unknown' || r.verdict === r.expected);
+  if (run.results.some((r) => r.verdict !== r.expected)) return false;
   if (run.measures.length && !measuresAsExpected(run)) return false;
   return run.expectedStates === run.states && run.expectedTransitions === run.transitions;
 }
@@ -87,6 +116,15 @@ export function measuresAsExpected(run: ConfigRun): boolean {
 export function verdictOf(kind: PropertyResult['kind'], found: boolean, complete: boolean): Verdict {
   if (kind === 'sometimes') return found ? 'reachable' : complete ? 'unreachable' : 'unknown';
   return found ? 'violated' : complete ? 'holds' : 'unknown';
+}
+
+/** `i/n` as on the command line (shard i, counted from 0, of n), or null when malformed. */
+export function parseShard(text: string): { index: number; count: number } | null {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) return null;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return count >= 1 && index < count && count <= 1_000_000 ? { index, count } : null;
 }
 
 export interface CheckOptions extends ExploreOptions {
@@ -120,7 +158,7 @@ export async function checkConfig(
     id: o.property.id,
     property: o.property.name,
     kind: o.property.kind,
-    verdict: verdictOf(o.property.kind, o.state >= 0, r.complete),
+    verdict: verdictOf(o.property.kind, o.state >= 0, r.complete && !r.shard?.split),
     expected: expectation?.expect[propertyKey(o.property)] ?? null,
     states: r.states,
     transitions: r.transitions,
@@ -128,6 +166,12 @@ export async function checkConfig(
     seconds: r.seconds,
     trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state), o.property.kind === 'deadlock') : null,
   }));
+  if (r.omissionProbability !== undefined) {
+    for (const x of results) {
+      x.omissionProbability = r.omissionProbability;
+      x.verdictText = verdictText(x);
+    }
+  }
 
   return {
     spec: spec.name,
@@ -143,13 +187,16 @@ export async function checkConfig(
     bytesPerState: r.bytesPerState,
     stateBits: r.stateBits,
     eventFires: [...byType].map(([event, fired]) => ({ event, fired })),
-    transitionFires: r.complete ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
-    expectedStates: expectation?.states ?? null,
-    expectedTransitions: expectation?.transitions ?? null,
+    transitionFires: r.complete && !r.shard?.split ? sys.transitions.map((t) => ({ transition: t.label, fired: fired[t.id] })) : [],
+    expectedStates: (r.symmetry ? expectation?.symmetry?.states : expectation?.states) ?? null,
+    expectedTransitions: (r.symmetry ? expectation?.symmetry?.transitions : expectation?.transitions) ?? null,
     expectedMeasures: expectation?.measures ?? null,
     measurement: (config as { measurement?: { name: string; x: number } }).measurement ?? null,
     measures: r.measures,
     results,
+    ...(r.shard ? { shard: r.shard } : {}),
+    ...(options.symmetry ? { symmetry: r.symmetry ?? null } : {}),
+    ...(r.omissionProbability !== undefined ? { omissionProbability: r.omissionProbability } : {}),
   };
 }
 

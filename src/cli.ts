@@ -11,16 +11,18 @@ import { UsageError } from './args.ts';
 import * as check from './commands/check.ts';
 import * as diff from './commands/diff.ts';
 import * as list from './commands/list.ts';
+import * as merge from './commands/merge.ts';
 import * as newSpec from './commands/new.ts';
 import * as replay from './commands/replay.ts';
 import * as report from './commands/report.ts';
+import * as simulate from './commands/simulate.ts';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay, explore: { usage: 'daxcheck explore SPEC|PATH --config NAME [--out FILE] [--max-states N] [--port N] [--minutes N]', run: async (argv) => (await import('./commands/explore.ts')).run(argv) } };
+const commands: Record<string, Command> = { list, check, simulate, merge, report, diff, new: newSpec, replay, explore: { usage: 'daxcheck explore SPEC|PATH --config NAME [--out FILE] [--max-states N] [--port N] [--minutes N]', run: async (argv) => (await import('./commands/explore.ts')).run(argv) } };
 
 const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
 

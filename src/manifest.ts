@@ -24,6 +24,11 @@ import { loadedFromPaths, shown, sourceOf, type SpecSource } from './spec-loader
 export interface ConfigExpectation {
   states?: number;
   transitions?: number;
+  /**
+   * Counts of the run with symmetry reduction (`check --symmetry`), where the configuration's
+   * threads are interchangeable: one representative per class of symmetric states.
+   */
+  symmetry?: { states: number; transitions: number };
   /** Measured quantities (largest value over all transitions), e.g. `{ "fault-cost": 10 }`. */
   measures?: Record<string, number | null>;
   /** Expected verdict by property key (`propertyKey`); null: not written yet. */

@@ -2,18 +2,25 @@
  * Human output of `daxcheck check`: a verdict table, then each counterexample step by step in
  * kernel terms, then what the explorer measured.
  */
-import { deadSpecCode, runAsExpected, type ConfigRun, type PropertyResult } from './check.ts';
+import { deadSpecCode, probability, runAsExpected, verdictText, type ConfigRun, type PropertyResult } from './check.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-function mark(r: PropertyResult): string {
+/** VIOLATED, HOLDS, or "HOLDS (probably, p = 1.2e-9)" under hash compaction. */
+function shownVerdict(r: PropertyResult): string {
+  const text = verdictText(r);
+  return r.verdict.toUpperCase() + text.slice(r.verdict.length);
+}
+
+function mark(r: PropertyResult, run?: ConfigRun): string {
   if (r.expected === null) return 'no expectation recorded';
+  if (run?.shard?.split && r.verdict === 'unknown') return 'left to the merge';
   return r.verdict === r.expected ? 'as expected' : `UNEXPECTED (expected ${r.expected})`;
 }
 
 export function renderTable(runs: ConfigRun[]): string {
   const rows = runs.flatMap((run) =>
-    run.results.map((r) => [`${r.spec}/${r.config}`, r.kind, r.verdict.toUpperCase(), mark(r), r.id, r.property]),
+    run.results.map((r) => [`${r.spec}/${r.config}${run.shard ? ` (shard ${run.shard.index}/${run.shard.count})` : ''}`, r.kind, shownVerdict(r), mark(r, run), r.id, r.property]),
   );
   const head = ['configuration', 'kind', 'verdict', 'vs manifest', 'id', 'property'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -22,14 +29,18 @@ export function renderTable(runs: ConfigRun[]): string {
   return [line(head), line(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? 8 : w))), ...rows.map(line)].join('\n');
 }
 
-export function renderTrace(r: PropertyResult): string {
+/**
+ * A trace step by step. `shortest`: found breadth-first, so no shorter one exists (check); a
+ * simulation's trace is shrunk instead (1-minimal: no single step can be left out).
+ */
+export function renderTrace(r: PropertyResult, shortest = true): string {
   if (!r.trace) return '';
   const title =
     r.kind === 'sometimes'
       ? `witness for ${r.id} ("${r.property}")`
       : r.kind === 'deadlock'
-        ? `shortest path to a deadlock (${r.id}: "${r.property}")`
-        : `shortest counterexample to ${r.id} ("${r.property}")`;
+        ? `${shortest ? 'shortest ' : ''}path to a deadlock (${r.id}: "${r.property}")`
+        : `${shortest ? 'shortest ' : ''}counterexample to ${r.id} ("${r.property}")`;
   const out = [`${r.spec}/${r.config}: ${title}, ${r.trace.steps.length} steps`];
   const w = String(r.trace.steps.length).length;
   r.trace.steps.forEach((s, i) => {
@@ -44,12 +55,24 @@ export function renderStats(run: ConfigRun): string {
   const parts = [
     `${run.spec}/${run.config}: ${run.states} states, ${run.transitions} transitions, depth ${run.depth}, ` +
       `${run.seconds.toFixed(2)} s (${run.statesPerSecond} states/s, ${run.stateBits} bits/state)` +
-      (run.complete ? ', exhaustive within its bounds' : `, INCOMPLETE: ${run.stopReason}`),
+      (run.complete ? (run.shard?.split ? '' : run.omissionProbability !== undefined ? ', exhaustive within its bounds unless a state was missed (below)' : ', exhaustive within its bounds') : `, INCOMPLETE: ${run.stopReason}`),
   ];
-  if (run.complete && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
-    parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded`);
+  const sh = run.shard;
+  if (run.omissionProbability !== undefined) {
+    parts.push(`  hash compaction: ${run.bytesPerState} bytes/state; the probability that a state was missed (two states with one fingerprint) is at most ${probability(run.omissionProbability)}`);
   }
-  if (run.complete && run.expectedStates === null) parts.push('  no state count recorded in the manifest');
+  if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
+  else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
+  if (sh?.split) {
+    parts.push(
+      `  shard ${sh.index} of ${sh.count}: split at depth ${sh.depth}, where ${sh.frontier} of the level's states are this shard's; ` +
+        `the ${sh.sharedStates} states up to there are every shard's; merge the shards' --json output with daxcheck merge`,
+    );
+  } else if (sh) parts.push(`  shard ${sh.index} of ${sh.count}: the search ended before any level was large enough to split it, so this run is whole`);
+  if (run.complete && !sh?.split && run.expectedStates !== null && (run.expectedStates !== run.states || run.expectedTransitions !== run.transitions)) {
+    parts.push(`  state space differs from the manifest: ${run.expectedStates} states / ${run.expectedTransitions} transitions recorded${run.symmetry ? ' (with symmetry reduction)' : ''}`);
+  }
+  if (run.complete && !sh?.split && run.expectedStates === null) parts.push(`  no state count recorded in the manifest${run.symmetry ? ' for a run with symmetry reduction' : ''}`);
   for (const m of run.measures) {
     const want = run.expectedMeasures?.[m.name];
     parts.push(`  measured ${m.name}: ${m.max ?? 'nothing'} ${m.unit} at most (over ${m.transitions} transitions)${run.complete && want !== m.max ? `; the manifest records ${want ?? 'nothing'}` : ''}`);
@@ -74,7 +97,7 @@ export function renderDeadCode(runs: ConfigRun[]): string {
 export function renderRuns(runs: ConfigRun[]): string {
   const sections = [renderTable(runs)];
   const traces = runs.flatMap((run) =>
-    run.results.filter((r) => r.trace && (r.kind !== 'sometimes' || r.verdict !== r.expected)).map(renderTrace),
+    run.results.filter((r) => r.trace && (r.kind !== 'sometimes' || r.verdict !== r.expected)).map((r) => renderTrace(r)),
   );
   if (traces.length) sections.push(traces.join('\n\n'));
   sections.push(runs.map(renderStats).join('\n'));

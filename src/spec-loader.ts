@@ -16,8 +16,9 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModelError } from '../checker/bfs.ts';
-import { compileMachine, UnsupportedMachineError } from '../checker/xstate/compile.ts';
-import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
+import { bytePermutation, type Symmetry } from '../checker/symmetry.ts';
+import { compileMachine, UnsupportedMachineError, type CompiledMachine } from '../checker/xstate/compile.ts';
+import type { AnySpec, RunConfig, SpecSymmetry } from '../specs/common/spec.ts';
 import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
 
@@ -211,7 +212,42 @@ export function compileSpec(spec: AnySpec, config: RunConfig) {
       return (f && built.byteName!(f.name, i - f.offset)) ?? plain(i);
     };
   }
+  if (built.symmetry) system.symmetry = machineSymmetry(system, built.symmetry);
   return { built, system, properties: built.properties, measures: built.measures ?? [] };
+}
+
+/** A spec's declared symmetry as permutations of the compiled machine's state vectors. */
+export function machineSymmetry(system: CompiledMachine, sym: SpecSymmetry): Symmetry {
+  const except = sym.except ?? [];
+  // Per configuration number: 1 reduced, 2 not (one of `except` is active), 0 not known yet.
+  const kind = new Uint8Array(0x10000);
+  return {
+    description: sym.description,
+    ...(except.length
+      ? {
+          reduces: (state: Uint8Array) => {
+            const id = state[0] | (state[1] << 8);
+            let k = kind[id];
+            if (k === 0) k = kind[id] = except.some((path) => system.matches(state, path)) ? 2 : 1;
+            return k === 1;
+          },
+        }
+      : {}),
+    permutations: sym.permutations.map((p) => {
+      const source = Int32Array.from({ length: system.stateBytes }, (_, i) => i);
+      const values: (Uint8Array | null)[] = new Array(system.stateBytes).fill(null);
+      for (const f of system.fields) {
+        const c = p.context[f.name];
+        if (!c) continue;
+        if (c.source.length !== f.length) throw new Error(`${system.name}: symmetry of context field '${f.name}' has ${c.source.length} bytes, the field ${f.length}`);
+        for (let j = 0; j < f.length; j++) {
+          source[f.offset + j] = f.offset + c.source[j];
+          values[f.offset + j] = c.values[j];
+        }
+      }
+      return bytePermutation(source, values, system.regionPermutation(sym.regions, p.order));
+    }),
+  };
 }
 
 /** Where the parallel explorer's workers find a spec configuration: by name, or by its module for a path spec. */

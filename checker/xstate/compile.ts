@@ -21,6 +21,7 @@
  */
 import { and, initialTransition, matchesState, not, or, stateIn, type AnyStateMachine, type EventObject } from 'xstate';
 import type { TransitionSystem } from '../system.ts';
+import type { Symmetry } from '../symmetry.ts';
 import { getMutation, type ByteContext } from './mutator.ts';
 import {
   children,
@@ -174,6 +175,8 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   readonly transitions: CompiledTransition[] = [];
   readonly fields: { name: string; offset: number; length: number }[] = [];
   readonly events: EventObject[];
+  /** Interchangeable parts, where the machine's author declared them (attached after compiling). */
+  symmetry?: Symmetry;
 
   private readonly root: SN;
   private readonly nodes: SN[];
@@ -445,6 +448,48 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   /** All state nodes, in document order. */
   stateNodes(): readonly SN[] {
     return this.nodes;
+  }
+
+  /**
+   * For symmetry reduction (checker/symmetry.ts): the configuration number a permutation of
+   * interchangeable sibling regions maps a configuration to. `regions` are the regions' paths
+   * (`running.T0`, `running.T1`, ...), which must have the same structure; region i's active
+   * nodes move to region `order[i]`, the same nodes by relative path. Other nodes stay.
+   */
+  regionPermutation(regions: string[], order: number[]): (id: number) => number {
+    const nodes = regions.map((path) => resolvePath(this.machine, this.root, path));
+    nodes.forEach((n, i) => {
+      if (!n) this.refuse(`has no state '${regions[i]}' to permute`);
+    });
+    const below = (n: SN): Map<string, SN> => {
+      const out = new Map<string, SN>();
+      const walk = (x: SN, rel: string) => {
+        out.set(rel, x);
+        for (const c of children(x)) walk(c, rel ? `${rel}.${c.key}` : c.key);
+      };
+      walk(n, '');
+      return out;
+    };
+    const maps = (nodes as SN[]).map(below);
+    const shape = [...maps[0].keys()].sort().join('|');
+    maps.forEach((m, i) => {
+      if ([...m.keys()].sort().join('|') !== shape) this.refuse(`regions '${regions[0]}' and '${regions[i]}' differ in structure; they cannot be interchangeable`);
+    });
+    const move = new Map<SN, SN>();
+    maps.forEach((m, i) => {
+      for (const [rel, n] of m) move.set(n, maps[order[i]].get(rel)!);
+    });
+    const cache = new Int32Array(this.configBound).fill(-1);
+    return (id) => {
+      const known = cache[id];
+      if (known >= 0) return known;
+      const cfg = this.configOf(id);
+      const active = new Set<SN>();
+      for (const n of cfg.nodes) active.add(move.get(n) ?? n);
+      const to = this.intern(active, cfg.done, cfg.reversed);
+      cache[id] = to;
+      return to;
+    };
   }
 
   // ---------------------------------------------------------------- compilation

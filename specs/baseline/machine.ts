@@ -35,6 +35,8 @@ export const baseline: DaxSpec<DaxRunConfig> = daxSpec({
   // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
   design: (config) => ({
     mmapFlags: 'shared',
+    // Threads running the same program are interchangeable (check --symmetry).
+    symmetry: {},
     // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
     thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
     faultPath: {

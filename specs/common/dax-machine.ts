@@ -23,6 +23,7 @@ import { sharedProperties, type DaxProperty, type DaxView } from '../../models/i
 import { PARTS, type FieldDecls, type Part } from '../../models/fields.ts';
 import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Dimensions, type Features, type KernelHooks } from '../../models/layout.ts';
 import { faultCost } from '../../models/measures.ts';
+import { threadSymmetry, threadSymmetryProblem, type FieldSymmetry } from '../../models/symmetry.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { ThirdPartyPolicy } from '../../models/third-party.ts';
 import { program, threadRegion, type FaultPath, type Step } from '../apps/pmem-log.ts';
@@ -77,6 +78,26 @@ export interface DaxMachineOptions<X extends FieldDecls = {}> {
   texts?: (L: Layout<X>) => Record<string, ActionText>;
   /** Wraps the shared renderer, e.g. to describe the proposal's own actions. */
   render?: (L: Layout<X>, app: AppLayout, shared: Renderer<DaxContext>) => Renderer<DaxContext>;
+  /**
+   * The proposal's threads are interchangeable (models/symmetry.ts): declared by the spec, with how
+   * its own fields move when threads are renamed. A configuration gets the symmetry (for `check
+   * --symmetry`) where nothing else tells its threads apart: two threads or more running the
+   * same application, no third party (it works on blocks it names), no preallocation (fallocate
+   * allocates in block order), no change to the initial state. A spec that changes the program
+   * declares the symmetry only where it changes every thread's alike.
+   */
+  symmetry?: { fields?: Record<string, FieldSymmetry> };
+}
+
+/** Why a configuration's threads are not interchangeable although the spec declares them so, or null. */
+export function symmetryProblem(o: Pick<DaxMachineOptions<FieldDecls>, 'symmetry' | 'initial'>, cfg: DaxRunConfig): string | null {
+  if (!o.symmetry) return 'the spec declares no interchangeable threads';
+  if (cfg.threads < 2) return 'one thread';
+  if (cfg.thirdParty) return 'a third party works on the blocks it names';
+  if (typeof cfg.app !== 'string') return 'a program of its own';
+  if (cfg.appOptions?.prealloc) return 'fallocate allocates in block order';
+  if (o.initial) return 'the spec changes the initial state';
+  return null;
 }
 
 export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>): BuiltSpec<DaxContext> {
@@ -184,6 +205,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   if (ownEnvironment) events.push(...ownEnvironment.events);
 
   const eventTypes = events.map((e) => e.type);
+  const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) === null;
   const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
   return {
     machine,
@@ -194,5 +216,6 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
     render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
+    ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) } : {}),
   };
 }

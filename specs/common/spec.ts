@@ -164,6 +164,35 @@ export interface BuiltSpec<C extends ByteContext = ByteContext> {
    */
   byteName?(field: string, index: number): string | undefined;
   render: Renderer<C>;
+  /**
+   * Interchangeable threads (or processes), where the spec declares them and they are so in this
+   * configuration: `check --symmetry` then explores one representative of each class of states
+   * that differ only by a permutation of them (checker/symmetry.ts).
+   */
+  symmetry?: SpecSymmetry;
+}
+
+/**
+ * A symmetry of a spec's machine: interchangeable parallel regions and, for each permutation of
+ * them, how it moves the context's bytes.
+ */
+export interface SpecSymmetry {
+  /** What is interchangeable, in a sentence. */
+  description: string;
+  /** Paths of the interchangeable regions, e.g. `running.T0`, `running.T1`. */
+  regions: string[];
+  /**
+   * States (by a state node active in them, e.g. `crashing`) that are stored as they are, not
+   * reduced: where the permutations are no automorphism, though what follows is (see
+   * checker/symmetry.ts `Symmetry.reduces`).
+   */
+  except?: string[];
+  /**
+   * Every permutation but the identity: region i's state moves to region `order[i]`; byte j of
+   * context field `f`'s image is byte `context[f].source[j]` of the state, through
+   * `context[f].values[j]` when that is not null.
+   */
+  permutations: { order: number[]; context: Record<string, { source: Int32Array; values: (Uint8Array | null)[] }> }[];
 }
 
 export interface Spec<Cfg extends RunConfig = RunConfig, C extends ByteContext = ByteContext> {

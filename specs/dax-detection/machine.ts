@@ -130,6 +130,8 @@ export const daxDetection: DaxSpec<DetectionConfig, ReturnType<typeof detectionS
         ],
       },
       state: detectionState,
+      // Threads running the same program are interchangeable (check --symmetry).
+      symmetry: { fields: { detected: { index: ['thread'] } } },
       implementations: (L) => detectionImplementations(L, k),
       properties: (L) => detectionProperties(L),
     };

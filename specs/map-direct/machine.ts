@@ -81,6 +81,16 @@ export const mapDirect: DaxSpec<DirectConfig, ReturnType<typeof directState>> = 
     },
     thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
     state: (d) => directState(d, { thirdParty: !!config.thirdParty }),
+    // Threads running the same program are interchangeable (check --symmetry): what MAP_DIRECT
+    // keeps belongs to a mapping, a page-cache word to its file block and word.
+    symmetry: {
+      fields: {
+        direct: { index: ['mapping'] },
+        pageCache: { index: ['block', 'word'], values: 'word' },
+        pageCacheDirty: { index: ['block', 'word'] },
+        killedByOther: { index: ['thread'] },
+      },
+    },
     hooks: (L) => directHooks(L, config.direct),
     sigbusGuard: 'directFaultGetsSigbus',
     program: (steps) => madviseProgram(steps, config),

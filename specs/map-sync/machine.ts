@@ -64,9 +64,13 @@ function mapSyncProperties(L: Layout, config: DaxRunConfig): DaxProperty[] {
       kind: 'sometimes',
       id: 'sync-refused-falls-back',
       name: MAP_SYNC_NAMES.refused,
-      // The model's mmap returned EOPNOTSUPP, left no mapping, and the application went on.
-      reached: (v) =>
-        v.matches('running.T0.fallback_mmap') && s.at(v.context).errno(0) === 'EOPNOTSUPP' && s.vma(0) === 'none',
+      // The model's mmap returned EOPNOTSUPP, left no mapping, and the application went on (in
+      // any thread: the property does not tell threads apart, so they stay interchangeable).
+      reached: (v) => {
+        s.at(v.context);
+        for (let t = 0; t < L.T; t++) if (v.matches(`running.T${t}.fallback_mmap`) && s.errno(t) === 'EOPNOTSUPP' && s.vma(t) === 'none') return true;
+        return false;
+      },
     });
   }
   return props;
@@ -89,6 +93,8 @@ export const mapSync: DaxSpec<DaxRunConfig> = daxSpec({
   // The building blocks (see specs/common/dax-spec.ts): a variant replaces any of them.
   design: (config) => ({
     mmapFlags: 'shared_validate_sync',
+    // Threads running the same program are interchangeable (check --symmetry).
+    symmetry: {},
     // Today's filesystems: invalidate the DAX mappings of what changes, hold off faults meanwhile.
     thirdPartyPolicy: { invalidate: true, holdOffFaults: true, syncBeforeRelease: false },
     faultPath: {

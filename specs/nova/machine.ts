@@ -250,6 +250,9 @@ export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
       faultPath: { mapSync: true, writeFault, pfnMkwrite: null },
       state: novaState,
       hooks: novaHooks,
+      // Threads running the same program are interchangeable (check --symmetry); a cache entry
+      // belongs to its file block.
+      symmetry: { fields: { cow: { index: ['block'] } } },
       // Writeback write-protects pages and another thread's copy-on-write unmaps the old page:
       // stores and flushes may fault again.
       revocable: true,

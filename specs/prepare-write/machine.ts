@@ -89,6 +89,8 @@ export const prepareWrite: DaxSpec<PrepareConfig, ReturnType<typeof prepareState
     },
     state: prepareState,
     hooks: prepareHooks,
+    // No symmetry declared: msync(MSYNC_PMEM_PREPARE_WRITE) prepares the whole file in block
+    // order, so which physical block a thread's record gets does not follow the thread.
     program: (steps) => prepareProgram(steps, config),
     implementations: (L) => ({ actions: prepareActions(L) }),
     properties: (L) => properties(L, config),

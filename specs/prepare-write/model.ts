@@ -73,7 +73,7 @@ export function prepareBlock(c: DaxContext, L: Layout, b: number): boolean {
  * or only with the mapping.
  */
 export function msyncPrepareWrite(c: DaxContext, L: PrepareLayout, t: number, m: number, sticky: boolean): number {
-  const s = L.view().at(c);
+  const s = L.at(c);
   let errno = s.vma(m) === 'none' ? ENOMEM : OK;
   for (let b = 0; errno === OK && b < fileSize(c, L); b++) {
     if (!prepareBlock(c, L, b)) errno = ENOSPC;
@@ -90,7 +90,7 @@ export function msyncPrepareWrite(c: DaxContext, L: PrepareLayout, t: number, m:
  * hole). Returns the blocks it had to prepare.
  */
 export function reprepare(c: DaxContext, L: PrepareLayout): number {
-  const s = L.view().at(c);
+  const s = L.at(c);
   let n = 0;
   for (let b = 0; b < fileSize(c, L); b++) {
     if (s.prepared(b) === 'no' || s.extent(b) === WRITTEN) continue;
@@ -101,7 +101,7 @@ export function reprepare(c: DaxContext, L: PrepareLayout): number {
 
 /** Is every block of the file that is still marked prepared ready for metadata-free writes? */
 export function isPreparedRangeReady(c: DaxContext, L: PrepareLayout): boolean {
-  const s = L.view().at(c);
+  const s = L.at(c);
   for (let b = 0; b < fileSize(c, L); b++) {
     if (s.prepared(b) === 'no') continue;
     if (s.extent(b) !== WRITTEN || s.committedExtent(b) !== WRITTEN) return false;

@@ -7,18 +7,19 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
-import { parse, positiveInt } from '../args.ts';
-import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
+import { parse, positiveInt, UsageError } from '../args.ts';
+import { checkConfig, measurementsOf, parseShard, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
+import { Progress, progressWanted } from '../progress.ts';
 import { renderRuns } from '../render.ts';
 import { selectConfigs } from '../select.ts';
 import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loader.ts';
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
-                 [--baseline FILE]`;
+                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry] [--compact]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -31,6 +32,10 @@ export async function run(argv: string[]): Promise<number> {
     'record-counts': { type: 'boolean' },
     baseline: { type: 'string' },
     workers: { type: 'string' },
+    shard: { type: 'string' },
+    'split-at': { type: 'string' },
+    symmetry: { type: 'boolean' },
+    compact: { type: 'boolean' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -43,6 +48,10 @@ export async function run(argv: string[]): Promise<number> {
     'record-counts'?: boolean;
     baseline?: string;
     workers?: string;
+    shard?: string;
+    'split-at'?: string;
+    symmetry?: boolean;
+    compact?: boolean;
   };
   // A trace file (check --write, daxcheck explore) is checked against its spec instead (src/trace-check.ts).
   const { isTraceFile, checkTraceFiles } = await import('../trace-check.ts');
@@ -54,6 +63,15 @@ export async function run(argv: string[]): Promise<number> {
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;
+  const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+  if (shard === null) throw new UsageError(`--shard must be I/N, shard I (counted from 0) of N, e.g. 0/4, got '${values.shard}'`);
+  const splitAt = positiveInt('split-at', values['split-at']);
+  if (splitAt !== undefined && !shard) throw new UsageError('--split-at goes with --shard');
+  if (values.symmetry && values.baseline !== undefined) throw new UsageError('--symmetry counts one state per class of symmetric states: --baseline compares whole counts');
+  if (values.compact && workers > 1) throw new UsageError('--compact explores with the sequential engine: leave out --workers');
+  if (values.compact && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--compact may miss states: --baseline and --record-counts need a run that cannot');
+  if (shard && workers > 1) throw new UsageError('--shard explores with the sequential engine: leave out --workers');
+  if (shard && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--shard explores part of the state space: --baseline and --record-counts need a whole run (merge the shards with daxcheck merge)');
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
@@ -75,28 +93,38 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const runs: ConfigRun[] = [];
+  // A progress line on a terminal (or when DAXCHECK_PROGRESS=1, which tests use); nothing when piped.
+  const progress = new Progress(progressWanted(), jobs.length);
   try {
-    for (const { spec, config } of jobs) {
+    for (const [k, { spec, config }] of jobs.entries()) {
       if (interrupted) break;
-      // Progress lines on a terminal (or when DAXCHECK_PROGRESS=1, which tests use).
-      const progress = (process.stderr.isTTY || process.env.DAXCHECK_PROGRESS === '1') && !values.json;
+      progress.start(k + 1, `${spec.name}/${config.name}`);
+      const expected = manifest[spec.name]?.[config.name];
       let run: ConfigRun;
       try {
-        run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
+        run = await checkConfig(spec, config, expected, {
           maxStates,
           maxBytes,
           workers,
+          shard: shard ? { ...shard, splitAt } : undefined,
+          symmetry: values.symmetry,
+          compact: values.compact,
           shouldStop: () => interrupted,
-          onProgress: progress
-            ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
+          onProgress: progress.enabled
+            ? (p) => {
+                // Bounded where the manifest records the state count (or --max-states bounds it).
+                const whole = expected?.states !== undefined ? (shard ? expected.states / shard.count : expected.states) : Infinity;
+                const bound = Math.min(whole, maxStates ?? Infinity);
+                progress.update({ ...p, done: Number.isFinite(bound) ? Math.min(1, p.states / bound) : undefined });
+              }
             : undefined,
-          progressEveryMs: 1000,
+          progressEveryMs: 500,
         });
       } catch (err) {
-        if (progress) process.stderr.write('\r\x1b[K');
+        progress.clear();
         throw authorError(sources.find((s) => s.spec === spec)!, config.name, err);
       }
-      if (progress) process.stderr.write('\r\x1b[K');
+      progress.clear();
       runs.push(run);
     }
   } finally {
@@ -128,7 +156,7 @@ export async function run(argv: string[]): Promise<number> {
  * adds what is missing with null verdicts to fill in; returns the line to print when verdicts are
  * still to be written (exit 2), else null.
  */
-function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
+export function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
   const bySpec = sources
     .map((source) => ({
       source,
@@ -185,8 +213,11 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
       process.stderr.write(`daxcheck: not recording ${run.spec}/${run.config}: ${!entry ? 'no manifest entry' : !run.complete ? 'incomplete run' : 'verdicts differ from the manifest'}\n`);
       continue;
     }
-    entry.states = run.states;
-    entry.transitions = run.transitions;
+    if (run.symmetry) entry.symmetry = { states: run.states, transitions: run.transitions };
+    else {
+      entry.states = run.states;
+      entry.transitions = run.transitions;
+    }
     run.expectedStates = run.states;
     run.expectedTransitions = run.transitions;
     if (run.measures.length) {
@@ -201,12 +232,17 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
 function writeResults(dir: string, runs: ConfigRun[], interrupted: boolean): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
+  writeTraceFiles(dir, runs);
+}
+
+/** One JSON file per trace: DIR/traces/<spec>/<config>/<property id>.json (check and simulate write the same). */
+export function writeTraceFiles<R extends PropertyResult>(dir: string, runs: { spec: string; config: string; results: R[] }[], extra: (r: R) => Record<string, unknown> = () => ({})): void {
   for (const run of runs) {
     const d = join(dir, 'traces', run.spec, run.config);
     mkdirSync(d, { recursive: true });
     run.results.forEach((r) => {
       if (!r.trace) return;
-      writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');
+      writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...extra(r), ...r.trace }, null, 2) + '\n');
     });
   }
 }

@@ -138,6 +138,39 @@ describe('daxcheck list', () => {
   });
 });
 
+describe('daxcheck check --symmetry', () => {
+  it('explores one state per class of symmetric states, compares with the manifest\'s symmetry counts, and prints real traces', () => {
+    const r = run(['check', 'baseline', '--config', 'trusting-2threads,trusting', '--symmetry', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    const two = doc.runs.find((x: { config: string }) => x.config === 'trusting-2threads');
+    expect(two.symmetry).toMatch(/^threads T0, T1/);
+    expect(two.states).toBe(two.expectedStates);
+    expect(two.states).toBeLessThan(2181);
+    expect(doc.runs.find((x: { config: string }) => x.config === 'trusting').symmetry).toBeNull();
+    const v = doc.results.find((x: { config: string; id: string }) => x.config === 'trusting-2threads' && x.id === 'pointer-after-alloc');
+    expect(v.verdict).toBe('violated');
+    expect(v.trace.steps[0].event).toMatch(/^T[01]\.open$/);
+    const bad = run(['check', '--symmetry', '--baseline', 'reports/verdicts.json']);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe('daxcheck check --compact', () => {
+  it('fits the state space where the full store does not, and never says plain holds', () => {
+    const full = run(['check', 'nova', '--config', 'trusting-2threads', '--max-memory', '12', '--json']);
+    expect(full.code).toBe(1);
+    expect(JSON.parse(full.out).runs[0].complete).toBe(false);
+    const r = run(['check', 'nova', '--config', 'trusting-2threads', '--max-memory', '12', '--compact']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/always\s+HOLDS \(probably, p = \d\.\de-\d+\)\s+as expected\s+pointer-after-alloc/);
+    expect(r.out).toMatch(/sometimes\s+REACHABLE\s+as expected/);
+    expect(r.out).not.toMatch(/ HOLDS  /);
+    expect(r.out).toMatch(/hash compaction: [\d.]+ bytes\/state; the probability that a state was missed .* is at most \d\.\de-\d+/);
+    expect(r.out).toMatch(/nova\/trusting-2threads: 133574 states/);
+  });
+});
+
 describe('daxcheck check stops cleanly and reports what it found', () => {
   it('when the state space outgrows --max-memory', () => {
     const r = run(['check', 'baseline', '--config', 'third-party', '--max-memory', '1', '--json']);
@@ -163,7 +196,7 @@ describe('daxcheck check stops cleanly and reports what it found', () => {
     await new Promise<void>((resolve) =>
       child.stderr.on('data', (d) => {
         err += d;
-        if (/states, depth/.test(err)) resolve();
+        if (/states\/s, depth/.test(err)) resolve();
       }),
     );
     child.kill('SIGINT');
