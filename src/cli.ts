@@ -1,6 +1,7 @@
 /**
  * The `daxcheck` command: one module per subcommand under src/commands/, each exporting `usage`
- * and `run(argv)`, which returns the exit code.
+ * and `run(argv)`, which returns the exit code. A command's module is loaded only when it runs:
+ * start-up pays for what the command needs, not for every command's libraries.
  *
  * Exit codes: 0 every verdict as the manifests expect, 1 something differs (or exploration was
  * cut short), 2 bad usage or input (one line on stderr, never a stack trace).
@@ -8,32 +9,36 @@
 import { ModelError } from '../checker/bfs.ts';
 import { UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import { UsageError } from './args.ts';
-import * as check from './commands/check.ts';
-import * as diff from './commands/diff.ts';
-import * as list from './commands/list.ts';
-import * as newSpec from './commands/new.ts';
-import * as replay from './commands/replay.ts';
-import * as report from './commands/report.ts';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, report, diff, new: newSpec, replay };
+const commands: Record<string, () => Promise<Command>> = {
+  list: () => import('./commands/list.ts'),
+  check: () => import('./commands/check.ts'),
+  report: () => import('./commands/report.ts'),
+  diff: () => import('./commands/diff.ts'),
+  new: () => import('./commands/new.ts'),
+  replay: () => import('./commands/replay.ts'),
+};
 
-const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
+async function usage(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map((load) => load()));
+  return `usage:\n${all.map((c) => `  ${c.usage}`).join('\n')}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((await usage()) + '\n');
     return name === undefined ? 2 : 0;
   }
   try {
-    const command = commands[name];
-    if (!command) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
-    return await command.run(rest);
+    const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!load) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
+    return await (await load()).run(rest);
   } catch (err) {
     if (err instanceof UsageError || err instanceof UnsupportedMachineError || err instanceof ModelError) {
       process.stderr.write(`daxcheck: ${err.message}\n`);

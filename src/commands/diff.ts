@@ -19,7 +19,7 @@ import { parse, UsageError } from '../args.ts';
 import { checkConfig } from '../check.ts';
 import { loadManifest } from '../manifest.ts';
 import { asResults } from '../report/results.ts';
-import { REPO_ROOT } from '../report/sources.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { isSpecPath, loadSpecPath, shown } from '../spec-loader.ts';
 import { asVerdicts, compareVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
 

@@ -10,21 +10,22 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunConfig } from '../../specs/common/spec.ts';
 import { findSpec } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { checkConfig, runAsExpected, type ConfigRun } from '../check.ts';
 import { checkManifest, loadManifest, propertyKey, type SpecManifest } from '../manifest.ts';
+import { REPO_ROOT, repoPath } from '../paths.ts';
 import { renderRuns } from '../render.ts';
 import { authorError, resolveSpecs, shown } from '../spec-loader.ts';
 import { recordCounts } from './check.ts';
 
 export const usage = 'daxcheck new NAME [--dir D]';
 
-const TEMPLATE = fileURLToPath(new URL('../new/template/', import.meta.url));
-const KIT = fileURLToPath(new URL('../kit.ts', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TEMPLATE = repoPath('src/new/template/');
+/** The kit's TypeScript source: what editors and tsc read for the new folder's types. */
+const KIT = repoPath('src/kit.ts');
+const REPO = REPO_ROOT;
 /** The template's spec name and exported identifier, replaced by NAME and its camel case. */
 const TEMPLATE_NAME = 'my-proposal';
 const TEMPLATE_IDENT = 'myProposal';

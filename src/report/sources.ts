@@ -15,7 +15,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
 import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 
@@ -26,7 +26,7 @@ import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 const LIGHT = { noLib: true, types: [] as string[], noResolve: true };
 
 /** The repository root (where specs/ lives). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { REPO_ROOT };
 
 export interface SourceLocation {
   /** Path relative to the repository root, with forward slashes. */
