@@ -14,12 +14,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { ModelError } from '../checker/bfs.ts';
 import { compileMachine, UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
+import { repoPath } from './paths.ts';
+import { ensureTypeScriptLoader } from './ts-loader.ts';
 
 /** A spec and the files it comes with. */
 export interface SpecSource {
@@ -37,7 +39,7 @@ export interface SpecSource {
 /** The module files a spec folder may hold, in the order they are looked for. */
 export const SPEC_MODULES = ['spec.ts', 'index.ts', 'machine.ts'] as const;
 
-const REPO_SPECS = fileURLToPath(new URL('../specs/', import.meta.url));
+const REPO_SPECS = repoPath('specs/');
 
 /** Path specs this process has loaded, by spec name. */
 const loaded = new Map<string, SpecSource>();
@@ -142,6 +144,7 @@ function specProblem(s: AnySpec): string | null {
 
 /** Imports a spec module, with one line naming the file when importing it throws. */
 async function importSpecModule(file: string): Promise<Record<string, unknown>> {
+  await ensureTypeScriptLoader();
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
@@ -208,7 +211,8 @@ export function compileSpec(spec: AnySpec, config: RunConfig) {
 
 /** Where the parallel explorer's workers find a spec configuration: by name, or by its module for a path spec. */
 export function specLoader(specName: string, configName: string) {
-  const module = new URL('./spec-loader.ts', import.meta.url).href;
+  // This module itself, compiled or not: the worker loads the copy the main thread runs.
+  const module = import.meta.url;
   const l = loaded.get(specName);
   if (l) return { module, export: 'loadSpecFile', args: [l.file, configName] };
   return { module, export: 'loadSpec', args: [specName, configName] };

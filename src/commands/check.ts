@@ -16,6 +16,9 @@ import { renderRuns } from '../render.ts';
 import { selectConfigs } from '../select.ts';
 import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loader.ts';
 
+/** The key bin/daxcheck.mjs reads to know that a command handles Ctrl-C itself. */
+const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
+
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
                  [--baseline FILE]`;
@@ -67,6 +70,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('\ndaxcheck: interrupted, reporting what was found (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
+  // bin/daxcheck.mjs's own handler (one line, exit 130) stands aside while this one is in charge.
+  const owner = globalThis as { [SIGINT_OWNER]?: boolean };
+  owner[SIGINT_OWNER] = true;
   const runs: ConfigRun[] = [];
   try {
     for (const { spec, config } of jobs) {
@@ -94,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     process.off('SIGINT', onSigint);
+    owner[SIGINT_OWNER] = false;
   }
 
   if (values['record-counts']) recordCounts(runs, manifest);
