@@ -15,6 +15,8 @@ export const DIST = join(ROOT, 'dist');
 export const STAMP = join(DIST, 'build.json');
 /** The folders the build compiles, and the files besides them whose change changes its output. */
 export const SOURCE_DIRS = ['checker', 'models', 'specs', 'src'];
+/** The JSON Schemas, compiled into dist/src/input/validators.cjs. */
+export const SCHEMA_DIR = 'docs/schema';
 export const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 /** Not compiled: the spec template `daxcheck new` copies as text. */
 const SKIP = `src${sep}new${sep}template`;
@@ -31,6 +33,9 @@ export function sourceFiles(root = ROOT) {
     }
   };
   for (const d of SOURCE_DIRS) if (existsSync(join(root, d))) walk(d);
+  if (existsSync(join(root, SCHEMA_DIR))) {
+    for (const f of readdirSync(join(root, SCHEMA_DIR))) if (f.endsWith('.schema.json')) out.push(join(SCHEMA_DIR, f));
+  }
   return out.map((f) => f.split(sep).join('/')).sort();
 }
 

@@ -20,7 +20,7 @@ import { compileMachine, UnsupportedMachineError } from '../checker/xstate/compi
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
-import { repoPath } from './paths.ts';
+import { repoPath, shown } from './paths.ts';
 import { ensureTypeScriptLoader } from './ts-loader.ts';
 
 /** A spec and the files it comes with. */
@@ -72,12 +72,7 @@ export function loadedFromPaths(): SpecSource[] {
   return [...loaded.values()];
 }
 
-/** A path as messages show it: relative to the working directory when inside it (`./x/manifest.json`), else absolute. */
-export function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  if (!rel) return '.';
-  return rel.startsWith('..') || isAbsolute(rel) ? path : `.${sep}${rel}`;
-}
+export { shown };
 
 /** The module file a path stands for: the file itself, or a spec folder's module. */
 export function specModuleFile(arg: string): string {

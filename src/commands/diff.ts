@@ -18,10 +18,10 @@ import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { checkConfig } from '../check.ts';
 import { loadManifest } from '../manifest.ts';
-import { asResults } from '../report/results.ts';
+import { parseResults } from '../report/results.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { isSpecPath, loadSpecPath, shown } from '../spec-loader.ts';
-import { asVerdicts, compareVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
+import { compareVerdicts, readVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
 
 export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
 
@@ -52,7 +52,7 @@ function verdictsAt(tree: string, only: string[], configs: string[] | null): { r
   const wanted = (spec: string, config: string) => (!only.length || only.includes(spec)) && (!configs || configs.includes(config));
   if (existsSync(file)) {
     try {
-      return { runs: asVerdicts(JSON.parse(readFileSync(file, 'utf8')), file).runs.filter((r) => wanted(r.spec, r.config)), from: 'its reports/verdicts.json' };
+      return { runs: readVerdicts(file, 'verdicts file').runs.filter((r) => wanted(r.spec, r.config)), from: 'its reports/verdicts.json' };
     } catch {
       // Fall through to checking the revision itself.
     }
@@ -65,7 +65,7 @@ function verdictsAt(tree: string, only: string[], configs: string[] | null): { r
   const args = ['bin/daxcheck.mjs', 'check', ...names, '--json', ...(configs ? ['--config', configs.join(',')] : [])];
   const r = spawnSync(process.execPath, args, { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 30 });
   try {
-    return { runs: verdictsOf(asResults(JSON.parse(r.stdout), 'check --json')), from: 'checking it (no reports/verdicts.json there)' };
+    return { runs: verdictsOf(parseResults(r.stdout, 'the output of its daxcheck check --json')), from: 'checking it (no reports/verdicts.json there)' };
   } catch {
     return { runs: null, from: `checking it failed: ${(r.stderr || '').split('\n')[0] || `exit code ${r.status}`}` };
   }

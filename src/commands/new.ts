@@ -15,6 +15,8 @@ import { findSpec } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { checkConfig, runAsExpected, type ConfigRun } from '../check.ts';
 import { checkManifest, loadManifest, propertyKey, type SpecManifest } from '../manifest.ts';
+import { MANIFEST } from '../input/documents.ts';
+import { readDocument } from '../input/read.ts';
 import { REPO_ROOT, repoPath } from '../paths.ts';
 import { renderRuns } from '../render.ts';
 import { authorError, resolveSpecs, shown } from '../spec-loader.ts';
@@ -78,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // The template's claims, keyed as the manifest keys properties; counts are measured below.
   const [source] = await resolveSpecs([target]);
-  const claims = JSON.parse(readFileSync(join(TEMPLATE, 'manifest.json'), 'utf8')) as Record<string, { expect: Record<string, string> }>;
+  const claims = readDocument(join(TEMPLATE, 'manifest.json'), MANIFEST);
   const manifest: SpecManifest = {};
   const jobs = (source.spec.configs as RunConfig[]).map((config) => {
     let properties;

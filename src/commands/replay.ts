@@ -6,22 +6,20 @@
  * proposals Linux never merged are reported as not replayable, which is not a failure), 1 a
  * mismatch or a VM that failed, 2 bad usage or input (before anything boots).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readTrace } from '../input/trace.ts';
 import { parse, positiveInt, UsageError } from '../args.ts';
 import { checkConfig } from '../check.ts';
 import { select } from '../select.ts';
 import { findSpec } from '../../specs/index.ts';
 import type { DaxRunConfig } from '../../specs/common/spec.ts';
 import { coveringTraces } from '../replay/covering.ts';
-import { parseTraceText, planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
+import { planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
 import { hostProblem, replayOnHost, replayOnVm, type ReplayResult } from '../replay/run.ts';
 import { SMOKE, twoCrashTrace } from '../replay/smoke.ts';
 import { FILESYSTEMS, kernelImage, lockRig, rigMissing, type Fs } from '../replay/vm.ts';
 
 export const usage = `daxcheck replay [spec...|trace.json...] [--config NAME[,NAME]] [--all-configs] [--covering]
                  [--smoke] [--fs ext4|xfs[,..]] [--host] [--timeout SECONDS] [--dry-run] [--json]`;
-
-const MAX_TRACE_BYTES = 4 * 1024 * 1024;
 
 interface Row {
   name: string;
@@ -36,20 +34,6 @@ interface Row {
   results: ReplayResult[];
   /** Per filesystem (or host) when the trace cannot run there. */
   skipped: { fs: string; reason: string }[];
-}
-
-function readTrace(path: string): TraceInput {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new UsageError(`${path}: not a file`);
-    size = st.size;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read the trace ${path}`);
-  }
-  if (size > MAX_TRACE_BYTES) throw new UsageError(`${path}: ${size} bytes; a trace file is at most ${MAX_TRACE_BYTES} bytes`);
-  return parseTraceText(readFileSync(path, 'utf8'), path);
 }
 
 const looksLikeFile = (arg: string) => arg.endsWith('.json') || arg.includes('/');
