@@ -2,7 +2,7 @@
  * `daxcheck check`: explores spec configurations and compares each verdict (and the state space
  * size) with the manifests. Ctrl-C stops the running exploration and reports what was found.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
@@ -12,9 +12,11 @@ import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../c
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
+import { checkOutputDir, checkOutputFile, makeDirs, type OutputPlan } from '../output.ts';
 import { renderRuns } from '../render.ts';
 import { selectConfigs } from '../select.ts';
 import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loader.ts';
+import { print, printJson, termLine, termText, warn } from '../terminal.ts';
 
 /** The key bin/daxcheck.mjs reads to know that a command handles Ctrl-C itself. */
 const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
@@ -50,14 +52,21 @@ export async function run(argv: string[]): Promise<number> {
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;
+  // Where results go is checked before anything is loaded or explored.
+  if (values.write !== undefined) checkOutputDir('--write', values.write);
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
-  const open = prepareManifests(sources, jobs, manifest, values['record-counts'] ?? false);
+  const record = values['record-counts'] ?? false;
+  if (record) {
+    for (const s of sources) checkOutputFile('the manifest', process.env.DAXCHECK_MANIFEST || s.manifest);
+  }
+  const { open, properties } = prepareManifests(sources, jobs, manifest, record);
   if (open) {
-    process.stderr.write(`daxcheck: ${open}\n`);
+    warn(open);
     return 2;
   }
+  if (values.write !== undefined) checkOutputDir('--write', values.write, writePlan(properties), true);
   // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
   const baseline = values.baseline !== undefined ? readVerdicts(values.baseline) : null;
   const maxBytes = maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : Math.floor(totalmem() * 0.6);
@@ -87,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
           workers,
           shouldStop: () => interrupted,
           onProgress: progress
-            ? (p) => process.stderr.write(`\r  ${spec.name}/${config.name}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
+            ? (p) => process.stderr.write(`\r  ${termLine(`${spec.name}/${config.name}`)}: ${p.states} states, depth ${p.depth}, ${p.seconds.toFixed(0)} s   `)
             : undefined,
           progressEveryMs: 1000,
         });
@@ -105,10 +114,10 @@ export async function run(argv: string[]): Promise<number> {
 
   if (values['record-counts']) recordCounts(runs, manifest);
   if (values.write) writeResults(values.write, runs, interrupted);
-  if (values.json) process.stdout.write(JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
+  if (values.json) printJson(toJson(runs, interrupted));
   else {
-    process.stdout.write(renderRuns(runs) + '\n');
-    if (interrupted) process.stdout.write(`interrupted: ${jobs.length - runs.length} configuration(s) not run\n`);
+    print(renderRuns(runs) + '\n');
+    if (interrupted) print(`interrupted: ${jobs.length - runs.length} configuration(s) not run\n`);
   }
   // --baseline: any change of verdict, trace length or state count against the committed file fails.
   let baselineOk = true;
@@ -116,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     const fullDefaultRun = !positionals.length && values.config === undefined && !values['all-configs'];
     const known = [...sources.map((s) => s.spec), ...specs.filter((r) => !sources.some((s) => s.spec.name === r.name))];
     const b = checkBaseline(values.baseline!, baseline, toJson(runs, interrupted), known, fullDefaultRun && !interrupted);
-    (values.json ? process.stderr : process.stdout).write(b.lines.join('\n') + '\n');
+    (values.json ? process.stderr : process.stdout).write(termText(b.lines.join('\n') + '\n'));
     baselineOk = b.ok;
   }
   return !interrupted && runs.every(runAsExpected) && baselineOk ? 0 : 1;
@@ -128,7 +137,12 @@ export async function run(argv: string[]): Promise<number> {
  * adds what is missing with null verdicts to fill in; returns the line to print when verdicts are
  * still to be written (exit 2), else null.
  */
-function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: RunConfig }[], manifest: Manifest, record: boolean): string | null {
+function prepareManifests(
+  sources: SpecSource[],
+  jobs: { spec: AnySpec; config: RunConfig }[],
+  manifest: Manifest,
+  record: boolean,
+): { open: string | null; properties: { spec: string; config: string; ids: string[] }[] } {
   const bySpec = sources
     .map((source) => ({
       source,
@@ -143,6 +157,7 @@ function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: 
         }),
     }))
     .filter((x) => x.jobs.length);
+  const properties = bySpec.flatMap(({ source, jobs }) => jobs.map((j) => ({ spec: source.spec.name, config: j.config.name, ids: j.properties.map((p) => p.id) })));
   if (record) {
     const unwritten: string[] = [];
     let open = 0;
@@ -158,14 +173,24 @@ function prepareManifests(sources: SpecSource[], jobs: { spec: AnySpec; config: 
     }
     if (open) {
       const again = `daxcheck check ${bySpec.map((x) => x.source.ref).join(' ')} --record-counts`;
-      return (
-        `${[...new Set(unwritten)].join(', ')}: ${open} expected verdict(s) to write: replace each null with the verdict you expect ` +
-        `("holds" or "violated"; "reachable" or "unreachable" for a sometimes-property), then run \`${again}\` again`
-      );
+      return {
+        open:
+          `${[...new Set(unwritten)].join(', ')}: ${open} expected verdict(s) to write: replace each null with the verdict you expect ` +
+          `("holds" or "violated"; "reachable" or "unreachable" for a sometimes-property), then run \`${again}\` again`,
+        properties,
+      };
     }
   }
   for (const { source, jobs } of bySpec) checkManifest(source, manifest, jobs);
-  return null;
+  return { open: null, properties };
+}
+
+/** What `--write DIR` writes: results.json and a trace file per property of each configuration (writeResults). */
+export function writePlan(properties: { spec: string; config: string; ids: string[] }[]): OutputPlan {
+  return {
+    files: ['results.json', ...properties.flatMap((p) => p.ids.map((id) => join('traces', p.spec, p.config, `${id}.json`)))],
+    dirs: ['traces', ...new Set(properties.flatMap((p) => [join('traces', p.spec), join('traces', p.spec, p.config)]))],
+  };
 }
 
 function toJson(runs: ConfigRun[], interrupted: boolean) {
@@ -182,7 +207,7 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
     const entry = manifest[run.spec]?.[run.config];
     const verdictsOk = run.results.every((r) => r.verdict === r.expected);
     if (!entry || !run.complete || !verdictsOk) {
-      process.stderr.write(`daxcheck: not recording ${run.spec}/${run.config}: ${!entry ? 'no manifest entry' : !run.complete ? 'incomplete run' : 'verdicts differ from the manifest'}\n`);
+      warn(`not recording ${run.spec}/${run.config}: ${!entry ? 'no manifest entry' : !run.complete ? 'incomplete run' : 'verdicts differ from the manifest'}`);
       continue;
     }
     entry.states = run.states;
@@ -199,11 +224,11 @@ export function recordCounts(runs: ConfigRun[], manifest: Manifest): void {
 
 /** DIR/results.json and one JSON file per trace: DIR/traces/<spec>/<config>/<property id>.json. */
 function writeResults(dir: string, runs: ConfigRun[], interrupted: boolean): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileSync(join(dir, 'results.json'), JSON.stringify(toJson(runs, interrupted), null, 2) + '\n');
   for (const run of runs) {
     const d = join(dir, 'traces', run.spec, run.config);
-    mkdirSync(d, { recursive: true });
+    makeDirs(d);
     run.results.forEach((r) => {
       if (!r.trace) return;
       writeFileSync(join(d, `${r.id}.json`), JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n');

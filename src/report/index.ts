@@ -5,7 +5,8 @@
  * Deterministic: the same results give the same bytes, whatever the run's timing, except
  * catalog/timings.js, which holds the wall-clock seconds and nothing else.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../output.ts';
 import { InputError } from '../input/read.ts';
 import { dirname, join } from 'node:path';
 import type { AnySpec } from '../../specs/common/spec.ts';
@@ -70,7 +71,7 @@ export async function writeReports(dir: string, doc: ResultsDoc, specs: AnySpec[
   }
   for (const f of files) {
     const p = join(dir, f.path);
-    mkdirSync(dirname(p), { recursive: true });
+    makeDirs(dirname(p));
     writeFileSync(p, f.content);
   }
   const written = files.map((f) => f.path);
