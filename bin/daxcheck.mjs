@@ -10,6 +10,8 @@
 // tsx, so a spec anywhere on disk can `import ... from 'daxcheck'`: tsx's resolve then runs before
 // it and keeps the ES module format it gives a spec's .ts files (src/kit-resolve.mjs). From dist/,
 // src/ts-loader.ts registers both only when a spec is loaded from a path.
+//
+// Whatever goes wrong is one line on stderr, never a stack trace (src/cli.ts `failure`).
 const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
 process.on('SIGINT', () => {
   if (globalThis[SIGINT_OWNER]) return;
@@ -17,9 +19,20 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
+let cli = null;
+/** Before the CLI is loaded there is no `failure` to ask: the same line, by hand. */
+function fatal(err) {
+  if (cli) return cli.failure(err);
+  if (process.env.DAXCHECK_DEBUG === '1') process.stderr.write(`${err?.stack ?? err}\n`);
+  const first = String(err?.message ?? err).split('\n')[0].replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  process.stderr.write(`daxcheck: internal error: ${first} (a daxcheck bug; DAXCHECK_DEBUG=1 prints its stack trace)\n`);
+  return 70;
+}
+process.on('uncaughtException', (err) => process.exit(fatal(err)));
+process.on('unhandledRejection', (err) => process.exit(fatal(err)));
+
 const { distStatus } = await import('./dist-status.mjs');
 const status = process.env.DAXCHECK_FROM_SOURCE === '1' ? { fresh: false, reason: 'DAXCHECK_FROM_SOURCE=1' } : distStatus();
-let cli;
 if (status.fresh) cli = await import('../dist/src/cli.js');
 else {
   if (process.stderr.isTTY && process.env.DAXCHECK_FROM_SOURCE !== '1') {

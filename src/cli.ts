@@ -9,6 +9,9 @@
 import { ModelError } from '../checker/bfs.ts';
 import { UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import { UsageError } from './args.ts';
+import { errnoWords } from './input/read.ts';
+import { shown } from './paths.ts';
+import { termLine, thrownText } from './terminal.ts';
 
 interface Command {
   usage: string;
@@ -40,10 +43,31 @@ export async function main(argv: string[]): Promise<number> {
     if (!load) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
     return await (await load()).run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof UnsupportedMachineError || err instanceof ModelError) {
-      process.stderr.write(`daxcheck: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return failure(err);
   }
+}
+
+/** Exit code of an internal error: daxcheck's own bug, not the user's input (sysexits' EX_SOFTWARE). */
+export const INTERNAL_ERROR = 70;
+
+/**
+ * What a command's error becomes: always one line on stderr, every control character escaped.
+ * Bad usage or input, a spec the compiler refuses and a file the system would not let daxcheck
+ * read or write are exit code 2; anything else is daxcheck's own bug, exit code 70, with its stack
+ * trace only when DAXCHECK_DEBUG=1.
+ */
+export function failure(err: unknown): number {
+  const line = (text: string) => process.stderr.write(`daxcheck: ${termLine(text)}\n`);
+  if (err instanceof UsageError || err instanceof UnsupportedMachineError || err instanceof ModelError) {
+    line(err.message);
+    return 2;
+  }
+  const sys = err as { code?: unknown; syscall?: unknown; path?: unknown };
+  if (err instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string') {
+    line(`cannot ${sys.syscall} ${shown(sys.path)}: ${errnoWords(err)}`);
+    return 2;
+  }
+  if (process.env.DAXCHECK_DEBUG === '1') process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  line(`internal error: ${thrownText(err)} (a daxcheck bug; DAXCHECK_DEBUG=1 prints its stack trace)`);
+  return INTERNAL_ERROR;
 }

@@ -21,6 +21,7 @@ import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
 import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
 import { repoPath, shown } from './paths.ts';
+import { thrownText } from './terminal.ts';
 import { ensureTypeScriptLoader } from './ts-loader.ts';
 
 /** A spec and the files it comes with. */
@@ -84,20 +85,7 @@ export function specModuleFile(arg: string): string {
   return found;
 }
 
-/** The first line of what a module threw, with where (its first stack frame outside node and tsx). */
-export function thrownText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // "Transform failed with 1 error:" says what follows on the next line (file:line:col: ERROR: ...).
-  const lines = err.message.split('\n').map((l) => l.trim()).filter(Boolean);
-  const first = lines.length ? (lines[0].endsWith(':') && lines[1] ? `${lines[0]} ${lines[1]}` : lines[0]) : err.name;
-  const frame = (err.stack ?? '')
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim())
-    .find((l) => l.startsWith('at ') && !/node:|node_modules/.test(l));
-  const where = frame?.match(/\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?$/)?.[1]?.replace(/^file:\/\//, '');
-  return `${err.name === 'Error' ? '' : `${err.name}: `}${first}${where && !first.includes(where) ? ` (at ${where})` : ''}`;
-}
+export { thrownText };
 
 const looksLikeSpec = (x: unknown): x is AnySpec =>
   !!x && typeof x === 'object' && typeof (x as AnySpec).name === 'string' && Array.isArray((x as AnySpec).configs) && typeof (x as AnySpec).build === 'function';
@@ -119,8 +107,11 @@ export function specOfModule(mod: Record<string, unknown>, file: string): AnySpe
   return spec;
 }
 
+/** Spec and configuration names: file and folder names in reports, keys in every document (docs/schema/defs.schema.json `name`). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 function specProblem(s: AnySpec): string | null {
-  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(s.name)) return `name '${s.name}' is not a plain name (letters, digits, '-', '_', '.')`;
+  if (!NAME.test(s.name)) return `name '${s.name}' is not a plain name (letters, digits, '-', '_', '.'; at most 64)`;
   if (typeof s.title !== 'string') return `'${s.name}' needs a title (a string)`;
   if (typeof s.promise !== 'string') return `'${s.name}' needs a promise (a sentence: what the proposal promises)`;
   if (!Array.isArray(s.sources)) return `'${s.name}' needs sources (an array, e.g. [] or ['000'])`;
@@ -129,6 +120,7 @@ function specProblem(s: AnySpec): string | null {
   const seen = new Set<string>();
   for (const c of s.configs as RunConfig[]) {
     if (!c || typeof c.name !== 'string' || !c.name) return `'${s.name}' has a configuration without a name`;
+    if (!NAME.test(c.name)) return `'${s.name}' configuration '${c.name}' is not a plain name (letters, digits, '-', '_', '.'; at most 64)`;
     if (seen.has(c.name)) return `'${s.name}' has two configurations named '${c.name}'`;
     seen.add(c.name);
     if (typeof c.description !== 'string') return `'${s.name}' configuration '${c.name}' needs a description`;

@@ -22,6 +22,7 @@ import { parseResults } from '../report/results.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { isSpecPath, loadSpecPath, shown } from '../spec-loader.ts';
 import { compareVerdicts, readVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
+import { print, printJson } from '../terminal.ts';
 
 export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
 
@@ -141,9 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     const verdictChanges: VerdictChange[] = then.runs ? compareVerdicts(then.runs, now, () => true) : [];
 
     if (values.json) {
-      process.stdout.write(
-        JSON.stringify({ rev, commit: sha, surface: { before: Object.fromEntries(before), after: Object.fromEntries(after), changes: surfaceChanges }, verdicts: { from: then.from, changes: verdictChanges } }, null, 2) + '\n',
-      );
+      printJson({ rev, commit: sha, surface: { before: Object.fromEntries(before), after: Object.fromEntries(after), changes: surfaceChanges }, verdicts: { from: then.from, changes: verdictChanges } });
       return 0;
     }
 
@@ -178,7 +177,7 @@ export async function run(argv: string[]): Promise<number> {
       const { same, total } = unchangedCount(then.runs, now);
       out.push(`  ${same} of ${total} verdicts (${now.length} configurations) the same as at ${rev}`);
     }
-    process.stdout.write(out.join('\n') + '\n');
+    print(out.join('\n') + '\n');
     return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
