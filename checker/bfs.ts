@@ -12,7 +12,7 @@
  * that was not decided is "unknown", never "holds".
  */
 import { makeCodec } from './codec.ts';
-import { MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { checkRss, MemoryLimitError, REFUSED, StateStore, type RssLimit } from './store.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
 
@@ -21,6 +21,13 @@ export interface ExploreOptions {
   maxStates?: number;
   /** Memory budget of the state store in bytes. */
   maxBytes?: number;
+  /**
+   * Memory budget of the whole process in bytes (resident memory: the stores, worker threads,
+   * everything else): exploration stops, as for maxBytes, before it would go past.
+   */
+  maxRss?: number;
+  /** What maxRss is, in the message when it stops exploration. */
+  maxRssLabel?: string;
   /** Quantities to measure over every transition (the largest value is reported). */
   measures?: Measure<unknown>[];
   /** Polled between states; return true to stop (e.g. after Ctrl-C). */
@@ -98,7 +105,8 @@ export async function explore<V>(
   const started = performance.now();
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
-  const store = new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const rssLimit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
+  const store = new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES, undefined, rssLimit);
   const maxStates = options.maxStates ?? Infinity;
   const E = system.eventCount;
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
@@ -173,6 +181,8 @@ export async function explore<V>(
         levelEnd = store.count;
       }
       if ((i & 1023) === 0) {
+        // Whatever else grows (the heap, a measure's tally) counts against the process's limit.
+        checkRss(rssLimit);
         const now = performance.now();
         if (now - lastPoll >= pollEvery) {
           lastPoll = now;

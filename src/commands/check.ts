@@ -3,11 +3,11 @@
  * size) with the manifests. Ctrl-C stops the running exploration and reports what was found.
  */
 import { writeFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
-import { parse, positiveInt } from '../args.ts';
+import { parse, positiveInt, UsageError } from '../args.ts';
 import { checkConfig, measurementsOf, runAsExpected, type ConfigRun } from '../check.ts';
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
@@ -52,6 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   const maxStates = positiveInt('max-states', values['max-states']);
   const maxMemoryMb = positiveInt('max-memory', values['max-memory']);
   const workers = positiveInt('workers', values.workers) ?? 1;
+  const cores = availableParallelism();
+  if (workers > cores) {
+    throw new UsageError(`--workers ${workers} is more than the ${cores} core(s) this machine gives daxcheck (os.availableParallelism()): give at most ${cores}`);
+  }
   // Where results go is checked before anything is loaded or explored.
   if (values.write !== undefined) checkOutputDir('--write', values.write);
   const sources = await resolveSpecs(positionals);
@@ -69,7 +73,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.write !== undefined) checkOutputDir('--write', values.write, writePlan(properties), true);
   // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
   const baseline = values.baseline !== undefined ? readVerdicts(values.baseline) : null;
-  const maxBytes = maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : Math.floor(totalmem() * 0.6);
+  const maxBytes = memoryLimit(maxMemoryMb);
+  const forExploring = maxBytes - reportReserve(maxBytes);
+  const MiB = 1024 * 1024;
+  const maxRssLabel = `${maxMemoryMb !== undefined ? `--max-memory ${maxMemoryMb} MB` : `the default limit (60 % of memory, ${Math.floor(maxBytes / MiB)} MB)`} leaves ${Math.floor(forExploring / MiB)} MB for exploring`;
 
   // Ctrl-C stops the current exploration; what was found so far is still reported.
   let interrupted = false;
@@ -93,6 +100,9 @@ export async function run(argv: string[]): Promise<number> {
         run = await checkConfig(spec, config, manifest[spec.name]?.[config.name], {
           maxStates,
           maxBytes,
+          // What is left after exploring (traces, the report) needs room too.
+          maxRss: forExploring,
+          maxRssLabel,
           workers,
           shouldStop: () => interrupted,
           onProgress: progress
@@ -191,6 +201,32 @@ export function writePlan(properties: { spec: string; config: string; ids: strin
     files: ['results.json', ...properties.flatMap((p) => p.ids.map((id) => join('traces', p.spec, p.config, `${id}.json`)))],
     dirs: ['traces', ...new Set(properties.flatMap((p) => [join('traces', p.spec), join('traces', p.spec, p.config)]))],
   };
+}
+
+/** Memory an exploration needs beyond what the process holds before it: a compiled machine, a first arena. */
+const EXPLORE_HEADROOM = 16 * 1024 * 1024;
+
+/** Memory kept for after the exploration (the traces, the results document, the output): 8 MiB or 5 %. */
+const reportReserve = (limit: number) => Math.max(8 * 1024 * 1024, Math.floor(limit * 0.05));
+
+/**
+ * The memory the whole process may hold, in bytes: --max-memory MB, or 60 % of the machine's
+ * memory (or of the cgroup's limit, when lower). A limit the process has already used up before
+ * exploring cannot hold: refused with the figure it needs.
+ */
+function memoryLimit(mb: number | undefined): number {
+  const MiB = 1024 * 1024;
+  if (mb === undefined) {
+    const constrained = process.constrainedMemory?.() ?? 0;
+    const total = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+    return Math.floor(total * 0.6);
+  }
+  const used = process.memoryUsage.rss();
+  if (mb * MiB - reportReserve(mb * MiB) < used + EXPLORE_HEADROOM) {
+    const need = Math.ceil((used + EXPLORE_HEADROOM + 8 * MiB) / MiB);
+    throw new UsageError(`--max-memory ${mb} MB is less than daxcheck needs: ${Math.ceil(used / MiB)} MB are in use before exploring (more with --workers); give at least ${need}`);
+  }
+  return mb * MiB;
 }
 
 function toJson(runs: ConfigRun[], interrupted: boolean) {
