@@ -22,6 +22,7 @@ import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
 import { repoPath, shown } from './paths.ts';
 import { thrownText } from './terminal.ts';
+import { errnoWords, fileType } from './input/read.ts';
 import { ensureTypeScriptLoader } from './ts-loader.ts';
 
 /** A spec and the files it comes with. */
@@ -77,13 +78,26 @@ export { shown };
 
 /** The module file a path stands for: the file itself, or a spec folder's module. */
 export function specModuleFile(arg: string): string {
+  if (!arg || arg.includes('\0')) throw new UsageError(`no spec at '${arg}': not a path`);
   const abs = resolve(arg);
-  if (!existsSync(abs)) throw new UsageError(`no spec at '${arg}': ${shown(abs)} does not exist`);
-  if (!statSync(abs).isDirectory()) return abs;
-  const found = SPEC_MODULES.map((f) => join(abs, f)).find((f) => existsSync(f));
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw new UsageError(`no spec at '${arg}': ${shown(abs)} ${(err as { code?: string }).code === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoWords(err)})`}`);
+  }
+  const found = st.isDirectory() ? SPEC_MODULES.map((f) => join(abs, f)).find((f) => existsSync(f)) : abs;
   if (!found) throw new UsageError(`${shown(abs)} holds no spec module: write ${SPEC_MODULES.join(', ')} or name the module file`);
+  // A module is read whole before it runs: /dev/zero would never end and a FIFO would block.
+  const mod = statSync(found);
+  if (!mod.isFile()) throw new UsageError(`no spec at '${arg}': ${shown(found)} is ${fileType(mod)}, not a module file`);
+  if (!/\.(ts|mts|js|mjs)$/.test(found)) throw new UsageError(`no spec at '${arg}': ${shown(found)} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs)`);
+  if (mod.size > MAX_MODULE_BYTES) throw new UsageError(`no spec at '${arg}': ${shown(found)} is ${mod.size} bytes, more than the ${MAX_MODULE_BYTES} a spec module may have`);
   return found;
 }
+
+/** Largest spec module accepted (the repository's largest is about 40 KB). */
+const MAX_MODULE_BYTES = 4 * 1024 * 1024;
 
 export { thrownText };
 
