@@ -386,8 +386,21 @@ export class SourceIndex {
 
   private constructor(private readonly candidates: Candidate[]) {}
 
-  /** Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are written. */
+  /**
+   * Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are
+   * written. Parsing them takes seconds; a process that renders reports more than once (tests,
+   * the fuzz run) reads them once.
+   */
   static load(root = REPO_ROOT, dirs = ['specs']): SourceIndex {
+    const key = `${root}\u0000${dirs.join('\u0000')}`;
+    let index = SourceIndex.loaded.get(key);
+    if (!index) SourceIndex.loaded.set(key, (index = SourceIndex.read(root, dirs)));
+    return index;
+  }
+
+  private static readonly loaded = new Map<string, SourceIndex>();
+
+  private static read(root: string, dirs: string[]): SourceIndex {
     const project = new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: LIGHT });
     const candidates: Candidate[] = [];
     for (const d of dirs) {
