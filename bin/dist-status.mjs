@@ -5,8 +5,8 @@
 // size, modification time and SHA-256. A file whose size and time match is unchanged; one whose
 // time differs (a git checkout touches files) is hashed and compared; a file added or removed
 // makes dist/ stale. A few hundred stat calls: a few milliseconds.
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +39,8 @@ export function sourceFiles(root = ROOT) {
   return out.map((f) => f.split(sep).join('/')).sort();
 }
 
-export const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+/** SHA-256 of a file; node:crypto is loaded only when a file's time has changed (start-up pays nothing). */
+export const sha256 = (path) => createRequire(import.meta.url)('node:crypto').createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** { fresh: true } or { fresh: false, reason } (a sentence: what is out of step). */
 export function distStatus(root = ROOT) {
