@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: { alias: { daxcheck: fileURLToPath(new URL('./src/kit.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -7,7 +7,9 @@
  *    bytes per state; then the parallel explorer with --workers threads (default 2, the cores of
  *    this project's machines), which must count the same;
  *  - Spin on the same model (../shared/bench/spin-baseline.sh), installed from Debian if missing;
- *  - `daxcheck check` over every spec's default configurations.
+ *  - `daxcheck check` over every spec's default configurations;
+ *  - the CLI's start-up (bench/startup.ts: `check baseline --config trusting` from dist/ and from
+ *    the sources, `help`).
  *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
  *    and XFS (needs `npm run replay:setup`; boot time is the limit).
  * With --json it prints one JSON line; otherwise a short table, with the count comparison.
@@ -27,6 +29,7 @@ import { exploreParallel } from '../checker/parallel.ts';
 import { compileMachine } from '../checker/xstate/compile.ts';
 import { checkCounts, type SpinResult } from './counts.ts';
 import { referenceModel, type RefContext } from './reference-model.ts';
+import { startup } from './startup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -155,6 +158,9 @@ if (!values['no-check']) {
   result.checkAll = checkAll();
 }
 
+log('bench: start-up of the CLI (bench/startup.ts) ...');
+result.startup = startup();
+
 if (values.replays) {
   log('bench: replays on the real kernel (daxcheck replay --smoke) ...');
   result.replays = replays();
@@ -169,6 +175,7 @@ else {
     s?.statesPerSecond ? `spin      ${s.seconds} s  ${s.statesPerSecond} states/s   explorer/spin = ${result.vsSpin}` : s?.skipped ? `spin      skipped: ${s.skipped}` : '',
     `counts    ${counts.line}`,
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
+    `startup   ${JSON.stringify(result.startup)}`,
     result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');

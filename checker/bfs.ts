@@ -12,7 +12,7 @@
  * that was not decided is "unknown", never "holds".
  */
 import { makeCodec } from './codec.ts';
-import { CompactStore, MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { checkRss, CompactStore, MemoryLimitError, REFUSED, StateStore, type RssLimit } from './store.ts';
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
@@ -22,6 +22,13 @@ export interface ExploreOptions {
   maxStates?: number;
   /** Memory budget of the state store in bytes. */
   maxBytes?: number;
+  /**
+   * Memory budget of the whole process in bytes (resident memory: the stores, worker threads,
+   * everything else): exploration stops, as for maxBytes, before it would go past.
+   */
+  maxRss?: number;
+  /** What maxRss is, in the message when it stops exploration. */
+  maxRssLabel?: string;
   /** Quantities to measure over every transition (the largest value is reported). */
   measures?: Measure<unknown>[];
   /** Polled between states; return true to stop (e.g. after Ctrl-C). */
@@ -148,7 +155,10 @@ export async function explore<V>(
   const started = performance.now();
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
-  const store = options.compact ? new CompactStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES) : new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const rssLimit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
+  const store = options.compact
+    ? new CompactStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES)
+    : new StateStore(K, options.maxBytes ?? DEFAULT_MAX_BYTES, undefined, rssLimit);
   // Compaction rebuilds paths from the initial states: which one each initial index is.
   const initialOf = new Map<number, Uint8Array>();
   const maxStates = options.maxStates ?? Infinity;
@@ -255,6 +265,8 @@ export async function explore<V>(
       }
       if (i < splitEnd && i >= splitStart && (i - splitStart) % shard!.count !== shard!.index) continue;
       if ((i & 1023) === 0) {
+        // Whatever else grows (the heap, a measure's tally) counts against the process's limit.
+        checkRss(rssLimit);
         const now = performance.now();
         if (now - lastPoll >= pollEvery) {
           lastPoll = now;

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import { MemoryLimitError, StateStore } from './store.ts';
+import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.ts';
 import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
@@ -20,7 +20,7 @@ async function main() {
   port.on('message', async (msg: ToWorker) => {
     try {
       if (msg.type === 'init') {
-        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry);
+        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry, msg.maxRss, msg.maxRssLabel);
         post({ type: 'ready' });
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
@@ -40,7 +40,7 @@ async function main() {
   }
 }
 
-async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean) {
+async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean, maxRss?: number, maxRssLabel?: string) {
   const mod = (await import(loader.module)) as Record<string, (...args: unknown[]) => unknown>;
   const loaded = (await mod[loader.export](...loader.args)) as {
     system: TransitionSystem<unknown>;
@@ -53,7 +53,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
   const E = system.eventCount;
-  const store = new StateStore(K, maxBytes);
+  // Every worker allocates at the same time: each asks as if all did.
+  const rssLimit: RssLimit | undefined = maxRss !== undefined ? { bytes: maxRss, share: W, label: maxRssLabel } : undefined;
+  const store = new StateStore(K, maxBytes, undefined, rssLimit);
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
@@ -102,7 +104,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const push = (to: number, keys: Int32Array, parent: number, via: number) => {
     const need = outLen[to] + K + EXTRA;
     if (need > out[to].length) {
-      const grown = new Int32Array(Math.max(need, out[to].length * 2));
+      const length = Math.max(need, out[to].length * 2);
+      checkRss(rssLimit, length * 4);
+      const grown = new Int32Array(length);
       grown.set(out[to].subarray(0, outLen[to]));
       out[to] = grown;
     }
@@ -136,6 +140,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       const frontierEnd = store.count;
       let added = 0;
       for (let i = frontierStart; i < frontierEnd; i++) {
+        if ((i & 1023) === 0) checkRss(rssLimit);
         codec.decode(store.keys, i * K, src);
         const gid = i * W + me;
         let progress = 0;

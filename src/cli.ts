@@ -1,6 +1,7 @@
 /**
  * The `daxcheck` command: one module per subcommand under src/commands/, each exporting `usage`
- * and `run(argv)`, which returns the exit code.
+ * and `run(argv)`, which returns the exit code. A command's module is loaded only when it runs:
+ * start-up pays for what the command needs, not for every command's libraries.
  *
  * Exit codes: 0 every verdict as the manifests expect, 1 something differs (or exploration was
  * cut short), 2 bad usage or input (one line on stderr, never a stack trace).
@@ -8,39 +9,68 @@
 import { ModelError } from '../checker/bfs.ts';
 import { UnsupportedMachineError } from '../checker/xstate/compile.ts';
 import { UsageError } from './args.ts';
-import * as check from './commands/check.ts';
-import * as diff from './commands/diff.ts';
-import * as list from './commands/list.ts';
-import * as merge from './commands/merge.ts';
-import * as newSpec from './commands/new.ts';
-import * as replay from './commands/replay.ts';
-import * as report from './commands/report.ts';
-import * as simulate from './commands/simulate.ts';
+import { errnoWords } from './input/read.ts';
+import { shown } from './paths.ts';
+import { termLine, thrownText } from './terminal.ts';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const commands: Record<string, Command> = { list, check, simulate, merge, report, diff, new: newSpec, replay, explore: { usage: 'daxcheck explore SPEC|PATH --config NAME [--out FILE] [--max-states N] [--port N] [--minutes N]', run: async (argv) => (await import('./commands/explore.ts')).run(argv) } };
+const commands: Record<string, () => Promise<Command>> = {
+  list: () => import('./commands/list.ts'),
+  check: () => import('./commands/check.ts'),
+  simulate: () => import('./commands/simulate.ts'),
+  merge: () => import('./commands/merge.ts'),
+  report: () => import('./commands/report.ts'),
+  diff: () => import('./commands/diff.ts'),
+  new: () => import('./commands/new.ts'),
+  replay: () => import('./commands/replay.ts'),
+  explore: () => import('./commands/explore.ts'),
+};
 
-const USAGE = `usage:\n${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}`;
+async function usage(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map((load) => load()));
+  return `usage:\n${all.map((c) => `  ${c.usage}`).join('\n')}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((await usage()) + '\n');
     return name === undefined ? 2 : 0;
   }
   try {
-    const command = commands[name];
-    if (!command) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
-    return await command.run(rest);
+    const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!load) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
+    return await (await load()).run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof UnsupportedMachineError || err instanceof ModelError) {
-      process.stderr.write(`daxcheck: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return failure(err);
   }
+}
+
+/** Exit code of an internal error: daxcheck's own bug, not the user's input (sysexits' EX_SOFTWARE). */
+export const INTERNAL_ERROR = 70;
+
+/**
+ * What a command's error becomes: always one line on stderr, every control character escaped.
+ * Bad usage or input, a spec the compiler refuses and a file the system would not let daxcheck
+ * read or write are exit code 2; anything else is daxcheck's own bug, exit code 70, with its stack
+ * trace only when DAXCHECK_DEBUG=1.
+ */
+export function failure(err: unknown): number {
+  const line = (text: string) => process.stderr.write(`daxcheck: ${termLine(text)}\n`);
+  if (err instanceof UsageError || err instanceof UnsupportedMachineError || err instanceof ModelError) {
+    line(err.message);
+    return 2;
+  }
+  const sys = err as { code?: unknown; syscall?: unknown; path?: unknown };
+  if (err instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string') {
+    line(`cannot ${sys.syscall} ${shown(sys.path)}: ${errnoWords(err)}`);
+    return 2;
+  }
+  if (process.env.DAXCHECK_DEBUG === '1') process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  line(`internal error: ${thrownText(err)} (a daxcheck bug; DAXCHECK_DEBUG=1 prints its stack trace)`);
+  return INTERNAL_ERROR;
 }

@@ -22,10 +22,11 @@ import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { checkConfig } from '../check.ts';
 import { loadManifest } from '../manifest.ts';
-import { asResults } from '../report/results.ts';
-import { REPO_ROOT } from '../report/sources.ts';
+import { parseResults } from '../report/results.ts';
+import { REPO_ROOT } from '../paths.ts';
 import { importSpecModule, isSpecPath, loadSpecPath, shown, specOfModule, type SpecSource } from '../spec-loader.ts';
-import { asVerdicts, compareVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
+import { compareVerdicts, readVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
+import { print, printJson } from '../terminal.ts';
 
 export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
 
@@ -56,7 +57,7 @@ function verdictsAt(tree: string, only: string[], configs: string[] | null): { r
   const wanted = (spec: string, config: string) => (!only.length || only.includes(spec)) && (!configs || configs.includes(config));
   if (existsSync(file)) {
     try {
-      return { runs: asVerdicts(JSON.parse(readFileSync(file, 'utf8')), file).runs.filter((r) => wanted(r.spec, r.config)), from: 'its reports/verdicts.json' };
+      return { runs: readVerdicts(file, 'verdicts file').runs.filter((r) => wanted(r.spec, r.config)), from: 'its reports/verdicts.json' };
     } catch {
       // Fall through to checking the revision itself.
     }
@@ -69,7 +70,7 @@ function verdictsAt(tree: string, only: string[], configs: string[] | null): { r
   const args = ['bin/daxcheck.mjs', 'check', ...names, '--json', ...(configs ? ['--config', configs.join(',')] : [])];
   const r = spawnSync(process.execPath, args, { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 30 });
   try {
-    return { runs: verdictsOf(asResults(JSON.parse(r.stdout), 'check --json')), from: 'checking it (no reports/verdicts.json there)' };
+    return { runs: verdictsOf(parseResults(r.stdout, 'the output of its daxcheck check --json')), from: 'checking it (no reports/verdicts.json there)' };
   } catch {
     return { runs: null, from: `checking it failed: ${(r.stderr || '').split('\n')[0] || `exit code ${r.status}`}` };
   }
@@ -144,9 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     const verdictChanges: VerdictChange[] = then.runs ? compareVerdicts(then.runs, now, () => true) : [];
 
     if (values.json) {
-      process.stdout.write(
-        JSON.stringify({ rev, commit: sha, surface: { before: Object.fromEntries(before), after: Object.fromEntries(after), changes: surfaceChanges }, verdicts: { from: then.from, changes: verdictChanges } }, null, 2) + '\n',
-      );
+      printJson({ rev, commit: sha, surface: { before: Object.fromEntries(before), after: Object.fromEntries(after), changes: surfaceChanges }, verdicts: { from: then.from, changes: verdictChanges } });
       return 0;
     }
 
@@ -181,7 +180,7 @@ export async function run(argv: string[]): Promise<number> {
       const { same, total } = unchangedCount(then.runs, now);
       out.push(`  ${same} of ${total} verdicts (${now.length} configurations) the same as at ${rev}`);
     }
-    process.stdout.write(out.join('\n') + '\n');
+    print(out.join('\n') + '\n');
     return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

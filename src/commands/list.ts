@@ -7,6 +7,7 @@ import type { RunConfig } from '../../specs/common/spec.ts';
 import { parse } from '../args.ts';
 import { loadManifest, propertyKey } from '../manifest.ts';
 import { authorError, resolveSpecs } from '../spec-loader.ts';
+import { print, printJson } from '../terminal.ts';
 
 export const usage = 'daxcheck list [spec|PATH...] [--json]';
 
@@ -33,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     }),
   }));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ specs: data }, null, 2) + '\n');
+    printJson({ specs: data });
     return 0;
   }
   const out: string[] = [];
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const p of c.properties) out.push(`      ${p.kind.padEnd(9)} ${p.id}: ${p.property}${p.expected ? `  [expected: ${p.expected}]` : ''}`);
     }
   }
-  process.stdout.write(out.join('\n') + '\n');
+  print(out.join('\n') + '\n');
   return 0;
 }
 

@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
-  const open = prepareManifests(sources, jobs, manifest, false);
+  const { open } = prepareManifests(sources, jobs, manifest, false);
   if (open) throw new UsageError(open);
 
   let interrupted = false;

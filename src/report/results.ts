@@ -3,8 +3,8 @@
  * `daxcheck check --write DIR` stores as DIR/results.json. The reports read only this document and
  * the spec registry, so a spec added to specs/index.ts appears in every report without more work.
  */
-import { readFileSync } from 'node:fs';
-import { UsageError } from '../args.ts';
+import { resultsKind } from '../input/documents.ts';
+import { checkDocument, parseDocument, readDocument } from '../input/read.ts';
 import type { ConfigRun, PropertyResult } from '../check.ts';
 
 /** A run of one configuration as the JSON document carries it (its results are listed apart). */
@@ -35,43 +35,30 @@ export interface ResultsDoc {
 }
 
 /**
- * Reads and checks the shape of a results document; bad input is a UsageError (exit code 2).
- * Results without a property `id` (documents of a daxcheck before ids, e.g. an old revision's for
- * `daxcheck diff`) are accepted: verdicts are compared by sentence then; the reports refuse them.
+ * Reads a results document through the input layer (src/input/: a regular file within its size
+ * cap, JSON, docs/schema/results.schema.json, no run listed twice, no result without its run); bad
+ * input is an InputError (exit code 2). Results without a property `id` (documents of a daxcheck
+ * before ids, e.g. an old revision's for `daxcheck diff`) are accepted: verdicts are compared by
+ * sentence then; the reports refuse them.
  */
 export function readResults(path: string): ResultsDoc {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the results file ${path}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`the results file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return asResults(doc, path);
+  return normalized(readDocument(path, resultsKind()));
 }
 
+/** Checks a parsed results document as readResults does; `where` names it in messages. */
 export function asResults(doc: unknown, where: string): ResultsDoc {
   const t = traceFileOf(doc);
   if (t) return t;
-  const d = doc as Partial<ResultsDoc> | null;
-  if (!d || typeof d !== 'object' || !Array.isArray(d.results) || !Array.isArray(d.runs)) {
-    throw new UsageError(`${where} is not a daxcheck results document (expected { results: [...], runs: [...] })`);
-  }
-  for (const r of d.results) {
-    if (!r || typeof r.spec !== 'string' || typeof r.config !== 'string' || typeof r.property !== 'string' || typeof r.verdict !== 'string') {
-      throw new UsageError(`${where}: a result lacks spec, config, property or verdict`);
-    }
-  }
-  for (const r of d.runs) {
-    if (!r || typeof r.spec !== 'string' || typeof r.config !== 'string') throw new UsageError(`${where}: a run lacks spec or config`);
-  }
-  if (d.measurements !== undefined && !Array.isArray(d.measurements)) throw new UsageError(`${where}: measurements must be an array`);
-  return { interrupted: !!d.interrupted, results: d.results, runs: d.runs, measurements: d.measurements };
+  return normalized(checkDocument(doc, resultsKind(), where));
+}
+
+/** Parses and checks a results document's text (another process's output); `where` names it in messages. */
+export function parseResults(text: string, where: string): ResultsDoc {
+  return normalized(parseDocument(text, resultsKind(), where));
+}
+
+function normalized(d: ResultsDoc): ResultsDoc {
+  return { interrupted: d.interrupted ?? false, results: d.results, runs: d.runs, measurements: d.measurements ?? [] };
 }
 
 /** The results of one configuration, in the order the run listed them (trace files are numbered so). */

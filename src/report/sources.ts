@@ -15,7 +15,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
 import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 
@@ -26,7 +26,7 @@ import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 const LIGHT = { noLib: true, types: [] as string[], noResolve: true };
 
 /** The repository root (where specs/ lives). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { REPO_ROOT };
 
 export interface SourceLocation {
   /** Path relative to the repository root, with forward slashes. */
@@ -389,9 +389,19 @@ export class SourceIndex {
   /**
    * Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are
    * written; and those of spec folders elsewhere on disk (`outside`, a spec given by path), whose
-   * files are shown as `<folder>/<file>` (e.g. `async-commit/machine.ts`).
+   * files are shown as `<folder>/<file>` (e.g. `async-commit/machine.ts`). Parsing them takes seconds; a process that renders reports more than once (tests,
+   * the fuzz run) reads them once.
    */
   static load(root = REPO_ROOT, dirs = ['specs'], outside: string[] = []): SourceIndex {
+    const key = `${root}\u0000${dirs.join('\u0000')}\u0001${[...new Set(outside)].sort().join('\u0000')}`;
+    let index = SourceIndex.loaded.get(key);
+    if (!index) SourceIndex.loaded.set(key, (index = SourceIndex.read(root, dirs, outside)));
+    return index;
+  }
+
+  private static readonly loaded = new Map<string, SourceIndex>();
+
+  private static read(root: string, dirs: string[], outside: string[]): SourceIndex {
     const project = new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: LIGHT });
     const candidates: Candidate[] = [];
     const add = (base: string, path: string) => {

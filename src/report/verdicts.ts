@@ -10,8 +10,8 @@
  *
  * No wall-clock time goes in: two runs of the same specs give the same bytes.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { UsageError } from '../args.ts';
+import { verdictsKind } from '../input/documents.ts';
+import { checkDocument, readDocument } from '../input/read.ts';
 import type { Verdict } from '../check.ts';
 import type { ResultsDoc } from './results.ts';
 
@@ -89,26 +89,21 @@ export function serializeVerdicts(v: VerdictsFile): string {
   return JSON.stringify(v, null, 2) + '\n';
 }
 
-/** Reads a verdicts file; a missing or malformed one is a UsageError (exit code 2). */
-export function readVerdicts(path: string): VerdictsFile {
-  if (!existsSync(path)) throw new UsageError(`no baseline file ${path}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`the baseline ${path} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return asVerdicts(doc, path);
+/**
+ * Reads a verdicts file through the input layer (src/input/: a regular file within its size cap,
+ * JSON, docs/schema/verdicts.schema.json, each configuration and property once); bad input is an
+ * InputError (exit code 2). `noun` names it in messages ("baseline", "verdicts file").
+ */
+export function readVerdicts(path: string, noun = 'baseline'): VerdictsFile {
+  return normalized(readDocument(path, verdictsKind(noun)));
 }
 
+/** Checks a parsed verdicts file as readVerdicts does; `where` names it in messages. */
 export function asVerdicts(doc: unknown, where: string): VerdictsFile {
-  const d = doc as Partial<VerdictsFile> | null;
-  if (!d || typeof d !== 'object' || !Array.isArray(d.runs)) throw new UsageError(`${where} is not a verdicts file (expected { runs: [...] })`);
-  for (const r of d.runs) {
-    if (!r || typeof r.spec !== 'string' || typeof r.config !== 'string' || !Array.isArray(r.properties)) {
-      throw new UsageError(`${where}: an entry lacks spec, config or properties`);
-    }
-  }
+  return normalized(checkDocument(doc, verdictsKind('verdicts file'), where));
+}
+
+function normalized(d: VerdictsFile): VerdictsFile {
   return { format: d.format ?? VERDICTS_FORMAT, note: d.note ?? '', runs: d.runs };
 }
 
