@@ -19,6 +19,8 @@ import { explorePage, type ExploreGraph, type ExploreTrace } from '../report/exp
 import { groupLanes } from '../report/timeline.ts';
 import { resolveSpecs } from '../spec-loader.ts';
 
+const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
+
 export const usage = `daxcheck explore SPEC|PATH --config NAME [--out FILE] [--max-states N] [--port N]
                  [--minutes N]`;
 
@@ -170,9 +172,13 @@ function serve(x: Explorer, page: string, port: number, minutes: number): Promis
       return send(404, 'text/plain', 'not found\n');
     });
     let timer: NodeJS.Timeout;
+    // While serving, Ctrl-C is this command's: it stops the server (exit 0) rather than the
+    // start-up handler's exit 130 (bin/daxcheck.mjs).
+    const owner = globalThis as { [SIGINT_OWNER]?: boolean };
     const stop = () => {
       clearTimeout(timer);
       process.off('SIGINT', stop);
+      owner[SIGINT_OWNER] = false;
       server.close(() => resolvePromise(0));
       server.closeAllConnections?.();
     };
@@ -185,6 +191,7 @@ function serve(x: Explorer, page: string, port: number, minutes: number): Promis
         `explore ${x.spec.name}/${x.config.name}: http://127.0.0.1:${bound}/ (only this machine; Ctrl-C stops it, or it stops by itself after ${minutes} minute${minutes === 1 ? '' : 's'})\n`,
       );
       timer = setTimeout(stop, minutes * 60_000);
+      owner[SIGINT_OWNER] = true;
       process.on('SIGINT', stop);
     });
   });

@@ -4,7 +4,8 @@
  * the spec registry, so a spec added to specs/index.ts appears in every report without more work.
  */
 import { resultsKind } from '../input/documents.ts';
-import { checkDocument, parseDocument, readDocument } from '../input/read.ts';
+import { checkDocument, InputError, parseDocument, readDocument } from '../input/read.ts';
+import { TRACE } from '../input/trace.ts';
 import type { ConfigRun, PropertyResult } from '../check.ts';
 
 /** A run of one configuration as the JSON document carries it (its results are listed apart). */
@@ -42,7 +43,22 @@ export interface ResultsDoc {
  * sentence then; the reports refuse them.
  */
 export function readResults(path: string): ResultsDoc {
-  return normalized(readDocument(path, resultsKind()));
+  try {
+    return normalized(readDocument(path, resultsKind()));
+  } catch (err) {
+    // A trace file (check --write, or saved by explore) is read as a results document of one
+    // result, once it passes the trace schema; anything else keeps the results file's message.
+    if (!(err instanceof InputError)) throw err;
+    let trace: unknown;
+    try {
+      trace = readDocument(path, TRACE);
+    } catch {
+      throw err;
+    }
+    const t = traceFileOf(trace);
+    if (!t) throw err;
+    return t;
+  }
 }
 
 /** Checks a parsed results document as readResults does; `where` names it in messages. */
