@@ -110,8 +110,8 @@ function graphOf(x: Explorer, states: Uint8Array[], index: Map<string, number>):
   };
   const fields: string[] = [];
   const fIndex = new Map<string, number>();
-  const infos = states.map((s) => x.info(s));
-  for (const info of infos) {
+  const infos = states.map((s) => x.infoWithTargets(s));
+  for (const { info } of infos) {
     for (const f of Object.keys(info.values)) {
       if (!fIndex.has(f)) {
         fIndex.set(f, fields.length);
@@ -120,16 +120,15 @@ function graphOf(x: Explorer, states: Uint8Array[], index: Map<string, number>):
     }
   }
   const labels = [...Array(x.sys.eventCount).keys()].map((e) => x.sys.eventLabel(e));
-  const out: ExploreGraph['states'] = infos.map((info, i) => {
-    const succ = x.edges(states[i]);
+  const out: ExploreGraph['states'] = infos.map(({ info, targets }) => {
     return {
       v: fields.map((f) => (f in info.values ? str(info.values[f]) : -1)),
       p: info.props.map((b) => (b ? '1' : '0')).join(''),
       d: info.durable ? str(JSON.stringify(info.durable)) : -1,
       w: info.waits ? str(JSON.stringify(info.waits)) : -1,
-      n: succ.map(({ edge, to }) => [
+      n: info.edges.map((edge, j) => [
         edge.e,
-        index.get(Explorer.key(to))!,
+        index.get(Explorer.key(targets[j]))!,
         str(edge.text),
         str(JSON.stringify(edge.outcome)),
         edge.transitions.map(str),

@@ -140,6 +140,11 @@ export class Explorer {
 
   /** A state as the page shows it. */
   info(state: Uint8Array): ExploreState {
+    return this.infoWithTargets(state).info;
+  }
+
+  /** A state as the page shows it, and the successor each of its edges leads to. */
+  infoWithTargets(state: Uint8Array): { info: ExploreState; targets: Uint8Array[] } {
     const edges = this.edges(state);
     const view = this.sys.view(state);
     const props = this.properties.map((p) => {
@@ -150,13 +155,14 @@ export class Explorer {
     });
     const render = this.built.render;
     const stuck = this.properties.some((p, i) => p.kind === 'deadlock' && !props[i]);
-    return {
+    const info: ExploreState = {
       values: render.state(this.contextOf(state) as never),
       props,
       durable: render.afterCrash(this.sys.view(state) as never),
       waits: stuck && (render.waits || render.waitGraph) ? { waits: render.waits?.(this.sys.view(state) as never), waitGraph: render.waitGraph?.(this.sys.view(state) as never) } : null,
       edges: edges.map((x) => x.edge),
     };
+    return { info, targets: edges.map((x) => x.to) };
   }
 
   /** Key of a state (for the precomputed graph). */
