@@ -17,7 +17,7 @@ export const STAMP = join(DIST, 'build.json');
 export const SOURCE_DIRS = ['checker', 'models', 'specs', 'src'];
 /** The JSON Schemas, compiled into dist/src/input/validators.cjs. */
 export const SCHEMA_DIR = 'docs/schema';
-export const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
+export const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 /** Not compiled: the spec template `daxcheck new` copies as text. */
 const SKIP = `src${sep}new${sep}template`;
 

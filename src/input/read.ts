@@ -107,8 +107,11 @@ function readCapped(path: string, kind: DocumentKind<unknown>): string {
   try {
     const again = fstatSync(fd);
     if (!again.isFile()) throw new InputError(`${name} is ${fileType(again)}, not a regular file`);
+    // The size the file says it has, and one byte more to see it did not grow; then as it comes.
+    let want = Math.min(again.size + 1, kind.maxBytes + 1);
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, kind.maxBytes + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(want, kind.maxBytes + 1 - total)));
+      want = 1 << 16;
       let n: number;
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);

@@ -242,7 +242,9 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
     const title = `${r.spec}/${r.config}: ${what} to ${r.id} (“${r.property}”)`;
     const n = r.trace.steps.length;
     const check = `daxcheck check ${shellArg(r.spec)} --config ${shellArg(r.config)}`;
-    const replay = ctx.replayAvailable ? `\ndaxcheck replay ${shellArg(`reports/${jsonPath}`)}` : '';
+    // The JSON trace sits beside this page, wherever --out put the reports: named from here, the
+    // command is right for any report folder (and no path goes into a page).
+    const replay = ctx.replayAvailable ? `\ndaxcheck replay ${shellArg(jsonName)}` : '';
     const durable = r.trace.durableAfterCrash;
     const durableExtra = durable
       ? Object.entries(durable)
@@ -282,7 +284,7 @@ ${durable ? `<h2>Durable state after the crash and recovery</h2>\n<p class="dura
 <p><a href="${esc(jsonName)}" download="${esc(jsonName)}">Download the trace as JSON</a> (steps with events, actions and their parameters, state changes).</p>
 <pre>${esc(check + replay)}</pre>
 <p class="small">From a checkout: <code>node bin/daxcheck.mjs check ${esc(shellArg(r.spec))} --config ${esc(shellArg(r.config))}</code>. The check explores the same configuration again and prints this trace.${
-      ctx.replayAvailable ? ' <code>daxcheck replay</code> runs the JSON trace through the native harness.' : ''
+      ctx.replayAvailable ? ' <code>daxcheck replay</code>, run in the folder of this page, where the JSON trace is, runs it through the native harness.' : ''
     }</p>`;
     const crumbs = `<a href="${esc(rel(here, 'catalog/index.html'))}">catalog</a> › <a href="${esc(rel(here, ctx.machinePage(r.spec)))}">${esc(r.spec)}</a> › ${esc(r.config)}`;
     out.push({ path, content: page(title, body, { crumbs }) });

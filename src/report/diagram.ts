@@ -7,7 +7,7 @@
  * node that takes them instead of drawn as loops.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ElkModule from 'elkjs/lib/elk.bundled.js';
@@ -388,7 +388,12 @@ export async function cachedMachineSvg(g: MachineGraph, idPrefix: string, cacheD
   const key = createHash('sha256').update(SELF).update('\u0000').update(idPrefix).update('\u0000').update(structureKey(g)).digest('hex');
   const path = join(cacheDir, `${key.slice(0, 40)}.svg`);
   usedCacheFiles.add(path);
-  if (existsSync(path)) return readFileSync(path, 'utf8');
+  // Only a regular file is a cache entry: anything else there (a FIFO would block reading and
+  // writing) is removed and the entry drawn again.
+  if (existsSync(path)) {
+    if (statSync(path).isFile()) return readFileSync(path, 'utf8');
+    rmSync(path, { recursive: true, force: true });
+  }
   const svg = await machineSvg(g, idPrefix);
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(path, svg);
