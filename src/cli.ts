@@ -12,6 +12,7 @@ import { UsageError } from './args.ts';
 import { errnoWords } from './input/read.ts';
 import { shown } from './paths.ts';
 import { termLine, thrownText } from './terminal.ts';
+import { commandHelp, EXIT_CODES, version } from './help.ts';
 
 interface Command {
   usage: string;
@@ -32,19 +33,47 @@ const commands: Record<string, () => Promise<Command>> = {
 
 async function usage(): Promise<string> {
   const all = await Promise.all(Object.values(commands).map((load) => load()));
-  return `usage:\n${all.map((c) => `  ${c.usage}`).join('\n')}`;
+  return `usage:\n${all.map((c) => `  ${c.usage}`).join('\n')}\n\n'daxcheck COMMAND --help' describes a command and every option it takes.\n\n${EXIT_CODES}`;
+}
+
+/** A reader that stops reading (`daxcheck list | head`) ends the output quietly, not with an error. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`daxcheck ${version()}\n`);
+    return 0;
+  }
+  // No command: the usage, on stderr (it is an error); asked for: on stdout.
+  if (name === undefined) {
+    process.stderr.write((await usage()) + '\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     process.stdout.write((await usage()) + '\n');
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   try {
-    const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
-    if (!load) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
-    return await (await load()).run(rest);
+    // `daxcheck help CMD` and `daxcheck CMD --help` (before any `--`) describe one command.
+    const asked = name === 'help' ? rest[0] : name;
+    const helpWanted = name === 'help' || rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length).some((a) => a === '--help' || a === '-h');
+    const load = Object.hasOwn(commands, asked) ? commands[asked] : undefined;
+    if (!load) throw new UsageError(`unknown command '${asked}' (try: ${Object.keys(commands).join(', ')}; daxcheck --help)`);
+    const command = await load();
+    if (helpWanted) {
+      process.stdout.write(commandHelp(asked, command.usage));
+      return 0;
+    }
+    return await command.run(rest);
   } catch (err) {
     return failure(err);
   }

@@ -28,7 +28,7 @@ import { importSpecModule, isSpecPath, loadSpecPath, shown, specOfModule, type S
 import { compareVerdicts, readVerdicts, formatChanges, unchangedCount, verdictsOf, type ConfigVerdicts, type VerdictChange } from '../report/verdicts.ts';
 import { print, printJson } from '../terminal.ts';
 
-export const usage = 'daxcheck diff REV [spec...] [--config NAME[,NAME]] [--json]';
+export const usage = 'daxcheck diff REV [spec|PATH...] [--config NAME[,NAME]] [--json]';
 
 function git(args: string[], input?: Buffer) {
   return spawnSync('git', args, { cwd: REPO_ROOT, input, maxBuffer: 1 << 30 });

@@ -2,7 +2,7 @@
  * `daxcheck report`: checks the specs (as `daxcheck check --write DIR` does) and writes the reports
  * into DIR: the counterexample catalog (DIR/catalog/index.html), the design review
  * (DIR/design-review.md and .html) and the committed verdicts (DIR/verdicts.json). With
- * `--results FILE` it renders an existing results document instead of checking. `npm run check`
+ * `--results FILE` it renders an existing results document instead of checking. `npm run report`
  * runs it; its exit code is the check's (0: every verdict as the manifests expect). DIR (--out)
  * is reports/ in the working directory, or, for one spec given by path, reports/ in its folder.
  */

@@ -212,3 +212,37 @@ describe('daxcheck check stops cleanly and reports what it found', () => {
     expect(out).not.toMatch(/HOLDS/);
   });
 });
+
+describe('a CLI like its peers', () => {
+  const COMMANDS = ['list', 'check', 'simulate', 'merge', 'report', 'diff', 'new', 'replay', 'explore'];
+
+  it('describes every command and every option its usage names (--help, -h, help CMD), with the exit codes', () => {
+    for (const c of COMMANDS) {
+      const r = run([c, '--help']);
+      expect(r.code, `${c}: ${r.err}`).toBe(0);
+      expect(r.err).toBe('');
+      const options = new Set(r.out.split('\n')[0].match(/--[a-z-]+/g) ?? []);
+      const described = new Set([...r.out.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]));
+      for (const o of options) expect(described.has(o), `${c} --help describes ${o}`).toBe(true);
+      expect(r.out).toMatch(/exit codes:\n {2}0 /);
+      expect(run([c, '-h']).out).toBe(r.out);
+      expect(run(['help', c]).out).toBe(r.out);
+    }
+  });
+
+  it('says its version, puts the usage on stderr when no command is given, and stops quietly when its reader does', () => {
+    expect(run(['--version'])).toMatchObject({ code: 0, out: expect.stringMatching(/^daxcheck \d+\.\d+\.\d+\n$/) });
+    const none = run([]);
+    expect(none.code).toBe(2);
+    expect(none.out).toBe('');
+    expect(none.err).toMatch(/^usage:\n/);
+    const all = run(['--help']);
+    expect(all.code).toBe(0);
+    for (const c of COMMANDS) expect(all.out).toContain(`daxcheck ${c}`);
+    // `daxcheck list | head -1`: the reader goes away; no error, no stack trace.
+    const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" list | head -1`], { encoding: 'utf8' });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(piped.stderr).toBe('');
+  });
+});

@@ -83,7 +83,7 @@ describe('daxcheck report and check --baseline', () => {
     expect(r.out).toContain(`baseline/trusting: ${violated.id} ("${violated.property}"): verdict holds → violated`);
     expect(r.out).toContain(`baseline/trusting: ${traced.id} ("${traced.property}"): trace length ${traced.traceLength} → ${traced.traceLength - 1} steps`);
     expect(r.out).toContain(`baseline/trusting: states ${entry.states} → ${entry.states - 1}`);
-    expect(r.out).toMatch(/regenerate the baseline with `npm run check`/);
+    expect(r.out).toMatch(/regenerate the baseline with `npm run report`/);
     // With --json the document stays clean on stdout; the differences go to stderr.
     const j = await runHere(['check', 'baseline', '--config', 'trusting', '--json', '--baseline', tampered]);
     expect(j.code).toBe(1);
