@@ -12,6 +12,13 @@ import { MEASUREMENTS } from '../models/measures.ts';
 
 export type Verdict = 'holds' | 'violated' | 'reachable' | 'unreachable' | 'unknown';
 
+/**
+ * The format of a results document (check --json, check --write DIR's results.json), in its
+ * `format` field (docs/schema/results.schema.json). A change a reader of the previous format would
+ * misread gets a new number.
+ */
+export const RESULTS_FORMAT = 'daxcheck-results/1';
+
 export interface PropertyResult {
   spec: string;
   config: string;

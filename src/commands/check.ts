@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
 import { specs } from '../../specs/index.ts';
 import { parse, positiveInt, UsageError } from '../args.ts';
-import { checkConfig, measurementsOf, parseShard, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
+import { checkConfig, measurementsOf, parseShard, RESULTS_FORMAT, runAsExpected, type ConfigRun, type PropertyResult } from '../check.ts';
 import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveManifest, type Manifest, type ManifestJob } from '../manifest.ts';
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
@@ -23,7 +23,7 @@ import { print, printJson, termLine, termText, warn } from '../terminal.ts';
 const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
-                 [--max-states N] [--max-memory MB] [--write DIR] [--record-counts] [--workers N]
+                 [--max-states N] [--max-memory MB] [--write DIR] [--itf DIR] [--record-counts] [--workers N]
                  [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry] [--compact]`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -34,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-states': { type: 'string' },
     'max-memory': { type: 'string' },
     write: { type: 'string' },
+    itf: { type: 'string' },
     'record-counts': { type: 'boolean' },
     baseline: { type: 'string' },
     workers: { type: 'string' },
@@ -50,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-states'?: string;
     'max-memory'?: string;
     write?: string;
+    itf?: string;
     'record-counts'?: boolean;
     baseline?: string;
     workers?: string;
@@ -83,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Where results go is checked before anything is loaded or explored.
   if (values.write !== undefined) checkOutputDir('--write', values.write);
+  if (values.itf !== undefined) checkOutputDir('--itf', values.itf);
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
@@ -96,6 +99,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.write !== undefined) checkOutputDir('--write', values.write, writePlan(properties), true);
+  // --itf DIR: each trace in the Informal Trace Format (src/itf.ts), loaded only when asked for.
+  const itf = values.itf !== undefined ? await import('../itf.ts') : null;
+  if (itf) checkOutputDir('--itf', values.itf!, itf.itfPlan(properties), true);
   // Read the baseline before exploring: a bad file is bad input (exit code 2), found at once.
   const baseline = values.baseline !== undefined ? readVerdicts(values.baseline) : null;
   const maxBytes = memoryLimit(maxMemoryMb);
@@ -159,6 +165,7 @@ export async function run(argv: string[]): Promise<number> {
 
   if (values['record-counts']) recordCounts(runs, manifest);
   if (values.write) writeResults(values.write, runs, interrupted);
+  if (itf) itf.writeItfFiles(values.itf!, runs);
   if (values.json) printJson(toJson(runs, interrupted));
   else {
     print(renderRuns(runs) + '\n');
@@ -266,6 +273,7 @@ function memoryLimit(mb: number | undefined): number {
 
 function toJson(runs: ConfigRun[], interrupted: boolean) {
   return {
+    format: RESULTS_FORMAT,
     interrupted,
     results: runs.flatMap((r) => r.results),
     measurements: measurementsOf(runs),

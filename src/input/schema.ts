@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 import { COMPILED, repoPath } from '../paths.ts';
 
-export type SchemaName = 'verdicts' | 'results' | 'trace' | 'manifest' | 'manifests';
-export const SCHEMA_NAMES: SchemaName[] = ['verdicts', 'results', 'trace', 'manifest', 'manifests'];
-const FILES = ['defs', 'manifest', 'verdicts', 'results', 'trace', 'manifests'];
+export type SchemaName = 'verdicts' | 'results' | 'trace' | 'manifest' | 'manifests' | 'itf';
+export const SCHEMA_NAMES: SchemaName[] = ['verdicts', 'results', 'trace', 'manifest', 'manifests', 'itf'];
+const FILES = ['defs', 'manifest', 'verdicts', 'results', 'trace', 'manifests', 'itf'];
 const BASE = 'https://daxcheck.invalid/schema/';
 const STANDALONE = new URL('./validators.cjs', import.meta.url);
 

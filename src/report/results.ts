@@ -27,6 +27,8 @@ export interface Measurement {
 }
 
 export interface ResultsDoc {
+  /** RESULTS_FORMAT (src/check.ts); absent in documents of a daxcheck before it was versioned. */
+  format?: string;
   interrupted: boolean;
   /** The document is one trace file (its run was not a search: not necessarily the shortest). */
   traceFile?: boolean;
