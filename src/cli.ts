@@ -34,10 +34,12 @@ async function usage(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write((await usage()) + '\n');
-    return name === undefined ? 2 : 0;
+    return 0;
   }
+  // No command is bad usage like any other: one line, exit 2 (help prints the usage).
+  if (name === undefined) return failure(new UsageError(`name a command: ${Object.keys(commands).join(', ')} (daxcheck help shows their options)`));
   try {
     const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (!load) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(commands).join(', ')})`);
