@@ -30,6 +30,13 @@ function fatal(err) {
 }
 process.on('uncaughtException', (err) => process.exit(fatal(err)));
 process.on('unhandledRejection', (err) => process.exit(fatal(err)));
+// `daxcheck list | head -1`: once the reader has gone, what is left to print is dropped and the
+// command finishes with its own exit code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err?.code !== 'EPIPE') process.exit(fatal(err));
+  });
+}
 
 const { distStatus } = await import('./dist-status.mjs');
 const status = process.env.DAXCHECK_FROM_SOURCE === '1' ? { fresh: false, reason: 'DAXCHECK_FROM_SOURCE=1' } : distStatus();

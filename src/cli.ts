@@ -53,15 +53,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`daxcheck ${version()}\n`);
     return 0;
   }
-  // No command: the usage, on stderr (it is an error); asked for: on stdout.
-  if (name === undefined) {
-    process.stderr.write((await usage()) + '\n');
-    return 2;
-  }
   if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     process.stdout.write((await usage()) + '\n');
     return 0;
   }
+  // No command is bad usage like any other: one line, exit 2 (help prints the usage).
+  if (name === undefined) return failure(new UsageError(`name a command: ${Object.keys(commands).join(', ')} (daxcheck --help shows what each does)`));
   try {
     // `daxcheck help CMD` and `daxcheck CMD --help` (before any `--`) describe one command.
     const asked = name === 'help' ? rest[0] : name;

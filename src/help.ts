@@ -30,6 +30,7 @@ export const HELP: Record<string, Help> = {
       MAX_STATES,
       MAX_MEMORY,
       ['--write DIR', 'write DIR/results.json and one JSON file per trace under DIR/traces/'],
+      ['--itf DIR', 'write every trace in the Informal Trace Format of Apalache and Quint, DIR/<spec>/<config>/<id>.itf.json'],
       ['--record-counts', 'write the measured state and transition counts into the manifest (for runs whose verdicts are as expected); a missing manifest is written with each verdict null to fill in'],
       ['--workers N', 'explore each configuration with the parallel engine on N threads (at most the cores available)'],
       ['--baseline FILE', 'compare verdicts, trace lengths and state counts with a verdicts.json; exit 1 on any difference'],

@@ -230,12 +230,14 @@ describe('a CLI like its peers', () => {
     }
   });
 
-  it('says its version, puts the usage on stderr when no command is given, and stops quietly when its reader does', () => {
+  it('says its version, names the commands in one line on stderr when none is given, and stops quietly when its reader does', () => {
     expect(run(['--version'])).toMatchObject({ code: 0, out: expect.stringMatching(/^daxcheck \d+\.\d+\.\d+\n$/) });
+    // No command is bad usage like any other: one line on stderr naming the commands, exit 2.
     const none = run([]);
     expect(none.code).toBe(2);
     expect(none.out).toBe('');
-    expect(none.err).toMatch(/^usage:\n/);
+    expect(none.err).toMatch(/^daxcheck: name a command: list, check, .*--help/);
+    expect(none.err.split('\n').filter(Boolean)).toHaveLength(1);
     const all = run(['--help']);
     expect(all.code).toBe(0);
     for (const c of COMMANDS) expect(all.out).toContain(`daxcheck ${c}`);

@@ -130,6 +130,15 @@ describe('terminal-safe messages', () => {
   });
 });
 
+describe('impatient readers', () => {
+  it('output piped into head: the rest is dropped, no error, the command\'s own exit code', () => {
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${bin}" list | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^baseline — /);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
 describe('report --out DIR', () => {
   it('trace pages name the JSON trace from their own folder', () => {
     const out = join(tmp, 'elsewhere');
