@@ -29,6 +29,7 @@
  * be allocated"); copy_from_user only reads the buffer, and a read fault on a DAX hole maps the
  * zero page, so the allocating access is a kernel store into the buffer under the same locks.
  */
+import { firstCycle } from '../../checker/cycle.ts';
 
 /** Byte offsets in `locks`. */
 export const LK = {
@@ -371,16 +372,5 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
 
 /** A cycle in the waits-for graph, as the actors in order (first = last), or null. */
 export function waitCycle(waits: Wait[]): string[] | null {
-  const next = new Map<string, string>();
-  for (const w of waits) if (!next.has(w.from)) next.set(w.from, w.to);
-  for (const start of next.keys()) {
-    const path = [start];
-    let at = next.get(start);
-    while (at !== undefined && !path.includes(at)) {
-      path.push(at);
-      at = next.get(at);
-    }
-    if (at !== undefined) return [...path.slice(path.indexOf(at)), at];
-  }
-  return null;
+  return firstCycle(waits.map((w) => [w.from, w.to] as const));
 }

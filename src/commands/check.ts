@@ -13,6 +13,7 @@ import { addMissingEntries, checkManifest, loadManifest, manifestMissing, saveMa
 import { checkBaseline } from '../report/baseline.ts';
 import { readVerdicts } from '../report/verdicts.ts';
 import { Progress, progressWanted } from '../progress.ts';
+import { takeCtrlC } from '../interrupt.ts';
 import { checkOutputDir, checkOutputFile, makeDirs, type OutputPlan } from '../output.ts';
 import { renderRuns } from '../render.ts';
 import { selectConfigs } from '../select.ts';
@@ -20,7 +21,6 @@ import { authorError, resolveSpecs, shown, type SpecSource } from '../spec-loade
 import { print, printJson, termLine, termText, warn } from '../terminal.ts';
 
 /** The key bin/daxcheck.mjs reads to know that a command handles Ctrl-C itself. */
-const SIGINT_OWNER = Symbol.for('daxcheck.sigint-owner');
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--itf DIR] [--record-counts] [--workers N]
@@ -110,22 +110,13 @@ export async function run(argv: string[]): Promise<number> {
   const maxRssLabel = `${maxMemoryMb !== undefined ? `--max-memory ${maxMemoryMb} MB` : `the default limit (60 % of memory, ${Math.floor(maxBytes / MiB)} MB)`} leaves ${Math.floor(forExploring / MiB)} MB for exploring`;
 
   // Ctrl-C stops the current exploration; what was found so far is still reported.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ndaxcheck: interrupted, reporting what was found (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSigint);
-  // bin/daxcheck.mjs's own handler (one line, exit 130) stands aside while this one is in charge.
-  const owner = globalThis as { [SIGINT_OWNER]?: boolean };
-  owner[SIGINT_OWNER] = true;
+  const ctrlC = takeCtrlC();
   const runs: ConfigRun[] = [];
   // A progress line on a terminal (or when DAXCHECK_PROGRESS=1, which tests use); nothing when piped.
   const progress = new Progress(progressWanted(), jobs.length);
   try {
     for (const [k, { spec, config }] of jobs.entries()) {
-      if (interrupted) break;
+      if (ctrlC.interrupted) break;
       progress.start(k + 1, `${spec.name}/${config.name}`);
       const expected = manifest[spec.name]?.[config.name];
       let run: ConfigRun;
@@ -140,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
           shard: shard ? { ...shard, splitAt } : undefined,
           symmetry: values.symmetry,
           compact: values.compact,
-          shouldStop: () => interrupted,
+          shouldStop: () => ctrlC.interrupted,
           onProgress: progress.enabled
             ? (p) => {
                 // Bounded where the manifest records the state count (or --max-states bounds it).
@@ -159,9 +150,9 @@ export async function run(argv: string[]): Promise<number> {
       runs.push(run);
     }
   } finally {
-    process.off('SIGINT', onSigint);
-    owner[SIGINT_OWNER] = false;
+    ctrlC.release();
   }
+  const interrupted = ctrlC.interrupted;
 
   if (values['record-counts']) recordCounts(runs, manifest);
   if (values.write) writeResults(values.write, runs, interrupted);

@@ -9,6 +9,7 @@ import type { Trace } from '../trace.ts';
 import { esc } from './html.ts';
 import type { Race } from './race.ts';
 import { crashSteps, crashes, fieldsOf, laneKind, statesOf } from './timeline.ts';
+import { firstCycle } from '../../checker/cycle.ts';
 
 /** A volatile field and its durable counterpart whose values differ at some state. */
 export interface Divergence {
@@ -254,19 +255,7 @@ export function argumentOf(result: PropertyResult, promise: string | null, race:
 
 /** The cycle of the wait-for graph (actors, first = last), or null. */
 export function waitCycleOf(trace: Trace): string[] | null {
-  const g = trace.waitGraph ?? [];
-  const next = new Map<string, string>();
-  for (const w of g) if (!next.has(w.actor)) next.set(w.actor, w.on);
-  for (const start of next.keys()) {
-    const path = [start];
-    let at = next.get(start);
-    while (at !== undefined && !path.includes(at)) {
-      path.push(at);
-      at = next.get(at);
-    }
-    if (at !== undefined) return [...path.slice(path.indexOf(at)), at];
-  }
-  return null;
+  return firstCycle((trace.waitGraph ?? []).map((w) => [w.actor, w.on] as const));
 }
 
 /** A one-line summary of a result's trace, for lists and the design review. */
