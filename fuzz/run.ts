@@ -39,6 +39,7 @@ const processes = Number(values.processes);
 type FromChild =
   | { type: 'start'; i: number; desc: string }
   | { type: 'done'; i: number; mode: 'in-process' | 'process'; judgement: Judgement; code: number | null; ms: number; desc: string; err: string }
+  | { type: 'skip'; i: number; reason: string }
   | { type: 'end' };
 
 /** Input i of a surface: chunk i / CHUNK of the seed's sequence (processes use another seed). */
@@ -60,7 +61,14 @@ async function child(name: string): Promise<void> {
     for (let i = from; i < total; i++) {
       const proc = i >= runs;
       const k = proc ? i - runs : i;
-      const input = inputsOf(arb, Math.floor(k / CHUNK), proc ? seed + 1_000_000 : seed)[k % CHUNK];
+      let input: Input;
+      try {
+        input = inputsOf(arb, Math.floor(k / CHUNK), proc ? seed + 1_000_000 : seed)[k % CHUNK];
+      } catch (err) {
+        // The fuzzer's own failure to make an input, not daxcheck's: said apart.
+        send({ type: 'skip', i, reason: (err as Error).message });
+        continue;
+      }
       const desc = describeInput(input);
       send({ type: 'start', i, desc });
       const o = proc ? runProcess(input, f.cwd, HANG_MS - 10_000) : await runInProcess(input, f.cwd);
@@ -80,13 +88,15 @@ interface Row {
   counts: Record<keyof Judgement, number>;
   maxMs: number;
   totalMs: number;
+  /** Inputs the fuzzer failed to make, and children that died before their first input. */
+  harness: string[];
   failures: string[];
 }
 
 /** Runs one surface in a child process, replacing it when an input hangs or kills it. */
 function runSurface(name: string): Promise<Row> {
   const s = SURFACES.find((x) => x.name === name)!;
-  const row: Row = { surface: name, tried: s.tried, inProcess: 0, processes: 0, counts: Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Row['counts'], maxMs: 0, totalMs: 0, failures: [] };
+  const row: Row = { surface: name, tried: s.tried, inProcess: 0, processes: 0, counts: Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Row['counts'], maxMs: 0, totalMs: 0, harness: [], failures: [] };
   const total = runs + processes;
   const fail = (what: string) => {
     if (row.failures.length < 5) row.failures.push(what);
@@ -94,6 +104,9 @@ function runSurface(name: string): Promise<Row> {
   return new Promise((resolve) => {
     const start = (from: number) => {
       let current: { i: number; desc: string } | null = null;
+      let done = from - 1;
+      let ended = false;
+      let heard = false;
       let last = Date.now();
       let stderr = '';
       const c: ChildProcess = fork(import.meta.filename, ['--child', name, '--from', String(from), '--runs', String(runs), '--processes', String(processes), '--seed', String(seed)], {
@@ -117,9 +130,16 @@ function runSurface(name: string): Promise<Row> {
       }, 1000);
       c.on('message', (m: FromChild) => {
         last = Date.now();
+        heard = true;
+        if (m.type === 'skip') {
+          if (row.harness.length < 5) row.harness.push(`input ${m.i} not made: ${m.reason}`);
+          done = m.i;
+        }
         if (m.type === 'start') current = { i: m.i, desc: m.desc };
+        else if (m.type === 'end') ended = true;
         else if (m.type === 'done') {
           current = null;
+          done = m.i;
           if (m.mode === 'process') row.processes++;
           else row.inProcess++;
           row.maxMs = Math.max(row.maxMs, m.ms);
@@ -138,6 +158,15 @@ function runSurface(name: string): Promise<Row> {
           fail(`the process died (exit ${code}): ${current.desc}\n      ${stderr.split('\n').slice(-4).join('\n      ')}`);
           const next = current.i + 1;
           if (next < total) return start(next);
+        } else if (!heard) {
+          // Died before its first input: the fuzzer's failure; skip that input rather than loop.
+          row.harness.push(`the child died before input ${from} (exit ${code}): ${stderr.split('\n').slice(-3).join(' / ')}`);
+          if (from + 1 < total) return start(from + 1);
+        } else if (!ended && done + 1 < total) {
+          // Died between two inputs: after the last answer, before the next question.
+          row.counts.stackTrace++;
+          fail(`the process died (exit ${code}) after input ${done}\n      ${stderr.split('\n').slice(-6).join('\n      ')}`);
+          return start(done + 1);
         }
         resolve(row);
       });
@@ -176,6 +205,7 @@ async function parent(): Promise<number> {
   else {
     const out = [`fuzz: seed ${seed}, ${runs} in-process and ${processes} process inputs per surface, ${minutes.toFixed(1)} min`, '', table(rows)];
     for (const r of rows.filter((x) => x.failures.length)) out.push('', `${r.surface}: first failures`, ...r.failures.map((x) => `  ${x}`));
+    for (const r of rows.filter((x) => x.harness.length)) out.push('', `${r.surface}: the fuzzer's own trouble (not counted above)`, ...r.harness.map((x) => `  ${x}`));
     process.stdout.write(out.join('\n') + '\n');
   }
   return bad ? 1 : 0;

@@ -280,7 +280,7 @@ export const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 53), 1e308, '', '[object Object]', 'undefined', 'NaN') },
   { weight: 2, arbitrary: hostileString },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 60, max: 2000 }).map((d) => nest(d)) },
+  { weight: 1, arbitrary: fc.integer({ min: 60, max: 12000 }).map((d) => new Deep(d, 1)) },
   { weight: 1, arbitrary: fc.constantFrom([], {}, [null], { a: 1 }, ['holds'], { text: 1 }, { steps: [] }) },
 );
 
@@ -289,6 +289,28 @@ export function nest(depth: number, leaf: unknown = 1): unknown {
   let v = leaf;
   for (let i = 0; i < depth; i++) v = [v];
   return v;
+}
+
+/**
+ * `inner` inside arrays nested `depth` deep, written into the document's text (`serialize`): as a
+ * value it would overflow the stack of JSON.stringify (about 3,000 deep), and the point is to
+ * send daxcheck nesting like the 10,000-deep trace of issue 14.
+ */
+export class Deep {
+  constructor(
+    readonly depth: number,
+    readonly inner: unknown,
+  ) {}
+}
+
+/** A document's text, Deep values written out as nested arrays. */
+export function serialize(doc: unknown): string {
+  const deep: Deep[] = [];
+  const text = JSON.stringify(doc, (_k, v) => (v instanceof Deep ? `\u0000deep:${deep.push(v) - 1}\u0000` : v), 1);
+  return text.replace(/"\\u0000deep:(\d+)\\u0000"/g, (_m, i: string) => {
+    const d = deep[Number(i)];
+    return `${'['.repeat(d.depth)}${serialize(d.inner)}${']'.repeat(d.depth)}`;
+  });
 }
 
 type Op = 'replace' | 'delete' | 'duplicate' | 'wrap' | 'deepen' | 'emptyContainer' | 'renameKey';
@@ -309,7 +331,7 @@ function places(doc: unknown): [Record<string | number, unknown>, string | numbe
   const stack: unknown[] = [doc];
   while (stack.length) {
     const v = stack.pop();
-    if (v === null || typeof v !== 'object') continue;
+    if (v === null || typeof v !== 'object' || v instanceof Deep) continue;
     const c = v as Record<string | number, unknown>;
     const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
     for (const k of keys) {
@@ -329,21 +351,21 @@ export function mutate(doc: unknown, ms: Mutation[]): unknown {
     const [c, k] = ps[m.at % ps.length];
     switch (m.op) {
       case 'replace':
-        c[k] = structuredClone(m.value);
+        c[k] = m.value instanceof Deep ? m.value : structuredClone(m.value);
         break;
       case 'delete':
         if (Array.isArray(c)) c.splice(k as number, 1);
         else delete c[k];
         break;
       case 'duplicate':
-        if (Array.isArray(c)) c.splice(k as number, 0, structuredClone(c[k]));
-        else c[`${k}`] = structuredClone(c[k]);
+        if (Array.isArray(c)) c.splice(k as number, 0, c[k]);
+        else c[`${k}2`] = c[k];
         break;
       case 'wrap':
         c[k] = [c[k]];
         break;
       case 'deepen':
-        c[k] = nest(60 + (m.at % 2000), c[k]);
+        c[k] = new Deep(60 + (m.at % 12000), c[k]);
         break;
       case 'emptyContainer':
         c[k] = Array.isArray(c[k]) ? [] : c[k] !== null && typeof c[k] === 'object' ? {} : '';
@@ -490,7 +512,7 @@ function manifestCopy(f: Fixtures): Pick<Input, 'env' | 'file'> {
 
 /** A mutated document: its JSON mutated, then maybe its text. */
 function mutatedDoc(base: fc.Arbitrary<unknown>) {
-  return fc.record({ doc: base, ms: fc.array(mutation, { minLength: 0, maxLength: 4 }), edit: textEdit }).map(({ doc, ms, edit }) => edited(JSON.stringify(mutate(doc, ms), null, 1), edit));
+  return fc.record({ doc: base, ms: fc.array(mutation, { minLength: 0, maxLength: 4 }), edit: textEdit }).map(({ doc, ms, edit }) => edited(serialize(mutate(doc, ms)), edit));
 }
 
 /** Trace files given to `replay FILE --dry-run`. */
