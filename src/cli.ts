@@ -36,18 +36,8 @@ async function usage(): Promise<string> {
   return `usage:\n${all.map((c) => `  ${c.usage}`).join('\n')}\n\n'daxcheck COMMAND --help' describes a command and every option it takes.\n\n${EXIT_CODES}`;
 }
 
-/** A reader that stops reading (`daxcheck list | head`) ends the output quietly, not with an error. */
-function quietOnClosedPipe(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
-  quietOnClosedPipe();
+  // A reader that stops early (`daxcheck list | head`) is handled once per process, in bin/daxcheck.mjs.
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
     process.stdout.write(`daxcheck ${version()}\n`);
