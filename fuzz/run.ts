@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { describeInput, isFine, judge, makeFixtures, PROBLEMS, removeFixtures, runInProcess, runProcess, SURFACES, type Input, type Judgement } from './surfaces.ts';
+import { describeInput, isFine, judge, nonsenseIn, makeFixtures, PROBLEMS, removeFixtures, runInProcess, runProcess, SURFACES, type Input, type Judgement } from './surfaces.ts';
 
 const { values } = parseArgs({
   options: {
@@ -72,7 +72,10 @@ async function child(name: string): Promise<void> {
       const desc = describeInput(input);
       send({ type: 'start', i, desc });
       const o = proc ? runProcess(input, f.cwd, HANG_MS - 10_000) : await runInProcess(input, f.cwd);
-      send({ type: 'done', i, mode: proc ? 'process' : 'in-process', judgement: judge(input, o), code: o.code, ms: Math.round(o.ms), desc, err: (o.threw ?? o.err).slice(0, 400) });
+      const judgement = judge(input, o);
+      // What to show of a failure: what escaped, else stderr, and the nonsense in context.
+      const shown = [o.threw ?? o.err, judgement.nonsense ? `nonsense: …${nonsenseIn(input, o.out + o.err)}…` : ''].filter(Boolean).join('\n');
+      send({ type: 'done', i, mode: proc ? 'process' : 'in-process', judgement, code: o.code, ms: Math.round(o.ms), desc, err: shown.slice(0, 600) });
     }
   } finally {
     removeFixtures(f);
@@ -88,6 +91,8 @@ interface Row {
   counts: Record<keyof Judgement, number>;
   maxMs: number;
   totalMs: number;
+  /** Exit codes seen, by code: how many inputs were valid (0, 1) and refused (2). */
+  exits: Record<string, number>;
   /** Inputs the fuzzer failed to make, and children that died before their first input. */
   harness: string[];
   failures: string[];
@@ -96,7 +101,7 @@ interface Row {
 /** Runs one surface in a child process, replacing it when an input hangs or kills it. */
 function runSurface(name: string): Promise<Row> {
   const s = SURFACES.find((x) => x.name === name)!;
-  const row: Row = { surface: name, tried: s.tried, inProcess: 0, processes: 0, counts: Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Row['counts'], maxMs: 0, totalMs: 0, harness: [], failures: [] };
+  const row: Row = { surface: name, tried: s.tried, inProcess: 0, processes: 0, counts: Object.fromEntries(PROBLEMS.map((p) => [p, 0])) as Row['counts'], maxMs: 0, totalMs: 0, exits: {}, harness: [], failures: [] };
   const total = runs + processes;
   const fail = (what: string) => {
     if (row.failures.length < 5) row.failures.push(what);
@@ -143,6 +148,7 @@ function runSurface(name: string): Promise<Row> {
           if (m.mode === 'process') row.processes++;
           else row.inProcess++;
           row.maxMs = Math.max(row.maxMs, m.ms);
+          row.exits[String(m.code)] = (row.exits[String(m.code)] ?? 0) + 1;
           row.totalMs += m.ms;
           for (const p of PROBLEMS) if (m.judgement[p]) row.counts[p]++;
           if (!isFine(m.judgement)) fail(`${PROBLEMS.filter((p) => m.judgement[p]).join(', ')} (${m.mode}, exit ${m.code}): ${m.desc}\n      ${m.err.split('\n').slice(0, 3).join('\n      ')}`);
@@ -176,12 +182,12 @@ function runSurface(name: string): Promise<Row> {
 }
 
 function table(rows: Row[]): string {
-  const head = '| surface | inputs (in-process + processes) | stack traces | internal errors | wrong exit codes | raw control characters | nonsense printed | hangs | mean, slowest |';
-  const sep = '|---|---|---|---|---|---|---|---|---|';
+  const head = '| surface | inputs (in-process + processes) | exit 0 / 1 / 2 | stack traces | internal errors | wrong exit codes | raw control characters | nonsense printed | hangs | mean, slowest |';
+  const sep = '|---|---|---|---|---|---|---|---|---|---|';
   const fmt = (n: number) => n.toLocaleString('en-US');
   const lines = rows.map(
     (r) =>
-      `| ${r.tried} | ${fmt(r.inProcess)} + ${fmt(r.processes)} | ${r.counts.stackTrace} | ${r.counts.internalError} | ${r.counts.wrongExit} | ${r.counts.rawControl} | ${r.counts.nonsense} | ${r.counts.hang} | ${(r.totalMs / Math.max(1, r.inProcess + r.processes) / 1000).toFixed(2)} s, ${(r.maxMs / 1000).toFixed(1)} s |`,
+      `| ${r.tried} | ${fmt(r.inProcess)} + ${fmt(r.processes)} | ${['0', '1', '2'].map((c) => fmt(r.exits[c] ?? 0)).join(' / ')} | ${r.counts.stackTrace} | ${r.counts.internalError} | ${r.counts.wrongExit} | ${r.counts.rawControl} | ${r.counts.nonsense} | ${r.counts.hang} | ${(r.totalMs / Math.max(1, r.inProcess + r.processes) / 1000).toFixed(2)} s, ${(r.maxMs / 1000).toFixed(1)} s |`,
   );
   return [head, sep, ...lines].join('\n');
 }

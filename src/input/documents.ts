@@ -23,6 +23,8 @@ function firstRepeat<T>(items: T[], key: (x: T) => string): [number, number] | n
 }
 
 const pair = (x: { spec: string; config: string }) => `${x.spec}\u0000${x.config}`;
+/** A configuration as messages name it: 'baseline/trusting'. */
+const named = (x: { spec: string; config: string }) => `'${x.spec}/${x.config}'`;
 
 /** A verdicts file; `noun` says what it is to the command ("baseline", "verdicts file"). */
 export function verdictsKind(noun: string): DocumentKind<VerdictsFile> {
@@ -33,7 +35,7 @@ export function verdictsKind(noun: string): DocumentKind<VerdictsFile> {
     maxBytes: 64 * MB,
     check(doc, fail) {
       const twice = firstRepeat(doc.runs, pair);
-      if (twice) fail(['runs', twice[1]], `a second entry for ${doc.runs[twice[1]].spec}/${doc.runs[twice[1]].config} (the first is $.runs[${twice[0]}])`);
+      if (twice) fail(['runs', twice[1]], `a second entry for ${named(doc.runs[twice[1]])} (the first is $.runs[${twice[0]}])`);
       doc.runs.forEach((run, r) => {
         const again = firstRepeat(run.properties, (p) => p.id ?? `\u0000${p.property}`);
         if (again) fail(['runs', r, 'properties', again[1]], `a second entry for property ${JSON.stringify(run.properties[again[1]].id ?? run.properties[again[1]].property)}`);
@@ -51,14 +53,14 @@ export function resultsKind(noun = 'results file'): DocumentKind<ResultsDoc> {
     maxBytes: 256 * MB,
     check(doc, fail) {
       const twice = firstRepeat(doc.runs, pair);
-      if (twice) fail(['runs', twice[1]], `a second run of ${doc.runs[twice[1]].spec}/${doc.runs[twice[1]].config} (the first is $.runs[${twice[0]}])`);
+      if (twice) fail(['runs', twice[1]], `a second run of ${named(doc.runs[twice[1]])} (the first is $.runs[${twice[0]}])`);
       const runs = new Set(doc.runs.map(pair));
       const ids = new Set<string>();
       doc.results.forEach((r, i) => {
-        if (!runs.has(pair(r))) fail(['results', i], `a result of ${r.spec}/${r.config}, which $.runs does not list`);
+        if (!runs.has(pair(r))) fail(['results', i], `a result of ${named(r)}, which $.runs does not list`);
         if (r.id === undefined) return;
         const k = `${pair(r)}\u0000${r.id}`;
-        if (ids.has(k)) fail(['results', i, 'id'], `a second result for property '${r.id}' of ${r.spec}/${r.config}`);
+        if (ids.has(k)) fail(['results', i, 'id'], `a second result for property '${r.id}' of ${named(r)}`);
         ids.add(k);
       });
     },
