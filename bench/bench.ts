@@ -12,7 +12,9 @@
  *    reference;
  *  - `ratios`: the sequential explorer against Spin's single-core DFS (target 1.5), two workers
  *    against one (target 1.7), bytes per state (target at most 48), with the raw figures;
- *  - `daxcheck check` over every spec's default configurations.
+ *  - `daxcheck check` over every spec's default configurations;
+ *  - the CLI's start-up (bench/startup.ts: `check baseline --config trusting` from dist/ and from
+ *    the sources, `help`).
  *  - with --replays: the native replay harness, replays per minute over the smoke set on ext4
  *    and XFS (needs `npm run replay:setup`; boot time is the limit).
  * With --json it prints one JSON line; otherwise a short table, with the count comparison.
@@ -32,6 +34,7 @@ import { exploreParallel } from '../checker/parallel.ts';
 import { compileMachine } from '../checker/xstate/compile.ts';
 import { checkCounts, MODEL_MD_COUNTS, type SpinResult } from './counts.ts';
 import { referenceModel, type RefContext } from './reference-model.ts';
+import { startup } from './startup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -204,6 +207,9 @@ if (!values['no-check']) {
   result.checkAll = checkAll();
 }
 
+log('bench: start-up of the CLI (bench/startup.ts) ...');
+result.startup = startup();
+
 if (values.replays) {
   log('bench: replays on the real kernel (daxcheck replay --smoke) ...');
   result.replays = replays();
@@ -220,6 +226,7 @@ else {
     `ratios    ${JSON.stringify(result.ratios)}`,
     `counts    ${counts.line}`,
     result.checkAll ? `check     ${JSON.stringify(result.checkAll)}` : '',
+    `startup   ${JSON.stringify(result.startup)}`,
     result.replays ? `replays   ${JSON.stringify(result.replays)}` : '',
   ];
   process.stdout.write(lines.filter(Boolean).join('\n') + '\n');

@@ -12,7 +12,7 @@
  * that was not decided is "unknown", never "holds".
  */
 import { makeCodec } from './codec.ts';
-import { CompactStore, MemoryLimitError, REFUSED, StateStore } from './store.ts';
+import { checkRss, CompactStore, MemoryLimitError, REFUSED, StateStore, type RssLimit } from './store.ts';
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
@@ -22,6 +22,13 @@ export interface ExploreOptions {
   maxStates?: number;
   /** Memory budget of the state store in bytes. */
   maxBytes?: number;
+  /**
+   * Memory budget of the whole process in bytes (resident memory: the stores, worker threads,
+   * everything else): exploration stops, as for maxBytes, before it would go past.
+   */
+  maxRss?: number;
+  /** What maxRss is, in the message when it stops exploration. */
+  maxRssLabel?: string;
   /** Quantities to measure over every transition (the largest value is reported). */
   measures?: Measure<unknown>[];
   /** Polled between states; return true to stop (e.g. after Ctrl-C). */
@@ -153,7 +160,8 @@ export async function explore<V>(
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   // A sizing hint that does not fit the memory budget is dropped: the store then grows as it goes.
   const expected = options.expectedStates && options.expectedStates * (K * 4 + 6) * 2.5 < maxBytes ? options.expectedStates : 0;
-  const store = options.compact ? new CompactStore(K, maxBytes) : new StateStore(K, maxBytes, expected);
+  const rssLimit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
+  const store = options.compact ? new CompactStore(K, maxBytes) : new StateStore(K, maxBytes, expected, rssLimit);
   // Compaction rebuilds paths from the initial states: which one each initial index is.
   const initialOf = new Map<number, Uint8Array>();
   const maxStates = options.maxStates ?? Infinity;
@@ -303,6 +311,8 @@ export async function explore<V>(
           sharedTransitions = tally.transitions + x.transitions;
         }
       }
+      // Whatever else grows (the heap, a measure's tally) counts against the process's limit.
+      checkRss(rssLimit);
       const now = performance.now();
       if (now - lastPoll >= pollEvery) {
         lastPoll = now;

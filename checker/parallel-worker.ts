@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import { MemoryLimitError, StateStore } from './store.ts';
+import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.ts';
 import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
@@ -20,7 +20,7 @@ async function main() {
   port.on('message', async (msg: ToWorker) => {
     try {
       if (msg.type === 'init') {
-        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry, msg.expectedStates);
+        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry, msg.expectedStates, msg.maxRss, msg.maxRssLabel);
         post({ type: 'ready' });
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
@@ -40,7 +40,7 @@ async function main() {
   }
 }
 
-async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean, expectedStates: number) {
+async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean, expectedStates: number, maxRss?: number, maxRssLabel?: string) {
   const mod = (await import(loader.module)) as Record<string, (...args: unknown[]) => unknown>;
   const loaded = (await mod[loader.export](...loader.args)) as {
     system: TransitionSystem<unknown>;
@@ -53,7 +53,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const codec = makeCodec(system.maxValues);
   const K = codec.words;
   const E = system.eventCount;
-  const store = new StateStore(K, maxBytes, expectedStates && expectedStates * (K * 4 + 6) * 2.5 < maxBytes ? expectedStates : 0);
+  // Every worker allocates at the same time: each asks as if all did.
+  const rssLimit: RssLimit | undefined = maxRss !== undefined ? { bytes: maxRss, share: W, label: maxRssLabel } : undefined;
+  const store = new StateStore(K, maxBytes, expectedStates && expectedStates * (K * 4 + 6) * 2.5 < maxBytes ? expectedStates : 0, rssLimit);
   const src = new Uint8Array(system.stateBytes);
   const dst = new Uint8Array(system.stateBytes);
   const key = new Int32Array(K);
@@ -138,7 +140,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       let added = 0;
       const loop: Loop = {
         system, codec, store, K, E, W, me, src, dst, key, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally,
-        fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0,
+        fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0, rssLimit,
       };
       expandRange(loop, frontierStart, frontierEnd);
       out = loop.out;
@@ -228,6 +230,8 @@ interface Loop {
   /** Outboxes per worker (grown here) and how many words of each are filled. */
   out: Int32Array[];
   outLen: Int32Array;
+  /** The whole process's memory limit, checked every 1024 states and before an outbox grows. */
+  rssLimit: RssLimit | undefined;
   level: number;
   added: number;
 }
@@ -238,7 +242,7 @@ interface Loop {
  * order, each is inserted (this worker's) or put in its owner's outbox.
  */
 function expandRange(c: Loop, from: number, to: number): void {
-  const { system, codec, store, K, E, W, me, src, dst, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, deadlocks, progressEvents, checking, scratch, outLen } = c;
+  const { system, codec, store, K, E, W, me, src, dst, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, deadlocks, progressEvents, checking, scratch, outLen, rssLimit } = c;
   const out = c.out;
   const eventFires = tally.eventFires;
   const stride = K + EXTRA;
@@ -248,6 +252,7 @@ function expandRange(c: Loop, from: number, to: number): void {
   let sink = 0;
   let added = 0;
   for (let i = from; i < to; i++) {
+    if ((i & 1023) === 0) checkRss(rssLimit);
     codec.decode(store.keys, i * K, src);
     const gid = i * W + me;
     let progress = 0;
@@ -300,7 +305,9 @@ function expandRange(c: Loop, from: number, to: number): void {
         let at = outLen[owner];
         let o = out[owner];
         if (at + stride > o.length) {
-          const grown = new Int32Array(Math.max(at + stride, o.length * 2));
+          const length = Math.max(at + stride, o.length * 2);
+          checkRss(rssLimit, length * 4);
+          const grown = new Int32Array(length);
           grown.set(o.subarray(0, at));
           out[owner] = o = grown;
         }

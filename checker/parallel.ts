@@ -14,6 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
 import { checkPropertyIds, ModelError, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
+import { checkRss, type RssLimit } from './store.ts';
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
 
@@ -25,7 +26,7 @@ export interface Loader {
 }
 
 export type ToWorker =
-  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number }
+  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number; maxRss?: number; maxRssLabel?: string }
   | { type: 'seed' }
   | { type: 'expand' }
   | { type: 'absorb'; inboxes: ArrayBuffer[]; lengths: number[] }
@@ -93,6 +94,18 @@ class Peer {
 }
 
 /**
+ * Every worker's reply. When one fails, the others' replies are still awaited before the failure
+ * is thrown: a reply left pending would answer the next request (the run stops and asks each
+ * worker for its figures).
+ */
+async function everyReply<T>(asks: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(asks);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
  * Explores with `workers` threads. `system` and `properties` are the caller's copies (for
  * decoding states and labels); the workers load theirs with `loader`.
  */
@@ -121,8 +134,15 @@ export async function exploreParallel<V>(
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
     // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
     const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.05) : 0;
-    await Promise.all(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates }, 'ready')));
-    states = (await Promise.all(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
+    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
+    // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
+    const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
+    try {
+      checkRss(limit);
+    } catch (err) {
+      throw new WorkerError(`${(err as Error).message} with ${W} workers started, before exploring`, true);
+    }
+    states = (await everyReply(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
     let frontier = states;
     let lastProgress = performance.now();
     while (frontier > 0) {
@@ -130,14 +150,19 @@ export async function exploreParallel<V>(
         stopReason = 'interrupted';
         break;
       }
+      try {
+        checkRss(limit);
+      } catch (err) {
+        throw new WorkerError((err as Error).message, true);
+      }
       if (states >= maxStates) {
         stopReason = 'max-states';
         stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels)`;
         break;
       }
-      const expanded = await Promise.all(peers.map((p) => p.ask({ type: 'expand' }, 'expanded')));
+      const expanded = await everyReply(peers.map((p) => p.ask({ type: 'expand' }, 'expanded')));
       // Worker v receives, in sender order, what every other worker shipped to it.
-      const absorbed = await Promise.all(
+      const absorbed = await everyReply(
         peers.map((p, v) => {
           const inboxes = expanded.map((e) => e.outboxes[v]).filter((_, w) => w !== v);
           const lengths = expanded.map((e) => e.lengths[v]).filter((_, w) => w !== v);
@@ -163,7 +188,7 @@ export async function exploreParallel<V>(
     }
   }
 
-  const finished = await Promise.all(peers.map((p) => p.ask({ type: 'finish' }, 'finished')));
+  const finished = await everyReply(peers.map((p) => p.ask({ type: 'finish' }, 'finished')));
   const seconds = (performance.now() - started) / 1000;
   const transitions = finished.reduce((n, f) => n + f.transitions, 0);
   states = finished.reduce((n, f) => n + f.states, 0);

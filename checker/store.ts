@@ -8,9 +8,37 @@
  * ten times this layout's.
  */
 export class MemoryLimitError extends Error {
-  constructor(readonly neededBytes: number, readonly limitBytes: number) {
-    super(`the state store would need ${neededBytes} bytes, more than the limit of ${limitBytes}`);
+  constructor(readonly neededBytes: number, readonly limitBytes: number, readonly scope: 'store' | 'process' = 'store', label?: string) {
+    super(
+      scope === 'store'
+        ? `the state store would need ${neededBytes} bytes, more than the limit of ${limitBytes}`
+        : `the process would need ${mb(neededBytes)} MB of memory; ${label ?? `the limit is ${mb(limitBytes)} MB`}`,
+    );
   }
+}
+
+const mb = (bytes: number) => Math.ceil(bytes / (1024 * 1024));
+
+/** The process's resident memory (every thread's), in bytes. */
+export const rssBytes = (): number => process.memoryUsage.rss();
+
+/**
+ * A limit on the whole process's resident memory: the stores (this thread's and, with the
+ * parallel explorer, every worker's), the workers themselves, the traces. `share` is how many
+ * threads may allocate at once: each asks as if all did.
+ */
+export interface RssLimit {
+  bytes: number;
+  share: number;
+  /** Says what the limit is, for the message: "--max-memory 100 MB leaves 92 MB for exploring". */
+  label?: string;
+}
+
+/** Throws MemoryLimitError when allocating `extra` bytes would take the process past the limit. */
+export function checkRss(limit: RssLimit | undefined, extra = 0): void {
+  if (!limit) return;
+  const need = rssBytes() + extra * limit.share;
+  if (need > limit.bytes) throw new MemoryLimitError(need, limit.bytes, 'process', limit.label);
 }
 
 /** `internAt` results other than a new state's index. */
@@ -36,12 +64,21 @@ export class StateStore {
    * `expected`: how many states to make room for at once (a hint, e.g. the count a manifest
    * records, as Spin's -w sizes its hash table): no growing, copying and rehashing up to it.
    */
-  constructor(K: number, private readonly maxBytes: number, expected = 0) {
+  constructor(K: number, private readonly maxBytes: number, expected = 0, private readonly rssLimit?: RssLimit) {
     this.K = K;
     this.slotWords = K;
-    const capacity = Math.max(1 << 12, expected);
+    let capacity = Math.max(1 << 12, expected);
     let slots = 1 << 13;
     while (capacity * 10 > slots * 7) slots *= 2;
+    if (capacity > 1 << 12) {
+      // A hint that does not fit the limits is dropped: the store grows as it goes instead.
+      try {
+        this.check(capacity * (K * 4 + 6) + slots * K * 4);
+      } catch {
+        capacity = 1 << 12;
+        slots = 1 << 13;
+      }
+    }
     this.check(capacity * (K * 4 + 6) + slots * K * 4);
     this.keys = new Int32Array(capacity * K);
     this.parent = new Int32Array(capacity);
@@ -149,6 +186,7 @@ export class StateStore {
   private check(extra: number): void {
     const need = (this.keys ? this.bytes() : 0) + extra;
     if (need > this.maxBytes) throw new MemoryLimitError(need, this.maxBytes);
+    checkRss(this.rssLimit, extra);
   }
 
   private growArena(): void {

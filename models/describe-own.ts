@@ -4,7 +4,7 @@
  * gives the texts of its own actions here and leaves every other action to the shared text.
  */
 import type { MachineView } from '../checker/xstate/compile.ts';
-import type { Renderer } from '../specs/common/spec.ts';
+import type { FieldInfo, Renderer } from '../specs/common/spec.ts';
 import type { AppLayout } from './app-layout.ts';
 import { describeAction, type TakenAction } from './describe.ts';
 import type { DaxContext, Layout } from './layout.ts';
@@ -22,6 +22,8 @@ export interface OwnRenderer {
   actor?: (type: string) => string | undefined;
   /** Extra or replaced named fields of a state. */
   state?: (c: DaxContext, fields: Record<string, string>) => Record<string, string>;
+  /** What the fields `state` adds are (FieldInfo), over the shared ones; fields it removes may stay. */
+  fields?: (c: DaxContext, shared: Record<string, FieldInfo>) => Record<string, FieldInfo>;
 }
 
 /** The shared renderer `base` with the spec's own texts on top. */
@@ -40,6 +42,7 @@ export function withOwnTexts(L: Layout, app: AppLayout, base: Renderer<DaxContex
         .filter((x): x is string => x !== null)
         .join('; '),
     state: own.state ? (c) => own.state!(c, base.state(c)) : base.state,
+    fields: own.fields && base.fields ? (c) => own.fields!(c, base.fields!(c)) : base.fields,
     afterCrash: (view: MachineView<DaxContext>) => base.afterCrash(view),
   };
 }

@@ -36,7 +36,7 @@ import {
 } from './layout.ts';
 import { mmapFlagsText, type MmapFlags } from './syscalls.ts';
 import { LEAVES_MAPPINGS, PER_BLOCK, opCall, type ThirdPartyOp } from './third-party.ts';
-import type { DurableSummary, Renderer } from '../specs/common/spec.ts';
+import type { DurableSummary, FieldInfo, FieldKind, Renderer } from '../specs/common/spec.ts';
 import type { ActionText, TakenAction } from './action.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 
@@ -320,33 +320,50 @@ export function describeStep(L: Layout, app: AppLayout, actions: TakenAction[], 
 
 /** The state as named fields, for "what changed" in each step. Ghost fields are left out. */
 export function describeState(L: Layout, c: DaxContext): Record<string, string> {
+  return describeFields(L, c).values;
+}
+
+/** What each field of describeState is, as the shared model declares it (models/layout.ts coreFields). */
+export function describeStateKinds(L: Layout, c: DaxContext): Record<string, FieldInfo> {
+  return describeFields(L, c).info;
+}
+
+/** The named fields and, beside each, its kind and durable twin: written together so they cannot drift. */
+function describeFields(L: Layout, c: DaxContext): { values: Record<string, string>; info: Record<string, FieldInfo> } {
   const v = c.volatile;
   const d = c.durable;
-  const out: Record<string, string> = {};
-  out['i_size'] = `${v[L.vSize] * BLOCK_SIZE}`;
-  out['i_size (committed)'] = `${d[L.dSize] * BLOCK_SIZE}`;
+  const values: Record<string, string> = {};
+  const info: Record<string, FieldInfo> = {};
+  const put = (name: string, value: string, kind: FieldKind, durable?: string) => {
+    values[name] = value;
+    info[name] = durable ? { kind, durable } : { kind };
+  };
+  // size, extent and phys are volatile (the in-memory inode), committed* durable (the journal's).
+  put('i_size', `${v[L.vSize] * BLOCK_SIZE}`, 'volatile', 'i_size (committed)');
+  put('i_size (committed)', `${d[L.dSize] * BLOCK_SIZE}`, 'durable');
   for (let b = 0; b < L.B; b++) {
-    out[`block ${b}`] = extentText(v[L.vExtKind + b], v[L.vExtPhys + b]);
-    out[`block ${b} (committed)`] = extentText(d[L.dExtKind + b], d[L.dExtPhys + b]);
+    put(`block ${b}`, extentText(v[L.vExtKind + b], v[L.vExtPhys + b]), 'volatile', `block ${b} (committed)`);
+    put(`block ${b} (committed)`, extentText(d[L.dExtKind + b], d[L.dExtPhys + b]), 'durable');
   }
-  out['running transaction'] = `${runningItems(c, L)} item(s)`;
+  // The running transaction is not stored: it is the difference between the two inodes.
+  put('running transaction', `${runningItems(c, L)} item(s)`, 'journal');
   for (let p = 0; p < L.P; p++) {
     for (let w = 0; w < L.W; w++) {
       const i = L.word(p, w);
-      out[`pmem ${p}.${w}`] = wordName(d[L.dPmem + i]);
-      out[`cache ${p}.${w}`] = v[L.vDirty + i] ? `${wordName(v[L.vCache + i])} (dirty)` : 'clean';
+      put(`pmem ${p}.${w}`, wordName(d[L.dPmem + i]), 'durable');
+      put(`cache ${p}.${w}`, v[L.vDirty + i] ? `${wordName(v[L.vCache + i])} (dirty)` : 'clean', 'cache', `pmem ${p}.${w}`);
     }
   }
-  for (let t = 0; t < L.T; t++) out[`T${t} fd`] = v[L.vFd + t] ? 'open' : 'closed';
+  for (let t = 0; t < L.T; t++) put(`T${t} fd`, v[L.vFd + t] ? 'open' : 'closed', 'volatile');
   for (let m = 0; m < L.M; m++) {
     const kind = v[L.vVma + m];
-    out[`mapping ${m}`] = kind === VMA_NONE ? 'none' : kind === VMA_SYNC ? 'MAP_SYNC' : 'MAP_SHARED';
+    put(`mapping ${m}`, kind === VMA_NONE ? 'none' : kind === VMA_SYNC ? 'MAP_SYNC' : 'MAP_SHARED', 'pagetable');
     for (let b = 0; b < L.B; b++) {
       const e = v[L.vPte + m * L.B + b];
-      out[`PTE ${m}.${b}`] = e === PTE_RW || (e !== 0 && isWrittenKind(v[L.vExtKind + b])) ? `${PTE_NAMES[e]} → pmem ${v[L.vPtePhys + m * L.B + b]}` : PTE_NAMES[e];
+      put(`PTE ${m}.${b}`, e === PTE_RW || (e !== 0 && isWrittenKind(v[L.vExtKind + b])) ? `${PTE_NAMES[e]} → pmem ${v[L.vPtePhys + m * L.B + b]}` : PTE_NAMES[e], 'pagetable');
     }
   }
-  return out;
+  return { values, info };
 }
 
 /** What the file holds after the crash and recovery: the durable state, in file terms. */
@@ -384,6 +401,7 @@ export function daxRenderer(L: Layout, app: AppLayout, texts: Record<string, Act
       return m ? { errno: ERRNO_NAMES[after.volatile[L.vErr + Number(m[1])]] } : null;
     },
     state: (c) => describeState(L, c),
+    fields: (c) => describeStateKinds(L, c),
     afterCrash: (view: MachineView<DaxContext>) =>
       view.matches('recovered') || view.matches('checked') ? describeDurable(L, app, view.context) : null,
   };

@@ -169,53 +169,38 @@ function makeView(packing: FieldPacking): ViewBase {
 
 type Holder = Record<Part, Uint8Array>;
 
-/** The accessor of one field: index arithmetic unrolled per number of dimensions. */
+/**
+ * The accessor of one field. Its getter and setter are generated for this field alone, with the
+ * offset, strides and bound written in as constants: every field gets functions of its own, which
+ * V8 specialises separately (one shared closure for all fields is megamorphic and about a quarter
+ * slower in the explorer's inner loop), and neither allocates. Reads are unchecked; a write
+ * checks its indices and its value against the declaration.
+ */
 function accessor(h: Holder, f: PlacedField): FieldAccess<unknown> {
   const { part, offset: o, max } = f;
-  const [n0 = 1, n1 = 1, n2 = 1] = f.decl.shape;
+  const shape = f.decl.shape;
   const names = f.decl.values;
-  const code = new Map(names?.map((n, i) => [n, i]));
-  const decode = names ? (x: number) => names[x] : (x: number) => x;
-  const encode = (v: unknown): number => {
-    const x = names ? code.get(v as string) : (v as number);
-    if (x === undefined || !Number.isInteger(x) || x < 0 || x > max) {
-      throw new Error(`field '${f.name}' cannot hold ${JSON.stringify(v)}${names ? ` (one of: ${names.join(', ')})` : ` (0 to ${max})`}`);
-    }
-    return x;
+  const code: Record<string, number> = Object.create(null);
+  names?.forEach((n, i) => (code[n] = i));
+  const args = ['i', 'j', 'k'].slice(0, shape.length);
+  const index =
+    shape.length === 0 ? `${o}` : shape.length === 1 ? `${o} + i` : shape.length === 2 ? `${o} + i * ${shape[1]} + j` : `${o} + (i * ${shape[1]} + j) * ${shape[2]} + k`;
+  const read = names ? `names[h.${part}[${index}]]` : `h.${part}[${index}]`;
+  const outside = args.map((a, k) => `!(${a} >= 0 && ${a} < ${shape[k]})`).join(' || ');
+  const bad = (v: unknown) => {
+    throw new Error(`field '${f.name}' cannot hold ${JSON.stringify(v)}${names ? ` (one of: ${names.join(', ')})` : ` (0 to ${max})`}`);
   };
-  const where = (i: number[]) => {
-    for (let k = 0; k < i.length; k++) {
-      if (!(i[k] >= 0 && i[k] < (f.decl.shape[k] ?? 1))) throw new Error(`field '${f.name}' has no element [${i.join('][')}]`);
-    }
+  const where = (...i: number[]) => {
+    throw new Error(`field '${f.name}' has no element [${i.join('][')}]`);
   };
-  let get: (...i: number[]) => unknown;
-  let set: (...a: unknown[]) => void;
-  switch (f.decl.shape.length) {
-    case 0:
-      get = () => decode(h[part][o]);
-      set = (v) => void (h[part][o] = encode(v));
-      break;
-    case 1:
-      get = (i) => decode(h[part][o + i]);
-      set = (i, v) => {
-        where([i as number]);
-        h[part][o + (i as number)] = encode(v);
-      };
-      break;
-    case 2:
-      get = (i, j) => decode(h[part][o + i * n1 + j]);
-      set = (i, j, v) => {
-        where([i as number, j as number]);
-        h[part][o + (i as number) * n1 + (j as number)] = encode(v);
-      };
-      break;
-    default:
-      get = (i, j, k) => decode(h[part][o + (i * n1 + j) * n2 + k]);
-      set = (i, j, k, v) => {
-        where([i as number, j as number, k as number]);
-        h[part][o + ((i as number) * n1 + (j as number)) * n2 + (k as number)] = encode(v);
-      };
-  }
-  void n0;
-  return Object.assign(get, { set }) as FieldAccess<unknown>;
+  const source = `
+    const get = function ${f.name.replace(/\W/g, '_')}(${args.join(', ')}) { return ${read}; };
+    get.set = function (${[...args, 'v'].join(', ')}) {
+      const x = ${names ? 'code[v]' : 'v'};
+      if (!(x >= 0 && x <= ${max}) || (x | 0) !== x) bad(v);
+      ${outside ? `if (${outside}) where(${args.join(', ')});` : ''}
+      h.${part}[${index}] = x;
+    };
+    return get;`;
+  return new Function('h', 'names', 'code', 'bad', 'where', source)(h, names, code, bad, where) as FieldAccess<unknown>;
 }

@@ -6,11 +6,18 @@ import { explore, type ExploreOptions, type ExploreResult, type ShardFigures } f
 import { exploreParallel } from '../checker/parallel.ts';
 import { compileSpec, specLoader } from './spec-loader.ts';
 import type { AnySpec, RunConfig } from '../specs/common/spec.ts';
-import type { ConfigExpectation } from './manifest.ts';
+import { propertyKey, type ConfigExpectation } from './manifest.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { MEASUREMENTS } from '../models/measures.ts';
 
 export type Verdict = 'holds' | 'violated' | 'reachable' | 'unreachable' | 'unknown';
+
+/**
+ * The format of a results document (check --json, check --write DIR's results.json), in its
+ * `format` field (docs/schema/results.schema.json). A change a reader of the previous format would
+ * misread gets a new number.
+ */
+export const RESULTS_FORMAT = 'daxcheck-results/1';
 
 export interface PropertyResult {
   spec: string;
@@ -162,7 +169,7 @@ export async function checkConfig(
     property: o.property.name,
     kind: o.property.kind,
     verdict: verdictOf(o.property.kind, o.state >= 0, r.complete && !r.shard?.split),
-    expected: expectation?.expect[o.property.id] ?? null,
+    expected: expectation?.expect[propertyKey(o.property)] ?? null,
     states: r.states,
     transitions: r.transitions,
     depth: r.depth,

@@ -13,7 +13,9 @@
  *
  * DAXCHECK_MANIFEST names one file holding every spec's entries instead (tests use a copy).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { MANIFEST, MANIFESTS } from './input/documents.ts';
+import { readDocument } from './input/read.ts';
 import type { Property } from '../checker/system.ts';
 import type { RunConfig } from '../specs/common/spec.ts';
 import { specs } from '../specs/index.ts';
@@ -54,18 +56,9 @@ export function specManifestPath(spec: string): string {
   return s.manifest;
 }
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the manifest ${shown(path)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`the manifest ${shown(path)} is not valid JSON: ${(err as Error).message}`);
-  }
+/** A manifest file, read and checked against its schema by the input layer (src/input/). */
+function readManifestFile(path: string): SpecManifest {
+  return readDocument(path, MANIFEST);
 }
 
 /** Is this spec's manifest missing (and no DAXCHECK_MANIFEST stands in for it)? */
@@ -76,14 +69,12 @@ export function manifestMissing(spec: string): boolean {
 /** Every registered spec's manifest, and those of the specs loaded from paths. */
 export function loadManifest(): Manifest {
   const single = process.env.DAXCHECK_MANIFEST;
-  if (single) return readJson(single) as Manifest;
+  if (single) return readDocument(single, MANIFESTS);
   const out: Manifest = {};
   const names = [...new Set([...specs.map((s) => s.name), ...loadedFromPaths().map((s) => s.spec.name)])];
   for (const name of names) {
     const path = specManifestPath(name);
-    const m = existsSync(path) ? readJson(path) : {};
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw new UsageError(`the manifest ${shown(path)} is not an object of configurations`);
-    out[name] = m as SpecManifest;
+    out[name] = existsSync(path) ? readManifestFile(path) : {};
   }
   return out;
 }

@@ -14,13 +14,17 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { ModelError } from '../checker/bfs.ts';
 import { bytePermutation, type Symmetry } from '../checker/symmetry.ts';
 import { compileMachine, UnsupportedMachineError, type CompiledMachine } from '../checker/xstate/compile.ts';
 import type { AnySpec, RunConfig, SpecSymmetry } from '../specs/common/spec.ts';
 import { findSpec, specs } from '../specs/index.ts';
 import { UsageError } from './args.ts';
+import { repoPath, shown } from './paths.ts';
+import { thrownText } from './terminal.ts';
+import { errnoWords, fileType } from './input/read.ts';
+import { ensureTypeScriptLoader } from './ts-loader.ts';
 
 /** A spec and the files it comes with. */
 export interface SpecSource {
@@ -38,7 +42,7 @@ export interface SpecSource {
 /** The module files a spec folder may hold, in the order they are looked for. */
 export const SPEC_MODULES = ['spec.ts', 'index.ts', 'machine.ts'] as const;
 
-const REPO_SPECS = fileURLToPath(new URL('../specs/', import.meta.url));
+const REPO_SPECS = repoPath('specs/');
 
 /** Path specs this process has loaded, by spec name. */
 const loaded = new Map<string, SpecSource>();
@@ -71,37 +75,32 @@ export function loadedFromPaths(): SpecSource[] {
   return [...loaded.values()];
 }
 
-/** A path as messages show it: relative to the working directory when inside it (`./x/manifest.json`), else absolute. */
-export function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  if (!rel) return '.';
-  return rel.startsWith('..') || isAbsolute(rel) ? path : `.${sep}${rel}`;
-}
+export { shown };
 
 /** The module file a path stands for: the file itself, or a spec folder's module. */
 export function specModuleFile(arg: string): string {
+  if (!arg || arg.includes('\0')) throw new UsageError(`no spec at '${arg}': not a path`);
   const abs = resolve(arg);
-  if (!existsSync(abs)) throw new UsageError(`no spec at '${arg}': ${shown(abs)} does not exist`);
-  if (!statSync(abs).isDirectory()) return abs;
-  const found = SPEC_MODULES.map((f) => join(abs, f)).find((f) => existsSync(f));
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw new UsageError(`no spec at '${arg}': ${shown(abs)} ${(err as { code?: string }).code === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoWords(err)})`}`);
+  }
+  const found = st.isDirectory() ? SPEC_MODULES.map((f) => join(abs, f)).find((f) => existsSync(f)) : abs;
   if (!found) throw new UsageError(`${shown(abs)} holds no spec module: write ${SPEC_MODULES.join(', ')} or name the module file`);
+  // A module is read whole before it runs: /dev/zero would never end and a FIFO would block.
+  const mod = statSync(found);
+  if (!mod.isFile()) throw new UsageError(`no spec at '${arg}': ${shown(found)} is ${fileType(mod)}, not a module file`);
+  if (!/\.(ts|mts|js|mjs)$/.test(found)) throw new UsageError(`no spec at '${arg}': ${shown(found)} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs)`);
+  if (mod.size > MAX_MODULE_BYTES) throw new UsageError(`no spec at '${arg}': ${shown(found)} is ${mod.size} bytes, more than the ${MAX_MODULE_BYTES} a spec module may have`);
   return found;
 }
 
-/** The first line of what a module threw, with where (its first stack frame outside node and tsx). */
-export function thrownText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // "Transform failed with 1 error:" says what follows on the next line (file:line:col: ERROR: ...).
-  const lines = err.message.split('\n').map((l) => l.trim()).filter(Boolean);
-  const first = lines.length ? (lines[0].endsWith(':') && lines[1] ? `${lines[0]} ${lines[1]}` : lines[0]) : err.name;
-  const frame = (err.stack ?? '')
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim())
-    .find((l) => l.startsWith('at ') && !/node:|node_modules/.test(l));
-  const where = frame?.match(/\(?((?:file:\/\/)?\/[^()]+:\d+:\d+)\)?$/)?.[1]?.replace(/^file:\/\//, '');
-  return `${err.name === 'Error' ? '' : `${err.name}: `}${first}${where && !first.includes(where) ? ` (at ${where})` : ''}`;
-}
+/** Largest spec module accepted (the repository's largest is about 40 KB). */
+const MAX_MODULE_BYTES = 4 * 1024 * 1024;
+
+export { thrownText };
 
 const looksLikeSpec = (x: unknown): x is AnySpec =>
   !!x && typeof x === 'object' && typeof (x as AnySpec).name === 'string' && Array.isArray((x as AnySpec).configs) && typeof (x as AnySpec).build === 'function';
@@ -123,8 +122,11 @@ export function specOfModule(mod: Record<string, unknown>, file: string): AnySpe
   return spec;
 }
 
+/** Spec and configuration names: file and folder names in reports, keys in every document (docs/schema/defs.schema.json `name`). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 function specProblem(s: AnySpec): string | null {
-  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(s.name)) return `name '${s.name}' is not a plain name (letters, digits, '-', '_', '.')`;
+  if (!NAME.test(s.name)) return `name '${s.name}' is not a plain name (letters, digits, '-', '_', '.'; at most 64)`;
   if (typeof s.title !== 'string') return `'${s.name}' needs a title (a string)`;
   if (typeof s.promise !== 'string') return `'${s.name}' needs a promise (a sentence: what the proposal promises)`;
   if (!Array.isArray(s.sources)) return `'${s.name}' needs sources (an array, e.g. [] or ['000'])`;
@@ -133,6 +135,7 @@ function specProblem(s: AnySpec): string | null {
   const seen = new Set<string>();
   for (const c of s.configs as RunConfig[]) {
     if (!c || typeof c.name !== 'string' || !c.name) return `'${s.name}' has a configuration without a name`;
+    if (!NAME.test(c.name)) return `'${s.name}' configuration '${c.name}' is not a plain name (letters, digits, '-', '_', '.'; at most 64)`;
     if (seen.has(c.name)) return `'${s.name}' has two configurations named '${c.name}'`;
     seen.add(c.name);
     if (typeof c.description !== 'string') return `'${s.name}' configuration '${c.name}' needs a description`;
@@ -142,7 +145,8 @@ function specProblem(s: AnySpec): string | null {
 }
 
 /** Imports a spec module, with one line naming the file when importing it throws. */
-async function importSpecModule(file: string): Promise<Record<string, unknown>> {
+export async function importSpecModule(file: string): Promise<Record<string, unknown>> {
+  await ensureTypeScriptLoader();
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
@@ -204,6 +208,14 @@ export async function loadSpecFile(file: string, configName: string) {
 export function compileSpec(spec: AnySpec, config: RunConfig) {
   const built = spec.build(config);
   const system = compileMachine(built.machine, { name: `${spec.name}/${config.name}`, events: built.events, bounds: built.bounds });
+  // Messages about a byte (a value beyond its bound) name the declared field, e.g. `pte[1][0]`.
+  if (built.byteName) {
+    const plain = system.byteLabel.bind(system);
+    system.byteLabel = (i: number) => {
+      const f = system.fields.find((x) => i >= x.offset && i < x.offset + x.length);
+      return (f && built.byteName!(f.name, i - f.offset)) ?? plain(i);
+    };
+  }
   if (built.symmetry) system.symmetry = machineSymmetry(system, built.symmetry);
   return { built, system, properties: built.properties, measures: built.measures ?? [] };
 }
@@ -244,7 +256,8 @@ export function machineSymmetry(system: CompiledMachine, sym: SpecSymmetry): Sym
 
 /** Where the parallel explorer's workers find a spec configuration: by name, or by its module for a path spec. */
 export function specLoader(specName: string, configName: string) {
-  const module = new URL('./spec-loader.ts', import.meta.url).href;
+  // This module itself, compiled or not: the worker loads the copy the main thread runs.
+  const module = import.meta.url;
   const l = loaded.get(specName);
   if (l) return { module, export: 'loadSpecFile', args: [l.file, configName] };
   return { module, export: 'loadSpec', args: [specName, configName] };

@@ -8,7 +8,9 @@ import type { EventObject } from 'xstate';
 import type { Path } from '../checker/bfs.ts';
 import type { CompiledMachine } from '../checker/xstate/compile.ts';
 import type { ByteContext } from '../checker/xstate/mutator.ts';
-import type { DurableSummary, Renderer, StepAction } from '../specs/common/spec.ts';
+import type { DurableSummary, FieldInfo, Renderer, StepAction, WaitEdge } from '../specs/common/spec.ts';
+
+export type { FieldInfo, WaitEdge };
 
 export interface TraceStep {
   /** The event, e.g. `T0.dax_iomap_fault` or `power_fail{image=2}`. */
@@ -37,6 +39,13 @@ export interface Trace {
   durableAfterCrash: DurableSummary | null;
   /** For a deadlock: who waits for what in the last state (the cycle of waits). */
   waits?: string[];
+  /** For a deadlock, when the spec's renderer gives it: the wait-for graph of the last state. */
+  waitGraph?: WaitEdge[];
+  /**
+   * What each field is (its kind, and a volatile field's durable twin), as the spec's renderer
+   * declares it; absent when it declares nothing. The timeline colours lanes by it.
+   */
+  fieldInfo?: Record<string, FieldInfo>;
 }
 
 /** Fields that differ between two state descriptions. */
@@ -76,5 +85,15 @@ export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, rende
   const last = path.states[path.states.length - 1];
   const trace: Trace = { initialState: render.state(ctxOf(path.states[0])), steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
   if (deadlock && render.waits) trace.waits = render.waits(sys.view(last));
+  if (deadlock && render.waitGraph) trace.waitGraph = render.waitGraph(sys.view(last));
+  if (render.fields) {
+    // Fields a state adds later (a block's leaf once it is allocated) are declared in that state.
+    const info: Record<string, FieldInfo> = {};
+    for (const st of path.states) {
+      for (const [k, v] of Object.entries(render.fields(ctxOf(st)))) if (!(k in info)) info[k] = v;
+    }
+    const named = new Set([...Object.keys(trace.initialState), ...steps.flatMap((s) => s.changes.map((c) => c.field))]);
+    trace.fieldInfo = Object.fromEntries(Object.entries(info).filter(([k]) => named.has(k)));
+  }
   return trace;
 }

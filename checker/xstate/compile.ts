@@ -122,7 +122,41 @@ export interface CompileOptions {
   bounds?: Record<string, number | ArrayLike<number>>;
   /** Label of an event for traces; defaults to `type{payload}`. */
   eventLabel?: (event: EventObject) => string;
+  /** Tests only: compile a deliberately broken variant (see `Mutation`). Absent, nothing changes. */
+  mutate?: Mutation;
 }
+
+/**
+ * Deliberately broken variants of this compiler, for tests only: the agreement test
+ * (test/checker/xstate-agreement.test.ts) shows that it catches each one. Each plants its bug in
+ * the compiled copy alone, by shadowing a method on the instance or by a branch on a path that runs
+ * once per (configuration, selection); the step function of an unmutated copy is the one above.
+ */
+export type Mutation =
+  /** An event whose candidate transitions are all blocked by guards becomes an enabled self-loop. */
+  | 'guard-blocked-self-loop'
+  /** A state with several active regions tries its own transitions before its regions'. */
+  | 'parent-before-regions'
+  /** Conflicting transitions of several regions all run (`removeConflicts` skipped). */
+  | 'skip-remove-conflicts'
+  /** A state's `initial` actions run before its entry actions. */
+  | 'initial-before-entry'
+  /** A step of several transitions is cached by its first transition only. */
+  | 'multi-cache-by-first'
+  /** A step's actions run in reverse order. */
+  | 'reverse-actions'
+  /** Every guard passes. */
+  | 'ignore-guards';
+
+export const MUTATIONS: readonly Mutation[] = [
+  'guard-blocked-self-loop',
+  'parent-before-regions',
+  'skip-remove-conflicts',
+  'initial-before-entry',
+  'multi-cache-by-first',
+  'reverse-actions',
+  'ignore-guards',
+];
 
 const NOT = (not('x') as unknown as { check: unknown }).check;
 const AND = (and(['x']) as unknown as { check: unknown }).check;
@@ -174,11 +208,13 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   private copy!: (src: Uint8Array, dst: Uint8Array) => void;
   /** Copies a state vector to `dst` at `offset`. */
   private copyAt!: (src: Uint8Array, dst: Uint8Array, offset: number) => void;
+  private readonly mutation: Mutation | undefined;
 
   constructor(
     private readonly machine: AnyStateMachine,
     options: CompileOptions,
   ) {
+    this.mutation = options.mutate;
     this.name = options.name ?? machine.id;
     this.root = machine.root as unknown as SN;
     this.nodes = [...((machine as unknown as { idMap: Map<string, SN> }).idMap).values()].sort((a, b) => a.order - b.order);
@@ -235,6 +271,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       offset <= 96
         ? (new Function('s', 'd', 'o', Array.from({ length: offset }, (_, i) => `d[o + ${i}] = s[${i}];`).join('\n')) as (src: Uint8Array, dst: Uint8Array, o: number) => void)
         : (src, dst, o) => dst.set(src, o);
+    if (this.mutation) this.plantMutation(this.mutation);
   }
 
   // ---------------------------------------------------------------- TransitionSystem
@@ -825,7 +862,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   private buildMicro(cfg: Config, selected: CompiledTransition[]): Micro {
     const active = new Set(cfg.nodes);
     const defs = selected.map((t) => t.def);
-    const kept = defs.length > 1 ? removeConflicts(defs, active, this.root) : defs;
+    const kept = defs.length > 1 && this.mutation !== 'skip-remove-conflicts' ? removeConflicts(defs, active, this.root) : defs;
     const ts = kept.map((d) => selected.find((t) => t.def === d)!);
     const actions: CompiledAction[] = [];
     const exits = exitSet(kept, active, this.root).sort((a, b) => b.order - a.order);
@@ -838,8 +875,9 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     const entered = [...enter].sort((a, b) => a.order - b.order);
     for (const s of entered) {
       active.add(s);
+      if (this.mutation === 'initial-before-entry' && defaultEntry.has(s)) actions.push(...this.nodeInitial.get(s)!);
       actions.push(...this.nodeEntry.get(s)!);
-      if (defaultEntry.has(s)) actions.push(...this.nodeInitial.get(s)!);
+      if (defaultEntry.has(s) && this.mutation !== 'initial-before-entry') actions.push(...this.nodeInitial.get(s)!);
     }
     const done = cfg.done || completesRoot(entered, active);
     if (done) {
@@ -869,9 +907,46 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       value: stateValue(this.root, nodeSet),
       sel: new Array(this.eventCount),
       single: [],
-      multi: new Map(),
+      multi: this.mutation === 'multi-cache-by-first' ? new FirstIdMap<Micro>() : new Map(),
     };
     return id;
+  }
+
+  /** Tests only: plants the bug `m` in this copy (see `Mutation`). */
+  private plantMutation(m: Mutation): void {
+    if (m === 'ignore-guards') for (const t of this.transitions) t.guard = null;
+    else if (m === 'reverse-actions') {
+      const build = CompiledMachine.prototype.buildMicro;
+      this.buildMicro = (cfg, selected) => {
+        const micro = build.call(this, cfg, selected);
+        return { ...micro, actions: [...micro.actions].reverse(), runs: [...micro.runs].reverse() };
+      };
+    } else if (m === 'parent-before-regions') {
+      const select = CompiledMachine.prototype.select;
+      this.select = (sel, ctx, ev, cfg, out) => {
+        if (sel.parts.length) {
+          for (const t of sel.fallback) {
+            if (t.guard === null || t.guard(ctx, ev, cfg)) {
+              out.push(t);
+              return;
+            }
+          }
+        }
+        select.call(this, sel, ctx, ev, cfg, out);
+      };
+    } else if (m === 'guard-blocked-self-loop') {
+      const step = CompiledMachine.prototype.step;
+      this.step = (src, event, dst) => {
+        const rule = step.call(this, src, event, dst);
+        if (rule >= 0) return rule;
+        const sel = this.configOf(src[0] | (src[1] << 8)).sel[event];
+        if (!sel) return rule;
+        let first = sel;
+        while (first.parts.length) first = first.parts[0];
+        dst.set(src);
+        return this.ruleOfKey(String((first.fallback[0] ?? sel.fallback[0]).id));
+      };
+    }
   }
 
   /** The configuration with canonical number `id`, built on first use (e.g. a state another copy made). */
@@ -944,6 +1019,16 @@ class View<C extends ByteContext> implements MachineView<C> {
   }
   matches(path: string): boolean {
     return this.owner.isActive(this.configuration, path);
+  }
+}
+
+/** Tests only ('multi-cache-by-first'): a cache of steps keyed by their first transition alone. */
+class FirstIdMap<V> extends Map<string, V> {
+  override get(key: string): V | undefined {
+    return super.get(key.split(',')[0]);
+  }
+  override set(key: string, value: V): this {
+    return super.set(key.split(',')[0], value);
   }
 }
 

@@ -20,7 +20,7 @@ import { textsOf, type ActionText } from '../../models/action.ts';
 import { daxRenderer } from '../../models/describe.ts';
 import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
 import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
-import type { FieldDecls } from '../../models/fields.ts';
+import { PARTS, type FieldDecls, type Part } from '../../models/fields.ts';
 import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Dimensions, type Features, type KernelHooks } from '../../models/layout.ts';
 import { faultCost } from '../../models/measures.ts';
 import { threadSymmetry, threadSymmetryProblem, type FieldSymmetry } from '../../models/symmetry.ts';
@@ -213,6 +213,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     bounds: bounds(L),
     properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
     measures,
+    byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
     render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
     ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) } : {}),

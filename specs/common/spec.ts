@@ -27,6 +27,12 @@ export interface RunConfig {
    * tests only build it and check its manifest entry.
    */
   scaled?: boolean;
+  /**
+   * Violations this configuration shows by design, not as a flaw of the proposal: property id to
+   * the reason, e.g. `{ 'pointer-after-alloc': 'the punch deletes the block the record points to' }`.
+   * Written by hand, like the manifest's expected verdicts; the reports set these apart from bugs.
+   */
+  byDesign?: Record<string, string>;
 }
 
 /** Configuration of the specs built on the application of DOMAIN.md (specs/common/dax-machine.ts). */
@@ -84,6 +90,41 @@ export interface StepAction<C extends ByteContext> {
   after: C;
 }
 
+/**
+ * What a named field of a rendered state is, as the model declares it: durable (media, committed
+ * metadata), the journal, a cache (CPU cache lines, the page cache), page tables and mappings,
+ * other volatile state (in-memory metadata, locks), or ghost (bookkeeping for properties only).
+ */
+export type FieldKind = 'durable' | 'journal' | 'cache' | 'pagetable' | 'volatile' | 'ghost';
+export const FIELD_KINDS: readonly FieldKind[] = ['durable', 'journal', 'cache', 'pagetable', 'volatile', 'ghost'];
+
+/** A named field's kind, and for a volatile field the durable field it runs ahead of. */
+export interface FieldInfo {
+  kind: FieldKind;
+  /**
+   * The durable field a flush, commit or writeback brings this one to (`block 1` → `block 1
+   * (committed)`, `cache 1.0` → `pmem 1.0`): the argument compares the two before a crash.
+   */
+  durable?: string;
+}
+
+/**
+ * A waiting thread in a deadlocked state: what it holds, what it waits for and for whom, in
+ * kernel terms (one node and one edge of the wait-for graph).
+ */
+export interface WaitEdge {
+  /** The waiting actor, as steps name it (`T0`, `jbd2`). */
+  actor: string;
+  /** What it holds, one phrase each ("the page lock of file2 page 0 (ext4_write_begin)"). */
+  holds: string[];
+  /** What it waits for, short ("lock_page(file2 page 0)"). */
+  waitsFor: string;
+  /** The actor that must move first (holds what it waits for). */
+  on: string;
+  /** Where it waits (the kernel function), if known. */
+  where?: string;
+}
+
 /** What the file (or device) holds after a crash and recovery. */
 export type DurableSummary = { text: string } & Record<string, unknown>;
 
@@ -97,6 +138,12 @@ export interface Renderer<C extends ByteContext> {
   outcome(event: EventObject, before: C, after: C): Record<string, unknown> | null;
   /** The state as named fields; a step's changes are the fields that differ. */
   state(context: C): Record<string, string>;
+  /**
+   * What each named field of `state` is (its kind, and the durable twin of a volatile field), as
+   * the model declares it: the timeline colours lanes by it. Optional; fields without it are
+   * drawn as "not declared".
+   */
+  fields?(context: C): Record<string, FieldInfo>;
   /** When the trace ends after a crash, the durable state recovery rebuilt; else null. */
   afterCrash(view: MachineView<C>): DurableSummary | null;
   /**
@@ -105,6 +152,8 @@ export interface Renderer<C extends ByteContext> {
    * so the cycle of waits can be read. Optional.
    */
   waits?(view: MachineView<C>): string[];
+  /** For a deadlocked state: the wait-for graph, one entry per waiting actor. Optional. */
+  waitGraph?(view: MachineView<C>): WaitEdge[];
 }
 
 /** A spec instantiated for one configuration, ready for the explorer. */
@@ -115,6 +164,11 @@ export interface BuiltSpec<C extends ByteContext = ByteContext> {
   properties: Property<MachineView<C>>[];
   /** Quantities measured over every transition (e.g. fault cost), if any. */
   measures?: Measure<MachineView<C>>[];
+  /**
+   * The declared name of element `index` of context field `field` (e.g. `volatile`, 12 →
+   * `pte[1][0]`), for messages about a byte such as a value beyond its bound.
+   */
+  byteName?(field: string, index: number): string | undefined;
   render: Renderer<C>;
   /**
    * Interchangeable threads (or processes), where the spec declares them and they are so in this

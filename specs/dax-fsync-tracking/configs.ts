@@ -1,11 +1,11 @@
 /**
  * Run configurations of the DAX fsync dirty-tracking spec (seed 001): one per review finding, the
  * design that was merged, and the locked design that came later. Each is a design (the choices in
- * models/dax-tracking.ts) plus the threads that run against it. Expected verdicts and state
+ * tracking.ts) plus the threads that run against it. Expected verdicts and state
  * counts: manifest.json next to this file.
  */
 import type { RunConfig } from '../common/spec.ts';
-import type { TrackingDesign } from '../../models/dax-tracking.ts';
+import type { TrackingDesign } from './tracking.ts';
 
 /** One access of a writer's program: a CPU load or store of page `index`'s word. */
 export interface Access {

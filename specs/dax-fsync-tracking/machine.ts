@@ -13,15 +13,14 @@
  * mapping, running a program of loads and stores; a store that faults stays in its state while
  * the fault is handled, as the CPU retries it) and fsync callers F0, F1, ... (one fsync each).
  * Each kernel step is one state, so every interleaving of the threads is explored; a step is
- * atomic exactly where the kernel holds tree_lock or a page-table lock (models/dax-tracking.ts,
- * models/dax-writeback.ts). There is no power failure: the property looks at the media at the
+ * atomic exactly where the kernel holds tree_lock or a page-table lock (tracking.ts,
+ * writeback.ts). There is no power failure: the property looks at the media at the
  * moment fsync returns, which is what a crash right after it would find.
  */
 import { and, not, setup, stateIn } from 'xstate';
 import type { Property } from '../../checker/system.ts';
 import type { MachineView } from '../../checker/xstate/compile.ts';
 import { mutator } from '../../checker/xstate/mutator.ts';
-import { PTE_NONE, PTE_RO, PTE_RW } from '../../models/layout.ts';
 import {
   cpuStore,
   daxFaultRadix,
@@ -30,8 +29,6 @@ import {
   evictLine,
   isCacheDirty,
   isTrackingEntryUnlocked,
-  pmdOf,
-  pteOf,
   trackingBounds,
   trackingContext,
   TrackingLayout,
@@ -41,7 +38,7 @@ import {
   writableOverCleanEntry,
   type TrackingContext,
   type TrackingDesign,
-} from '../../models/dax-tracking.ts';
+} from './tracking.ts';
 import {
   findGetEntriesTag,
   fsyncCall,
@@ -59,7 +56,7 @@ import {
   writebackLookup,
   writebackSkip,
   writeProtects,
-} from '../../models/dax-writeback.ts';
+} from './writeback.ts';
 import type { BuiltSpec, Spec } from '../common/spec.ts';
 import { fsyncTrackingConfigs, type FsyncTrackingConfig, type WriterProgram } from './configs.ts';
 import { fsyncTrackingRenderer } from './describe.ts';
@@ -87,24 +84,29 @@ type Fx = { f: number };
 /** States of an fsync caller between the call and the return. */
 const IN_WRITEBACK = ['tag', 'scan', 'lookup', 'wrprotect', 'flush', 'finish'] as const;
 
+/**
+ * The guards read the state by field names and values (`s.pte(m, i) === 'writable'`), through a
+ * view made once: guards run for every event tried in every state.
+ */
 function guards(T: TrackingLayout) {
+  const s = T.view();
+  type Ctx = { context: TrackingContext };
   return {
-    isPteAbsent: ({ context }: { context: TrackingContext }, p: At) => pteOf(context, T, p.m, p.i) === PTE_NONE,
-    isPteReadOnly: ({ context }: { context: TrackingContext }, p: At) => pteOf(context, T, p.m, p.i) === PTE_RO,
-    isPteWritable: ({ context }: { context: TrackingContext }, p: At) => pteOf(context, T, p.m, p.i) === PTE_RW,
-    isPteMapped: ({ context }: { context: TrackingContext }, p: At) => pteOf(context, T, p.m, p.i) !== PTE_NONE,
-    isPmdAbsent: ({ context }: { context: TrackingContext }, p: At) => pmdOf(context, T, p.m) === PTE_NONE,
-    isPmdWritable: ({ context }: { context: TrackingContext }, p: At) => pmdOf(context, T, p.m) === PTE_RW,
-    isPmdMapped: ({ context }: { context: TrackingContext }, p: At) => pmdOf(context, T, p.m) !== PTE_NONE,
+    isPteAbsent: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'absent',
+    isPteReadOnly: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'read-only',
+    isPteWritable: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'writable',
+    isPteMapped: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) !== 'absent',
+    isPmdAbsent: ({ context }: Ctx, p: At) => s.at(context).pmd(p.m) === 'absent',
+    isPmdWritable: ({ context }: Ctx, p: At) => s.at(context).pmd(p.m) === 'writable',
+    isPmdMapped: ({ context }: Ctx, p: At) => s.at(context).pmd(p.m) !== 'absent',
     /** With the entry lock: may the fault path take the entry tracking page i (or the PMD's)? */
-    isEntryUnlocked: ({ context }: { context: TrackingContext }, p: { i: number; pmd: boolean }) =>
-      isTrackingEntryUnlocked(context, T, p.i, p.pmd),
-    hasTowriteEntry: ({ context }: { context: TrackingContext }) => hasTowriteEntry(context, T),
+    isEntryUnlocked: ({ context }: Ctx, p: { i: number; pmd: boolean }) => isTrackingEntryUnlocked(s.at(context), T, p.i, p.pmd),
+    hasTowriteEntry: ({ context }: Ctx) => hasTowriteEntry(s.at(context), T),
     /** `*slot != entry`: was the gathered entry replaced or deleted? */
-    isGatheredEntryChanged: ({ context }: { context: TrackingContext }, p: Fx) => gatheredEntryChanged(context, p.f),
-    isGatheredTowrite: ({ context }: { context: TrackingContext }, p: Fx) => gatheredIsTowrite(context, p.f),
-    isGatheredUnlocked: ({ context }: { context: TrackingContext }, p: Fx) => !gatheredIsLocked(context, p.f),
-    isCacheLineDirty: ({ context, event }: { context: TrackingContext; event: TrackingEvent }) => isCacheDirty(context, T, event.p!),
+    isGatheredEntryChanged: ({ context }: Ctx, p: Fx) => gatheredEntryChanged(s.at(context), p.f),
+    isGatheredTowrite: ({ context }: Ctx, p: Fx) => gatheredIsTowrite(s.at(context), p.f),
+    isGatheredUnlocked: ({ context }: Ctx, p: Fx) => !gatheredIsLocked(s.at(context), p.f),
+    isCacheLineDirty: ({ context, event }: Ctx & { event: TrackingEvent }) => isCacheDirty(s.at(context), event.p!),
   };
 }
 
@@ -126,11 +128,11 @@ function actions(T: TrackingLayout, d: TrackingDesign) {
     find_get_entries_tag: act<Fx>((c, _e, p) => void findGetEntriesTag(c, T, p.f)),
     /** wmb_pmem and return 0: changes nothing, but it is the moment the promise is judged. */
     fsync_return: act<Fx>(() => {}),
-    dax_writeback_one: act<Fx>((c, _e, p) => writebackLookup(c, d, p.f)),
-    dax_writeback_one_skip: act<Fx & { reason: 'changed' | 'towrite' }>((c, _e, p) => writebackSkip(c, p.f)),
+    dax_writeback_one: act<Fx>((c, _e, p) => writebackLookup(c, T, d, p.f)),
+    dax_writeback_one_skip: act<Fx & { reason: 'changed' | 'towrite' }>((c, _e, p) => writebackSkip(c, T, p.f)),
     pgoff_mkclean: act<Fx & { last: boolean }>((c, _e, p) => void pgoffMkclean(c, T, p.f, p.last)),
     wb_cache_pmem: act<Fx & { last: boolean }>((c, _e, p) => void wbCachePmem(c, T, p.f, p.last)),
-    radix_tree_tag_clear: act<Fx>((c, _e, p) => writebackFinish(c, d, p.f)),
+    radix_tree_tag_clear: act<Fx>((c, _e, p) => writebackFinish(c, T, d, p.f)),
 
     cpu_evict: act((c, e) => void evictLine(c, T, e.p!)),
   };
@@ -320,17 +322,19 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
   const states = IN_WRITEBACK.filter((s) => (s !== 'wrprotect' || writeProtects(cfg.design) !== 'no') && (s !== 'finish' || hasFinishStep(cfg.design)));
   const inside = (v: View, f: number) => states.some((s) => v.matches(`running.F${f}.${s}`));
   const regions = [...cfg.writers.map((_, m) => `W${m}`), ...Array.from({ length: F }, (_, f) => `F${f}`)];
+  const s = T.view();
   const props: Property<View>[] = [
     {
       kind: 'always',
       id: 'fsync-covers-prior-stores',
       name: PROPERTY.fsync,
       holds: (v) => {
-        for (let f = 0; f < F; f++) if (returned(v, f) && storesNotDurable(v.context, T, f).length) return false;
+        s.at(v.context);
+        for (let f = 0; f < F; f++) if (returned(v, f) && storesNotDurable(s, T, f).length) return false;
         return true;
       },
     },
-    { kind: 'always', id: 'dirty-pte-tracked', name: PROPERTY.tracked, holds: (v) => writableOverCleanEntry(v.context, T).length === 0 },
+    { kind: 'always', id: 'dirty-pte-tracked', name: PROPERTY.tracked, holds: (v) => writableOverCleanEntry(s.at(v.context), T).length === 0 },
   ];
   if (F >= 2) {
     props.push({
@@ -350,7 +354,8 @@ function properties(T: TrackingLayout, cfg: FsyncTrackingConfig, eventTypes: str
       id: 'fsync-flushes-store',
       name: PROPERTY.flushed,
       reached: (v) => {
-        for (let f = 0; f < F; f++) if (returned(v, f) && hadStoresToSync(v.context, T, f) && !storesNotDurable(v.context, T, f).length) return true;
+        s.at(v.context);
+        for (let f = 0; f < F; f++) if (returned(v, f) && hadStoresToSync(s, T, f) && !storesNotDurable(s, T, f).length) return true;
         return false;
       },
     },

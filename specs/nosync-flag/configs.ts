@@ -7,20 +7,20 @@
  */
 import type { DaxRunConfig, RunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
-import type { NoSyncWrite } from '../../models/nosync.ts';
-import type { Jbd2Start } from '../../models/locks.ts';
+import type { NoSyncWrite } from './model.ts';
+import type { Jbd2Start } from './locks.ts';
 import { scaledUp } from '../common/scaled.ts';
 
 /** A configuration of the data side. */
 export interface NoSyncDataConfig extends DaxRunConfig {
   kind: 'data';
-  /** How the fault makes the new block's metadata durable (models/nosync.ts). */
+  /** How the fault makes the new block's metadata durable (model.ts). */
   write: NoSyncWrite;
   /** The application asks for a no-sync mapping; false: plain MAP_SHARED. */
   request: boolean;
 }
 
-/** A configuration of the deadlock side (models/locks.ts). */
+/** A configuration of the deadlock side (locks.ts). */
 export interface NoSyncDeadlockConfig extends RunConfig {
   kind: 'deadlock';
   /**
@@ -117,6 +117,11 @@ export const noSyncDataConfigs: NoSyncDataConfig[] = [
     ...data,
     write: 'commit',
     thirdParty: { ops: ['punch'], blocks: [1] },
+    // The punch deletes the record's block: its pointer dangles whatever the proposal does.
+    byDesign: {
+      'pointer-after-alloc': 'the punch deletes block 1, the record the header points to: the pointer dangles by design, not by a missing sync',
+      'belief-survives': 'the punch deletes the record the application believed durable: another process destroyed it, as it may',
+    },
     default: true,
   },
   {

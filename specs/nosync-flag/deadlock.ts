@@ -2,7 +2,7 @@
  * The deadlock side of the no-sync spec: Dave Chinner's example (seed 002, 2016-09-15) as a machine
  * of its own. Thread T0 calls write(2) on file2, an ext4 file in data=ordered mode, with a user
  * buffer that is a no-sync DAX mapping of a hole in file1; kjournald2 (`jbd2`) commits; T1, another
- * thread of the process, may call mmap(2). Locks and the journal are models/locks.ts.
+ * thread of the process, may call mmap(2). Locks and the journal are locks.ts.
  *
  *   T0  inode_lock(file2) → ext4_write_begin (jbd2 handle, lock_page) → copy from the user buffer
  *       → page fault: mmap_lock, MMAPLOCK, allocate, and (no-sync) wait for the commit
@@ -50,7 +50,7 @@ import {
   waitCycle,
   waitsFor,
   type LockContext,
-} from '../../models/locks.ts';
+} from './locks.ts';
 import type { Property } from '../../checker/system.ts';
 import type { BuiltSpec, Renderer, StepAction } from '../common/spec.ts';
 import type { NoSyncDeadlockConfig } from './configs.ts';
@@ -304,7 +304,22 @@ function deadlockRenderer(cfg: NoSyncDeadlockConfig): Renderer<LockContext> {
         'file2 page 0': c.files[FL.pageDirty] ? 'dirty' : 'clean',
       };
     },
+    // Locks, the file's allocation and the page are in memory; the journal's state is its own kind.
+    fields: () => ({
+      'i_rwsem file2': { kind: 'volatile' },
+      'page lock file2 page 0': { kind: 'volatile' },
+      mmap_lock: { kind: 'volatile' },
+      'MMAPLOCK file1': { kind: 'volatile' },
+      'T0 jbd2 handle': { kind: 'journal' },
+      jbd2: { kind: 'journal' },
+      'running transaction': { kind: 'journal' },
+      'committing transaction': { kind: 'journal' },
+      'file1 block 0': { kind: 'volatile' },
+      'user buffer PTE': { kind: 'pagetable' },
+      'file2 page 0': { kind: 'cache' },
+    }),
     afterCrash: () => null,
+    waitGraph: (v) => waitsFor(v.context, positions(v)).map((w) => ({ actor: w.from, holds: w.holds, waitsFor: w.waitsFor, on: w.to, where: w.where })),
     waits: (v) => {
       const ws = waitsFor(v.context, positions(v));
       const cycle = waitCycle(ws);

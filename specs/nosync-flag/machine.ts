@@ -20,7 +20,7 @@
  *
  * Two machines (configs.ts): the data side (data.ts, the shared model and the application of
  * DOMAIN.md; choices of how the fault syncs, and seed 004's split) and the deadlock side
- * (deadlock.ts, models/locks.ts: write(2), kjournald2 and mmap(2) as threads of locks).
+ * (deadlock.ts, locks.ts: write(2), kjournald2 and mmap(2) as threads of locks).
  */
 import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { BuiltSpec, Spec } from '../common/spec.ts';

@@ -24,7 +24,7 @@ import type { DaxProperty } from '../../models/invariants.ts';
 import { BLOCK_SIZE, ERRNO_NAMES, HOLE, OK, PTE_RW, WRITTEN, type DaxContext } from '../../models/layout.ts';
 import type { Ref } from '../apps/pmem-log.ts';
 import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
-import type { Spec } from '../common/spec.ts';
+import type { FieldInfo, Spec } from '../common/spec.ts';
 import { novaConfigs, type NovaConfig } from './configs.ts';
 import {
   NOVA,
@@ -211,6 +211,19 @@ function novaStateText(L: NovaLayout) {
   };
 }
 
+/** What NOVA's fields are: the cache entry is in the inode log (durable), the copy in memory ahead of it. */
+function novaFieldKinds(L: NovaLayout) {
+  return (_c: DaxContext, shared: Record<string, FieldInfo>) => {
+    const out = { ...shared };
+    delete out['running transaction'];
+    for (let b = 0; b < L.B; b++) {
+      out[`COW cache block ${b}`] = { kind: 'durable' };
+      out[`copy of block ${b} (in memory)`] = { kind: 'volatile', durable: `COW cache block ${b}` };
+    }
+    return out;
+  };
+}
+
 export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
   name: 'nova',
   title: 'NOVA-style MAP_SYNC: a persistent per-inode copy-on-write cache',
@@ -256,7 +269,7 @@ export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
         return { on, events };
       },
       properties: (L) => novaProperties(L),
-      render: (L, app, shared) => withOwnTexts(L, app, shared, { state: novaStateText(L) }),
+      render: (L, app, shared) => withOwnTexts(L, app, shared, { state: novaStateText(L), fields: novaFieldKinds(L) }),
     };
   },
 });

@@ -1,18 +1,18 @@
 /**
- * `daxcheck list [PATH...] [--json]`: specs, their configurations and properties; without PATH
- * every registered spec, with PATH the specs in those folders (or modules).
+ * `daxcheck list [spec|PATH...] [--json]`: specs, their configurations and properties; without
+ * arguments every registered spec, else the registered specs named and the specs in the folders
+ * (or modules) given by path.
  */
 import type { RunConfig } from '../../specs/common/spec.ts';
-import { parse, UsageError } from '../args.ts';
+import { parse } from '../args.ts';
 import { loadManifest, propertyKey } from '../manifest.ts';
-import { authorError, isSpecPath, resolveSpecs } from '../spec-loader.ts';
+import { authorError, resolveSpecs } from '../spec-loader.ts';
+import { print, printJson } from '../terminal.ts';
 
-export const usage = 'daxcheck list [PATH...] [--json]';
+export const usage = 'daxcheck list [spec|PATH...] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
-  const notPath = positionals.find((p) => !isSpecPath(p));
-  if (notPath !== undefined) throw new UsageError(`list takes no arguments but spec folder paths, got '${notPath}' (no such file or folder)`);
   const sources = await resolveSpecs(positionals);
   const manifest = loadManifest();
   const build = (source: (typeof sources)[number], c: RunConfig) => {
@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     }),
   }));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ specs: data }, null, 2) + '\n');
+    printJson({ specs: data });
     return 0;
   }
   const out: string[] = [];
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const p of c.properties) out.push(`      ${p.kind.padEnd(9)} ${p.id}: ${p.property}${p.expected ? `  [expected: ${p.expected}]` : ''}`);
     }
   }
-  process.stdout.write(out.join('\n') + '\n');
+  print(out.join('\n') + '\n');
   return 0;
 }
 

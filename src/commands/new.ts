@@ -8,23 +8,28 @@
  * `daxcheck check D/NAME --record-counts` would. The spec imports only from 'daxcheck' (the
  * kit, src/kit.ts); tsconfig.json maps that name to the kit for editors and tsc.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunConfig } from '../../specs/common/spec.ts';
 import { findSpec } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { checkConfig, runAsExpected, type ConfigRun } from '../check.ts';
 import { checkManifest, loadManifest, propertyKey, type SpecManifest } from '../manifest.ts';
+import { MANIFEST } from '../input/documents.ts';
+import { readDocument } from '../input/read.ts';
+import { checkOutputDir, makeDirs } from '../output.ts';
+import { REPO_ROOT, repoPath } from '../paths.ts';
 import { renderRuns } from '../render.ts';
 import { authorError, resolveSpecs, shown } from '../spec-loader.ts';
 import { recordCounts } from './check.ts';
+import { print } from '../terminal.ts';
 
 export const usage = 'daxcheck new NAME [--dir D]';
 
-const TEMPLATE = fileURLToPath(new URL('../new/template/', import.meta.url));
-const KIT = fileURLToPath(new URL('../kit.ts', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TEMPLATE = repoPath('src/new/template/');
+/** The kit's TypeScript source: what editors and tsc read for the new folder's types. */
+const KIT = repoPath('src/kit.ts');
+const REPO = REPO_ROOT;
 /** The template's spec name and exported identifier, replaced by NAME and its camel case. */
 const TEMPLATE_NAME = 'my-proposal';
 const TEMPLATE_IDENT = 'myProposal';
@@ -60,12 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   const [name] = positionals;
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) throw new UsageError(`'${name}' is not a spec name: use lower-case words joined by '-', e.g. map-sync`);
   if (findSpec(name)) throw new UsageError(`'${name}' is a spec of this repository already: choose another name`);
-  if (values.dir !== undefined && !String(values.dir).trim()) throw new UsageError('--dir needs a directory');
-  const parent = resolve(String(values.dir ?? '.'));
-  if (existsSync(parent) && !statIsDir(parent)) throw new UsageError(`--dir ${shown(parent)} is not a directory`);
+  const parent = checkOutputDir('--dir', String(values.dir ?? '.'), { dirs: [name] });
   const target = join(parent, name);
   if (existsSync(target) && (!statIsDir(target) || readdirSync(target).length)) throw new UsageError(`${shown(target)} exists already: choose another name or --dir`);
-  mkdirSync(target, { recursive: true });
+  makeDirs(target);
 
   const written: string[] = [];
   for (const file of readdirSync(TEMPLATE).filter((f) => f.endsWith('.ts')).sort()) {
@@ -77,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // The template's claims, keyed as the manifest keys properties; counts are measured below.
   const [source] = await resolveSpecs([target]);
-  const claims = JSON.parse(readFileSync(join(TEMPLATE, 'manifest.json'), 'utf8')) as Record<string, { expect: Record<string, string> }>;
+  const claims = readDocument(join(TEMPLATE, 'manifest.json'), MANIFEST);
   const manifest: SpecManifest = {};
   const jobs = (source.spec.configs as RunConfig[]).map((config) => {
     let properties;
@@ -120,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     out.push(renderRuns(runs), `the template's verdicts differ from its manifest (a daxcheck bug): see above`);
   }
-  process.stdout.write(out.join('\n') + '\n');
+  print(out.join('\n') + '\n');
   return ok ? 0 : 1;
 }
 

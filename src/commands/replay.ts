@@ -6,22 +6,21 @@
  * proposals Linux never merged are reported as not replayable, which is not a failure), 1 a
  * mismatch or a VM that failed, 2 bad usage or input (before anything boots).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readTrace } from '../input/trace.ts';
 import { parse, positiveInt, UsageError } from '../args.ts';
 import { checkConfig } from '../check.ts';
 import { select } from '../select.ts';
 import { findSpec } from '../../specs/index.ts';
 import type { DaxRunConfig } from '../../specs/common/spec.ts';
 import { coveringTraces } from '../replay/covering.ts';
-import { parseTraceText, planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
+import { planReplay, type NotReplayable, type ReplayPlan, type TraceInput } from '../replay/program.ts';
 import { hostProblem, replayOnHost, replayOnVm, type ReplayResult } from '../replay/run.ts';
 import { SMOKE, twoCrashTrace } from '../replay/smoke.ts';
 import { FILESYSTEMS, kernelImage, lockRig, rigMissing, type Fs } from '../replay/vm.ts';
+import { print, printJson, termLine, warn } from '../terminal.ts';
 
 export const usage = `daxcheck replay [spec...|trace.json...] [--config NAME[,NAME]] [--all-configs] [--covering]
                  [--smoke] [--fs ext4|xfs[,..]] [--host] [--timeout SECONDS] [--dry-run] [--json]`;
-
-const MAX_TRACE_BYTES = 4 * 1024 * 1024;
 
 interface Row {
   name: string;
@@ -36,20 +35,6 @@ interface Row {
   results: ReplayResult[];
   /** Per filesystem (or host) when the trace cannot run there. */
   skipped: { fs: string; reason: string }[];
-}
-
-function readTrace(path: string): TraceInput {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new UsageError(`${path}: not a file`);
-    size = st.size;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read the trace ${path}`);
-  }
-  if (size > MAX_TRACE_BYTES) throw new UsageError(`${path}: ${size} bytes; a trace file is at most ${MAX_TRACE_BYTES} bytes`);
-  return parseTraceText(readFileSync(path, 'utf8'), path);
 }
 
 const looksLikeFile = (arg: string) => arg.endsWith('.json') || arg.includes('/');
@@ -121,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       const found = (await tracesOf(c.spec, c.config)).find((x) => x.trace.property === c.property);
       if (!found) {
         // The model changed so that this case has no counterexample or witness any more.
-        process.stderr.write(`daxcheck: the smoke case ${c.spec}/${c.config} has no trace for "${c.property}" (${c.shows})\n`);
+        warn(`the smoke case ${c.spec}/${c.config} has no trace for "${c.property}" (${c.shows})`);
         return 1;
       }
       inputs.push(found);
@@ -168,25 +153,25 @@ export async function run(argv: string[]): Promise<number> {
   // The smoke set exists to be replayed: one of its traces turning unreplayable (a model change the
   // harness does not translate yet) must fail CI, not shrink the set silently.
   const smokeUnreplayable = rows.filter((r) => smokeNames.has(r.name) && r.notReplayable);
-  for (const r of smokeUnreplayable) process.stderr.write(`daxcheck: smoke trace ${r.name} is not replayable: ${r.notReplayable}\n`);
+  for (const r of smokeUnreplayable) warn(`smoke trace ${r.name} is not replayable: ${r.notReplayable}`);
 
   if (v['dry-run']) {
-    if (v.json) process.stdout.write(JSON.stringify({ plans: rows.map((r) => ({ trace: r.name, property: r.property, notReplayable: r.notReplayable, notes: r.plan?.notes ?? [], program: r.plan?.program ?? null, model: r.plan?.prediction.durable.text ?? null })) }, null, 2) + '\n');
+    if (v.json) printJson({ plans: rows.map((r) => ({ trace: r.name, property: r.property, notReplayable: r.notReplayable, notes: r.plan?.notes ?? [], program: r.plan?.program ?? null, model: r.plan?.prediction.durable.text ?? null })) });
     else {
       for (const r of rows) {
-        process.stdout.write(`${r.name}: ${r.property}\n`);
-        if (r.notReplayable) process.stdout.write(`  not replayable: ${r.notReplayable}\n`);
+        print(`${r.name}: ${r.property}\n`);
+        if (r.notReplayable) print(`  not replayable: ${r.notReplayable}\n`);
         else {
-          for (const n of r.plan!.notes) process.stdout.write(`  note: ${n}\n`);
-          process.stdout.write(`  model after recovery: ${r.plan!.prediction.durable.text}\n`);
-          process.stdout.write(r.plan!.program.replace(/^/gm, '    ').replace(/ +$/, ''));
+          for (const n of r.plan!.notes) print(`  note: ${n}\n`);
+          print(`  model after recovery: ${r.plan!.prediction.durable.text}\n`);
+          print(r.plan!.program.replace(/^/gm, '    ').replace(/ +$/, ''));
         }
       }
     }
     return smokeUnreplayable.length ? 1 : 0;
   }
 
-  const progress = (msg: string) => process.stderr.write(`replay: ${msg}\n`);
+  const progress = (msg: string) => process.stderr.write(`replay: ${termLine(msg)}\n`);
   if (v.host) {
     for (const r of rows) {
       if (!r.plan) continue;
@@ -221,8 +206,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const columns: string[] = v.host ? ['host'] : filesystems;
-  if (v.json) process.stdout.write(JSON.stringify(toJson(rows, columns), null, 2) + '\n');
-  else process.stdout.write(render(rows, columns) + '\n');
+  if (v.json) printJson(toJson(rows, columns));
+  else print(render(rows, columns) + '\n');
   const failed = smokeUnreplayable.length > 0 || rows.some((r) => r.results.some((x) => x.outcome === 'mismatch' || x.outcome === 'error'));
   return failed ? 1 : 0;
 }

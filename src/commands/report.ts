@@ -2,18 +2,21 @@
  * `daxcheck report`: checks the specs (as `daxcheck check --write DIR` does) and writes the reports
  * into DIR: the counterexample catalog (DIR/catalog/index.html), the design review
  * (DIR/design-review.md and .html) and the committed verdicts (DIR/verdicts.json). With
- * `--results FILE` it renders an existing results document instead of checking. `npm run check`
+ * `--results FILE` it renders an existing results document instead of checking. `npm run report`
  * runs it; its exit code is the check's (0: every verdict as the manifests expect). DIR (--out)
  * is reports/ in the working directory, or, for one spec given by path, reports/ in its folder.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { specs } from '../../specs/index.ts';
 import { parse, UsageError } from '../args.ts';
+import { checkOutputDir, type OutputPlan } from '../output.ts';
 import { readResults } from '../report/results.ts';
 import { formatChanges } from '../report/verdicts.ts';
 import { isSpecPath, loadedFromPaths, specModuleFile } from '../spec-loader.ts';
 import * as check from './check.ts';
+import { print } from '../terminal.ts';
 
 export const usage = `daxcheck report [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--max-states N]
                  [--max-memory MB] [--out DIR] [--results FILE]`;
@@ -30,6 +33,12 @@ function defaultOut(positionals: string[]): string {
   throw new UsageError('with specs given by path, give --out DIR (one spec folder alone reports into its reports/)');
 }
 
+/** What a report writes into its folder besides what the check writes there (src/report/index.ts). */
+const REPORT_PLAN: OutputPlan = {
+  files: ['results.json', 'verdicts.json', 'design-review.md', 'design-review.html'],
+  dirs: ['traces', '.cache', join('.cache', 'diagrams')],
+};
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     config: { type: 'string' },
@@ -40,8 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     results: { type: 'string' },
   });
   const v = values as { config?: string; 'all-configs'?: boolean; 'max-states'?: string; 'max-memory'?: string; out?: string; results?: string };
-  if (v.out !== undefined && !v.out.trim()) throw new UsageError('--out needs a directory');
   const out = v.out ?? defaultOut(positionals);
+  // Every file the report writes, checked before anything is checked or rendered.
+  checkOutputDir(v.out !== undefined ? '--out' : 'the reports folder', out, REPORT_PLAN);
 
   let code = 0;
   let resultsPath: string;
@@ -50,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError('--results renders an existing results file; it takes no spec or check options');
     }
     resultsPath = v.results;
+    checkOutputDir('--out', out, REPORT_PLAN, true);
   } else {
     const checkArgs = [...positionals, '--write', out];
     if (v.config !== undefined) checkArgs.push('--config', v.config);
@@ -77,12 +88,14 @@ export async function run(argv: string[]): Promise<number> {
   const vs = outcome.verdicts;
   if (!vs.written) lines.push(`${join(out, 'verdicts.json')} not updated: ${vs.reason}`);
   else if (vs.created && fromPaths.length) lines.push(`${join(out, 'verdicts.json')} created: \`daxcheck check ${positionals.join(' ')} --baseline ${join(out, 'verdicts.json')}\` compares later runs with it`);
-  else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
+  // Only the repository's reports/verdicts.json is committed and compared by CI; elsewhere say how to use it.
+  else if (vs.created && resolve(out) === fileURLToPath(new URL('../../reports', import.meta.url))) lines.push(`${join(out, 'verdicts.json')} created: commit it (CI compares every run with it)`);
+  else if (vs.created) lines.push(`${join(out, 'verdicts.json')} created: \`daxcheck check --baseline ${join(out, 'verdicts.json')}\` compares later runs with it`);
   else if (!vs.changes.length) lines.push(`${join(out, 'verdicts.json')}: no verdict changed`);
   else {
     lines.push(`${join(out, 'verdicts.json')} updated, ${vs.changes.length} change(s) (commit it with the change that caused them):`);
     lines.push(...formatChanges(vs.changes).map((l) => `  ${l}`));
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  print(lines.join('\n') + '\n');
   return code;
 }

@@ -14,6 +14,7 @@ import { selectConfigs } from '../select.ts';
 import { resultAsExpected, simulateConfig, simulationAsExpected, type SimulatedResult, type SimulationRun } from '../simulate.ts';
 import { authorError, resolveSpecs } from '../spec-loader.ts';
 import { prepareManifests, writeTraceFiles } from './check.ts';
+import { takeCtrlC } from '../interrupt.ts';
 
 export const usage = `daxcheck simulate [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--seed S] [--runs N]
                  [--depth D] [--time SECONDS] [--max-memory MB] [--json] [--write DIR]`;
@@ -57,21 +58,16 @@ export async function run(argv: string[]): Promise<number> {
   const sources = await resolveSpecs(positionals);
   const jobs = selectConfigs(sources.map((s) => s.spec), values.config, values['all-configs'] ?? false, positionals.length > 0);
   const manifest = loadManifest();
-  const open = prepareManifests(sources, jobs, manifest, false);
+  const { open } = prepareManifests(sources, jobs, manifest, false);
   if (open) throw new UsageError(open);
 
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ndaxcheck: interrupted, reporting what was found (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C stops the current walks; what was found so far is still reported.
+  const ctrlC = takeCtrlC();
   const out: SimulationRun[] = [];
   const progress = new Progress(progressWanted(), jobs.length);
   try {
     for (const [k, { spec, config }] of jobs.entries()) {
-      if (interrupted) break;
+      if (ctrlC.interrupted) break;
       progress.start(k + 1, `${spec.name}/${config.name}`);
       try {
         out.push(
@@ -81,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
             depth,
             seconds,
             coverageBytes: maxMemoryMb !== undefined ? maxMemoryMb * 1024 * 1024 : undefined,
-            shouldStop: () => interrupted,
+            shouldStop: () => ctrlC.interrupted,
             onProgress: progress.enabled
               ? (p) => {
                   const byRuns = runs !== undefined ? p.walks / runs : 0;
@@ -99,8 +95,9 @@ export async function run(argv: string[]): Promise<number> {
       progress.clear();
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    ctrlC.release();
   }
+  const interrupted = ctrlC.interrupted;
 
   if (values.write) {
     mkdirSync(values.write, { recursive: true });

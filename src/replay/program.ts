@@ -25,14 +25,16 @@
  * does not drive) makes the trace "not replayable", with the action named.
  */
 import { UsageError } from '../args.ts';
+import { LIMITS, type TraceInput } from '../input/trace.ts';
 import { findSpec } from '../../specs/index.ts';
 import type { AnySpec, DaxRunConfig } from '../../specs/common/spec.ts';
 import { predictOnRig, runExactly, TraceMismatchError, contextOf, type Prediction } from './model.ts';
 
+// Trace files are read and checked by src/input/ (trace.ts), which owns their limits.
+export { LIMITS, parseTraceText, validateTraceDoc, type TraceInput } from '../input/trace.ts';
+
 /** A model block is one 4 KiB page of the file (times ReplayOptions.pagesPerBlock). */
 export const BLOCK_BYTES = 4096;
-/** Limits on input: far above any trace the model makes, far below anything harmful. */
-export const LIMITS = { steps: 400, actionsPerStep: 16, eventChars: 120, number: 1 << 20, pagesPerBlock: 256 } as const;
 
 /** Replay options a scenario configuration may carry (specs/<spec>/replay-configs.ts). */
 export interface ReplayOptions {
@@ -66,17 +68,6 @@ export const NOT_REPLAYED: Record<string, string> = {
 };
 const NEVER_MERGED = /immutable|seal|map-?direct|madv|prepare|msync-pmem|no-?fsync|no-?sync|per-block|nova/i;
 
-/** A trace as read from a JSON file or produced by `daxcheck check`. */
-export interface TraceInput {
-  /** Where it came from: a file path or `spec/config`. */
-  source: string;
-  spec: string;
-  config: string;
-  property: string;
-  kind: string;
-  steps: { event: string; actions: { type: string; params: unknown }[] }[];
-}
-
 export interface ReplayPlan {
   /** Short stable name: `baseline/trusting/0-always`. */
   name: string;
@@ -109,65 +100,6 @@ export interface NotReplayable {
 const bad = (source: string, msg: string): never => {
   throw new UsageError(`${source}: ${msg}`);
 };
-
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-/** Checks the shape of a parsed trace document; returns it typed, or throws UsageError. */
-export function validateTraceDoc(doc: unknown, source: string): TraceInput {
-  if (!isObj(doc)) bad(source, 'a trace must be a JSON object');
-  const d = doc as Record<string, unknown>;
-  for (const k of ['spec', 'config'] as const) {
-    if (typeof d[k] !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(d[k] as string)) bad(source, `'${k}' must be a short name, got ${JSON.stringify(d[k])?.slice(0, 40)}`);
-  }
-  if (!Array.isArray(d.steps)) bad(source, "'steps' must be an array");
-  const steps = d.steps as unknown[];
-  if (steps.length < 1) bad(source, 'the trace has no steps');
-  if (steps.length > LIMITS.steps) bad(source, `the trace has ${steps.length} steps; at most ${LIMITS.steps} are replayed`);
-  const out: TraceInput['steps'] = steps.map((s, i) => {
-    const at = `step ${i + 1}`;
-    if (!isObj(s)) bad(source, `${at} is not an object`);
-    const st = s as Record<string, unknown>;
-    if (typeof st.event !== 'string' || !st.event || st.event.length > LIMITS.eventChars) bad(source, `${at}: 'event' must be a short string`);
-    if (!Array.isArray(st.actions)) bad(source, `${at}: 'actions' must be an array`);
-    const actions = st.actions as unknown[];
-    if (actions.length > LIMITS.actionsPerStep) bad(source, `${at}: ${actions.length} actions; at most ${LIMITS.actionsPerStep}`);
-    return {
-      event: st.event as string,
-      actions: actions.map((a, j) => {
-        if (!isObj(a) || typeof a.type !== 'string' || !/^[A-Za-z0-9_.]{1,64}$/.test(a.type)) bad(source, `${at}: action ${j + 1} needs a 'type' name`);
-        const params = (a as Record<string, unknown>).params ?? null;
-        if (params !== null && !isObj(params)) bad(source, `${at}: params of '${(a as { type: string }).type}' must be an object`);
-        for (const [k, v] of Object.entries((params ?? {}) as Record<string, unknown>)) {
-          if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0 && v <= LIMITS.number)) {
-            bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} = ${v} is out of range (0..${LIMITS.number})`);
-          }
-          if (typeof v === 'string' && v.length > 64) bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} is too long`);
-          if (typeof v === 'object' && v !== null) bad(source, `${at}: ${(a as { type: string }).type} parameter ${k} must be a number, string or boolean`);
-        }
-        return { type: (a as { type: string }).type, params };
-      }),
-    };
-  });
-  return {
-    source,
-    spec: d.spec as string,
-    config: d.config as string,
-    property: typeof d.property === 'string' ? d.property.slice(0, 200) : '(no property)',
-    kind: typeof d.kind === 'string' && /^[a-z]{1,16}$/.test(d.kind) ? d.kind : 'trace',
-    steps: out,
-  };
-}
-
-/** Parses a trace file's text. */
-export function parseTraceText(text: string, source: string): TraceInput {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return bad(source, `not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
-  return validateTraceDoc(doc, source);
-}
 
 /** Small model facts read from the renderer's state description (no layout offsets needed). */
 function shape(fields: Record<string, string>) {

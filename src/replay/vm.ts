@@ -12,14 +12,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from '../paths.ts';
 
 export type Fs = 'ext4' | 'xfs';
 /** The filesystems a replay runs on, by default all of them. */
 export const FILESYSTEMS: Fs[] = ['ext4', 'xfs'];
 
 /** The repository's harness/ folder. */
-export const HARNESS_DIR = fileURLToPath(new URL('../../harness/', import.meta.url));
+export const HARNESS_DIR = repoPath('harness/');
 /** Everything the rig writes lives here (gitignored). */
 export const WORK_DIR = join(HARNESS_DIR, 'work');
 

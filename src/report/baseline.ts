@@ -3,7 +3,7 @@
  * (reports/verdicts.json) and says what changed: a verdict, a trace length, a state or transition
  * count, a configuration added or gone. Any difference fails the check, so a spec change that
  * flips a verdict cannot land silently; an intended one is recorded by regenerating the file
- * (`npm run check`) and committing it with the change.
+ * (`npm run report`) and committing it with the change.
  */
 import type { AnySpec } from '../../specs/common/spec.ts';
 import type { ResultsDoc } from './results.ts';
@@ -38,7 +38,7 @@ export function checkBaseline(path: string, baseline: VerdictsFile, doc: Results
     lines: [
       `baseline ${path}: ${changes.length} difference(s):`,
       ...formatChanges(changes).map((l) => `  ${l}`),
-      `If the change is intended, regenerate the baseline with \`npm run check\` and commit ${path} with it.`,
+      `If the change is intended, regenerate the baseline with \`npm run report\` and commit ${path} with it.`,
     ],
   };
 }

@@ -11,10 +11,12 @@ import type { PropertyResult } from '../check.ts';
 import type { ReportContext } from './context.ts';
 import { shellArg } from './context.ts';
 import { cachedMachineSvg, machineGraph, structureKey, type MachineGraph } from './diagram.ts';
-import { explainHtml, traceSummary } from './explain.ts';
+import { argumentOf, traceSummary } from './explain.ts';
 import { esc, num, page, rel, table } from './html.ts';
 import { resultsOf, type RunSummary } from './results.ts';
-import { fieldsOf, groupLanes, statesOf, timelineSvg } from './timeline.ts';
+import { findRace } from './race.ts';
+import { fieldsOf, groupLanes, KIND_TEXT, laneKind, statesOf, timelineSvg } from './timeline.ts';
+import { waitForSvg } from './waits.ts';
 
 /** A file of the report: path relative to the report root, and contents. */
 export interface ReportFile {
@@ -95,9 +97,11 @@ export function indexPage(ctx: ReportContext): ReportFile {
         const v = verdictHtml(r.verdict);
         const n = r.trace ? `<br><span class="small">${r.trace.steps.length} steps</span>` : '';
         const exp = r.expected !== r.verdict ? `<br><span class="small">expected ${esc(r.expected ?? 'none')}</span>` : '';
-        const cls = `cell-${esc(r.verdict)}${r.expected !== r.verdict ? ' mismatch' : ''}`;
+        const why = r.verdict === 'violated' ? ctx.config(run.spec, run.config)?.byDesign?.[r.id] : undefined;
+        const cls = `cell-${esc(why ? 'design' : r.verdict)}${r.expected !== r.verdict ? ' mismatch' : ''}`;
         const inner = link ? `<a class="trace-link" data-kind="${esc(r.kind)}" href="${esc(rel(here, link))}">${v}</a>` : v;
-        cells[i] = `<td class="${cls}" title="${esc(`${r.id}: ${r.property} (${r.kind})`)}">${inner}${n}${exp}</td>`;
+        const design = why ? '<br><span class="small">by design</span>' : '';
+        cells[i] = `<td class="${cls}" title="${esc(`${r.id}: ${r.property} (${r.kind})${why ? `; by design: ${why}` : ''}`)}">${inner}${n}${design}${exp}</td>`;
       }
       const asExpected = run.asExpected ?? resultsOf(ctx.doc, run.spec, run.config).every((r) => r.verdict === r.expected);
       rows.push([
@@ -212,15 +216,15 @@ function finalStateTable(r: PropertyResult): string {
   const states = statesOf(trace);
   const last = states[states.length - 1];
   const { all } = fieldsOf(trace);
-  const groups = groupLanes(all);
+  const groups = groupLanes(all, (f) => laneKind(trace, f));
   const rows: string[][] = [];
   for (const g of groups) {
     for (const f of g.lanes) {
       const changed = last[f] !== states[0][f];
-      rows.push([esc(g.title), `<code>${esc(f)}</code>`, changed ? `<b>${esc(last[f] ?? '')}</b>` : esc(last[f] ?? '')]);
+      rows.push([esc(g.title), `<code>${esc(f)}</code>`, esc(KIND_TEXT[laneKind(trace, f)].split(' (')[0]), changed ? `<b>${esc(last[f] ?? '')}</b>` : esc(last[f] ?? '')]);
     }
   }
-  return table(['group', 'field', 'value'], rows, 'final');
+  return table(['group', 'field', 'kind', 'value'], rows, 'final');
 }
 
 /** One page per trace, and the trace's JSON beside it. */
@@ -238,7 +242,9 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
     const title = `${r.spec}/${r.config}: ${what} to ${r.id} (“${r.property}”)`;
     const n = r.trace.steps.length;
     const check = `daxcheck check ${shellArg(r.spec)} --config ${shellArg(r.config)}`;
-    const replay = ctx.replayAvailable ? `\ndaxcheck replay ${shellArg(`reports/${jsonPath}`)}` : '';
+    // The JSON trace sits beside this page, wherever --out put the reports: named from here, the
+    // command is right for any report folder (and no path goes into a page).
+    const replay = ctx.replayAvailable ? `\ndaxcheck replay ${shellArg(jsonName)}` : '';
     const durable = r.trace.durableAfterCrash;
     const durableExtra = durable
       ? Object.entries(durable)
@@ -246,22 +252,29 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
           .map(([k, v]) => `<dt>${esc(k)}</dt><dd><code>${esc(JSON.stringify(v))}</code></dd>`)
           .join('')
       : '';
+    const replayer = r.kind === 'always' && r.verdict === 'violated' ? ctx.replayer(r.spec, r.config, r.id) : null;
+    const race = replayer ? findRace(r.trace, replayer) : null;
+    const argument = argumentOf(r, spec?.promise ?? null, race, { shortest: !ctx.doc.traceFile });
+    const why = ctx.config(r.spec, r.config)?.byDesign?.[r.id];
+    const waitFor = r.kind === 'deadlock' ? waitForSvg(r.trace) : '';
     const body = `
 <h1>${esc(title)}</h1>
 <p class="lead">${esc(spec?.title ?? r.spec)} · configuration <code>${esc(r.config)}</code>${run?.description ? ` — ${esc(run.description)}` : ''}</p>
+${why ? `<p class="by-design"><span class="chip chip-design">expected by design</span> ${esc(why)}</p>` : ''}
 <dl class="kv">
 <dt>property</dt><dd><code>${esc(r.id)}</code>: ${esc(r.property)} <span class="tag">${esc(kindText(r.kind))}</span></dd>
 <dt>verdict</dt><dd>${verdictHtml(r.verdict)} (manifest expects ${verdictHtml(r.expected)})</dd>
-<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, the shortest (breadth-first search)</dd>
-<dt>state space</dt><dd>${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}</dd>
+<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, ${ctx.doc.traceFile ? 'read from a trace file (not a search: not necessarily the shortest)' : 'the shortest (breadth-first search)'}</dd>
+<dt>state space</dt><dd>${ctx.doc.traceFile ? 'not explored: the page renders one trace file' : `${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}`}</dd>
 </dl>
 <h2>The argument</h2>
 <div class="argument">
-${explainHtml(r, spec?.promise ?? null)}
+${argument.html}
 </div>
+${waitFor ? `<h2>Wait-for graph</h2>\n<p class="small">Each box is an actor in the last state: what it holds, what it waits for and where, its last step. An arrow goes from a waiting actor to the one that must move first; red arrows close the cycle.</p>\n<div class="figure">${waitFor}</div>` : ''}
 <h2>Timeline</h2>
-<p class="small">One lane per state field that changes, grouped by block; each bar is a value held over those steps (pale: the initial value). Hover for full values.</p>
-<div class="figure">${timelineSvg(r.trace, { kind: r.kind, verdict: r.verdict })}</div>
+<p class="small">One lane per state field that changes${argument.cites.length ? ', and every field the argument cites' : ''}${r.trace.waitGraph?.length ? ', and one per waiting thread' : ''}, grouped by block; each bar is a value held over those steps (pale: the initial value), coloured by what the field is as the spec declares it. Long traces wrap into bands.</p>
+<div class="figure">${timelineSvg(r.trace, { kind: r.kind, verdict: r.verdict, include: argument.cites })}</div>
 <h2>Steps</h2>
 ${stepsTable(ctx, r)}
 ${durable ? `<h2>Durable state after the crash and recovery</h2>\n<p class="durable">${esc(durable.text)}</p>${durableExtra ? `<details><summary>as data</summary><dl class="kv">${durableExtra}</dl></details>` : ''}` : ''}
@@ -271,7 +284,7 @@ ${durable ? `<h2>Durable state after the crash and recovery</h2>\n<p class="dura
 <p><a href="${esc(jsonName)}" download="${esc(jsonName)}">Download the trace as JSON</a> (steps with events, actions and their parameters, state changes).</p>
 <pre>${esc(check + replay)}</pre>
 <p class="small">From a checkout: <code>node bin/daxcheck.mjs check ${esc(shellArg(r.spec))} --config ${esc(shellArg(r.config))}</code>. The check explores the same configuration again and prints this trace.${
-      ctx.replayAvailable ? ' <code>daxcheck replay</code> runs the JSON trace through the native harness.' : ''
+      ctx.replayAvailable ? ' <code>daxcheck replay</code>, run in the folder of this page, where the JSON trace is, runs it through the native harness.' : ''
     }</p>`;
     const crumbs = `<a href="${esc(rel(here, 'catalog/index.html'))}">catalog</a> › <a href="${esc(rel(here, ctx.machinePage(r.spec)))}">${esc(r.spec)}</a> › ${esc(r.config)}`;
     out.push({ path, content: page(title, body, { crumbs }) });

@@ -5,13 +5,15 @@
  * from a spec the registry no longer has still render (without its promise or sources).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { compileMachine, type CompiledTransition } from '../../checker/xstate/compile.ts';
+import { join, dirname } from 'node:path';
+import { compileMachine, type CompiledMachine, type CompiledTransition } from '../../checker/xstate/compile.ts';
 import { UsageError } from '../args.ts';
-import type { AnySpec, RunConfig } from '../../specs/common/spec.ts';
+import type { AnySpec, BuiltSpec, RunConfig } from '../../specs/common/spec.ts';
 import type { PropertyResult } from '../check.ts';
 import { slug } from './html.ts';
+import type { Replayer } from './race.ts';
 import { resultsOf, type ResultsDoc, type RunSummary } from './results.ts';
+import { loadedFromPaths } from '../spec-loader.ts';
 import { REPO_ROOT, SourceIndex, transitionFacts, type SourceLocation } from './sources.ts';
 
 export interface ReportContext {
@@ -31,7 +33,16 @@ export interface ReportContext {
   replayAvailable: boolean;
   /** Where laid-out diagrams are cached between runs, or null. */
   cacheDir: string | null;
+  /**
+   * Runs event sequences of a configuration through its compiled machine, checking the property
+   * with this id in every state (for the race analysis); null when the spec, configuration or
+   * property is not known here.
+   */
+  replayer(spec: string, config: string, propertyId: string): Replayer | null;
 }
+
+/** How many states the race analysis explores after a reordering before it gives up on it. */
+const RACE_STATES = 20000;
 
 export interface ContextOptions {
   /** Where transitions are looked up; null to skip source locations. Default: the repository's specs/. */
@@ -80,26 +91,27 @@ export function makeContext(doc: ResultsDoc, specs: AnySpec[], options: ContextO
   const machineTaken = new Set<string>();
 
   let sources: SourceIndex | null | undefined = options.sources;
-  const compiled = new Map<string, Map<string, CompiledTransition> | null>();
-  const transitionsOf = (spec: string, config: string) => {
+  const machines = new Map<string, { built: BuiltSpec; sys: CompiledMachine; transitions: Map<string, CompiledTransition> } | null>();
+  const machineOf = (spec: string, config: string) => {
     const k = `${spec}\u0000${config}`;
-    if (!compiled.has(k)) {
+    if (!machines.has(k)) {
       const s = specOf(spec);
       const c = configOf(spec, config);
-      let m: Map<string, CompiledTransition> | null = null;
+      let m: { built: BuiltSpec; sys: CompiledMachine; transitions: Map<string, CompiledTransition> } | null = null;
       if (s && c) {
         try {
-          const b = s.build(c);
-          const sys = compileMachine(b.machine, { name: `${spec}/${config}`, events: b.events, bounds: b.bounds });
-          m = new Map(sys.transitions.map((t) => [t.label, t]));
+          const built = s.build(c) as BuiltSpec;
+          const sys = compileMachine(built.machine, { name: `${spec}/${config}`, events: built.events, bounds: built.bounds });
+          m = { built, sys, transitions: new Map(sys.transitions.map((t) => [t.label, t])) };
         } catch {
           m = null;
         }
       }
-      compiled.set(k, m);
+      machines.set(k, m);
     }
-    return compiled.get(k)!;
+    return machines.get(k)!;
   };
+  const transitionsOf = (spec: string, config: string) => machineOf(spec, config)?.transitions ?? null;
 
   return {
     doc,
@@ -128,13 +140,66 @@ export function makeContext(doc: ResultsDoc, specs: AnySpec[], options: ContextO
       return `${d}/machine.html`;
     },
     sourceOf(spec, config, label) {
-      if (sources === undefined) sources = SourceIndex.load();
+      // The repository's specs/, and the folder of every spec given by path.
+      if (sources === undefined) sources = SourceIndex.load(REPO_ROOT, ['specs'], loadedFromPaths().map((s) => dirname(s.file)).filter((d) => !d.startsWith(join(REPO_ROOT, 'specs'))));
       if (sources === null) return null;
       const t = transitionsOf(spec, config)?.get(label);
       return t ? sources.locate(transitionFacts(t)) : null;
     },
     replayAvailable: options.replayAvailable ?? existsSync(join(REPO_ROOT, 'src', 'commands', 'replay.ts')),
     cacheDir: options.cacheDir ?? null,
+    replayer(spec, config, propertyId) {
+      const m = machineOf(spec, config);
+      const property = m?.built.properties.find((p) => p.id === propertyId);
+      if (!m || !property || property.kind !== 'always') return null;
+      const { sys } = m;
+      const byLabel = new Map<string, number>();
+      for (let e = 0; e < sys.eventCount; e++) if (!byLabel.has(sys.eventLabel(e))) byLabel.set(sys.eventLabel(e), e);
+      const runFrom = (labels: string[]) => {
+        let cur = sys.initialStates()[0];
+        let violated = !property.holds(sys.view(cur));
+        let ran = 0;
+        for (const l of labels) {
+          const e = byLabel.get(l);
+          const next = new Uint8Array(sys.stateBytes);
+          if (e === undefined || sys.step(cur, e, next) < 0) break;
+          cur = next;
+          ran++;
+          if (!property.holds(sys.view(cur))) violated = true;
+        }
+        return { ran, violated, state: cur };
+      };
+      return {
+        run(labels) {
+          const { ran, violated } = runFrom(labels);
+          return { ran, violated };
+        },
+        canBreakAfter(labels) {
+          // Breadth-first over every state reachable from there, up to a bound.
+          const start = runFrom(labels).state;
+          const key = (st: Uint8Array) => Buffer.from(st).toString('latin1');
+          const seen = new Set([key(start)]);
+          let frontier = [start];
+          while (frontier.length) {
+            const next: Uint8Array[] = [];
+            for (const st of frontier) {
+              if (!property.holds(sys.view(st))) return true;
+              for (let e = 0; e < sys.eventCount; e++) {
+                const dst = new Uint8Array(sys.stateBytes);
+                if (sys.step(st, e, dst) < 0) continue;
+                const k = key(dst);
+                if (seen.has(k)) continue;
+                if (seen.size >= RACE_STATES) return null;
+                seen.add(k);
+                next.push(dst);
+              }
+            }
+            frontier = next;
+          }
+          return false;
+        },
+      };
+    },
   };
 }
 

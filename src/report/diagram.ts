@@ -7,7 +7,7 @@
  * node that takes them instead of drawn as loops.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ElkModule from 'elkjs/lib/elk.bundled.js';
@@ -118,6 +118,15 @@ function textWidth(s: string): number {
   return Math.ceil(s.length * CHAR_W) + 16;
 }
 
+/** The width diagrams are wrapped to (the catalog's figure width). */
+const DIAGRAM_WIDTH = 1240;
+
+/** An edge label on two lines where it has guards: the event, then `[guard, ...]`. */
+function labelLines(label: string): string[] {
+  const i = label.indexOf(' [');
+  return i > 0 ? [label.slice(0, i), label.slice(i + 1)] : [label];
+}
+
 /** The diagram as inline SVG (class `machine`). */
 export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<string> {
   const arrow = `${idPrefix}-arrow`;
@@ -146,6 +155,7 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
         'elk.padding': `[top=${12 + LINE_H * lines.length},left=12,bottom=12,right=12]`,
         'elk.nodeSize.minimum': `(${Math.max(...lines.map(textWidth))}, 20)`,
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+        'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
       },
     };
   };
@@ -167,7 +177,8 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
   };
   const edges: ElkEdge[] = [];
   g.edges.forEach((e, i) => {
-    edges.push({ id: `e${i}`, sources: [e.source], targets: [e.target], labels: [{ text: e.label, width: textWidth(e.label) - 8, height: LINE_H }] });
+    const lines = labelLines(e.label);
+    edges.push({ id: `e${i}`, sources: [e.source], targets: [e.target], labels: [{ text: e.label, width: Math.max(...lines.map(textWidth)) - 8, height: LINE_H * lines.length }] });
   });
   const walk = (n: DiagramNode) => {
     if (n.initial) edges.push({ id: `i${edges.length}`, sources: [`${n.id}\u0000init`], targets: [n.initial] });
@@ -177,7 +188,118 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
   elkRoot.edges = edges;
 
   const elk = new ELK();
-  const laid = (await elk.layout(elkRoot)) as ElkNode;
+  let input: ElkNode = structuredClone(elkRoot);
+  let laid = (await elk.layout(structuredClone(input))) as ElkNode;
+  // Parallel regions sit side by side in one layer: where that is wider than the page, wrap them
+  // into rows (an invisible edge from the first region of a row to each region of the next puts
+  // them in later layers) and lay out again.
+  const spacer: ElkEdge[] = [];
+  const separate = new Set<string>();
+  const candidates: DiagramNode[] = [];
+  const inside = (n: DiagramNode): Set<string> => {
+    const ids = new Set<string>([n.id]);
+    const add = (m: DiagramNode) => m.children.forEach((c) => (ids.add(c.id), add(c)));
+    add(n);
+    return ids;
+  };
+  const wrapRegions = (n: DiagramNode, laidNode: ElkNode | undefined, limit: number) => {
+    if (!laidNode) return;
+    const kids = new Map((laidNode.children ?? []).map((c) => [c.id, c]));
+    const wide = (laidNode.width ?? 0) > limit;
+    if (wide && n.type === 'parallel' && n.children.length > 1) {
+      const rows: string[][] = [[]];
+      let used = 0;
+      for (const c of n.children) {
+        const w = (kids.get(c.id)?.width ?? 0) + 18;
+        if (rows[rows.length - 1].length && used + w > limit) {
+          rows.push([]);
+          used = 0;
+        }
+        rows[rows.length - 1].push(c.id);
+        used += w;
+      }
+      for (let r = 1; r < rows.length; r++) {
+        for (const id of rows[r]) spacer.push({ id: `x${spacer.length}`, sources: [rows[r - 1][0]], targets: [id] });
+      }
+    } else if (wide && n.type === 'compound' && n.children.every((c) => !c.children.length)) {
+      // Many branches side by side (a third party's operations): when every transition that
+      // touches the node's states stays among them, lay them out on their own, left to right,
+      // so the branches stack.
+      const ids = inside(n);
+      const touching = g.edges.filter((e) => ids.has(e.source) || ids.has(e.target));
+      if (touching.every((e) => ids.has(e.source) && ids.has(e.target) && e.source !== n.id && e.target !== n.id)) candidates.push(n);
+    }
+    for (const c of n.children) wrapRegions(c, kids.get(c.id), limit - 24);
+  };
+  wrapRegions(g.root, laid.children?.[0], DIAGRAM_WIDTH - 24);
+  // A candidate goes left to right only where that is narrower than top to bottom (branches
+  // stack; a long chain would not).
+  for (const n of candidates) {
+    const trial = async (direction: string) => {
+      const node = toElk(n);
+      const ids = inside(n);
+      const own = edges.filter((e) => ids.has(e.sources[0].split('\u0000')[0]));
+      const graph: ElkNode = { id: 'trial', layoutOptions: { ...elkRoot.layoutOptions, 'elk.direction': direction }, children: node.children, edges: structuredClone(own) };
+      return ((await elk.layout(structuredClone(graph))) as ElkNode).width ?? 0;
+    };
+    if ((await trial('RIGHT')) < (await trial('DOWN'))) separate.add(n.id);
+  }
+  if (spacer.length || separate.size) {
+    const all = [...edges, ...spacer];
+    const own = new Map<string, ElkEdge[]>();
+    const ownerOf = (id: string): string | null => {
+      for (const sid of separate) {
+        const ids = inside(byId.get(sid)!);
+        if (ids.has(id) && id !== sid) return sid;
+      }
+      return null;
+    };
+    const rootEdges: ElkEdge[] = [];
+    for (const e of all) {
+      const full = e.sources[0];
+      const src = full.split('\u0000')[0];
+      // A node's initial dot is its own child.
+      const o = full.endsWith('\u0000init') && separate.has(src) ? src : ownerOf(src);
+      if (o) own.set(o, [...(own.get(o) ?? []), e]);
+      else rootEdges.push(e);
+    }
+    const mark = (n: ElkNode) => {
+      if (separate.has(n.id)) {
+        n.layoutOptions = { ...n.layoutOptions, 'elk.hierarchyHandling': 'SEPARATE_CHILDREN', 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT' };
+        n.edges = own.get(n.id) ?? [];
+      }
+      (n.children ?? []).forEach(mark);
+    };
+    const again: ElkNode = structuredClone({ ...elkRoot, edges: rootEdges });
+    mark(again);
+    input = again;
+    laid = (await elk.layout(structuredClone(again))) as ElkNode;
+  }
+  // A box holding other states may come out narrower than its own name and ↻ lines (elkjs does
+  // not keep the minimum size of a node laid out with its children): widen its right padding by
+  // what is missing and lay out again.
+  for (let round = 0; round < 3; round++) {
+    const short = new Map<string, number>();
+    const check = (n: ElkNode) => {
+      const d = byId.get(n.id);
+      if (d && d.children.length) {
+        const need = Math.max(...header(d).map(textWidth)) + 8;
+        if ((n.width ?? 0) < need) short.set(n.id, Math.ceil(need - (n.width ?? 0)));
+      }
+      (n.children ?? []).forEach(check);
+    };
+    check(laid);
+    if (!short.size) break;
+    const widen = (n: ElkNode) => {
+      const more = short.get(n.id);
+      if (more !== undefined && n.layoutOptions?.['elk.padding']) {
+        n.layoutOptions['elk.padding'] = n.layoutOptions['elk.padding'].replace(/right=(\d+)/, (_, r) => `right=${Number(r) + more}`);
+      }
+      (n.children ?? []).forEach(widen);
+    };
+    widen(input);
+    laid = (await elk.layout(structuredClone(input))) as ElkNode;
+  }
 
   // Absolute positions: ELK gives node coordinates relative to their parent.
   const abs = new Map<string, { x: number; y: number; w: number; h: number }>();
@@ -219,21 +341,33 @@ export async function machineSvg(g: MachineGraph, idPrefix = 'm'): Promise<strin
   drawNode(g.root, 0);
 
   const lines: string[] = [];
-  for (const e of (laid.edges ?? []) as ElkEdge[]) {
-    // Edge coordinates are relative to the edge's container (elkjs sets `container`).
-    const o = e.container && abs.has(e.container) ? abs.get(e.container)! : { x: 0, y: 0 };
+  // Edges, wherever they were declared (a node laid out on its own holds its own).
+  const allEdges: { e: ElkEdge; holder: string }[] = [];
+  const collect = (n: ElkNode) => {
+    for (const e of (n.edges ?? []) as ElkEdge[]) allEdges.push({ e, holder: n.id });
+    (n.children ?? []).forEach(collect);
+  };
+  collect(laid);
+  for (const { e, holder } of allEdges) {
+    if (e.id.startsWith('x')) continue; // a spacer between rows of regions, not a transition
+    // Edge coordinates are relative to the edge's container (elkjs sets `container`), else to
+    // the node that declares it.
+    const c = e.container ?? holder;
+    const o = abs.has(c) ? abs.get(c)! : { x: 0, y: 0 };
     for (const s of e.sections ?? []) {
       const pts = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((pt) => `${r(pt.x + o.x)},${r(pt.y + o.y)}`);
       lines.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="#1d2330" stroke-width="1.1" marker-end="url(#${arrow})"/>`);
     }
     for (const l of e.labels ?? []) {
-      lines.push(
-        `<text x="${r((l.x ?? 0) + o.x + 2)}" y="${r((l.y ?? 0) + o.y + 11)}" fill="#1f5fa8">${esc(l.text)}</text>`,
+      labelLines(l.text).forEach((t, i) =>
+        lines.push(`<text x="${r((l.x ?? 0) + o.x + 2)}" y="${r((l.y ?? 0) + o.y + 11 + i * LINE_H)}" fill="#1f5fa8">${esc(t)}</text>`),
       );
     }
   }
   return (
+    // Slightly wider than the page: scaled to fit (text stays above 8.5 px); much wider: scrolls.
     `<svg class="machine" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+    (W > DIAGRAM_WIDTH && W <= DIAGRAM_WIDTH * 1.25 ? 'style="max-width:100%;height:auto" ' : '') +
     `font-family="ui-monospace, DejaVu Sans Mono, Menlo, monospace" font-size="10.5" role="img" aria-label="state machine">\n` +
     `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">` +
     `<path d="M0,0 L10,5 L0,10 z" fill="#1d2330"/></marker></defs>\n` +
@@ -254,7 +388,12 @@ export async function cachedMachineSvg(g: MachineGraph, idPrefix: string, cacheD
   const key = createHash('sha256').update(SELF).update('\u0000').update(idPrefix).update('\u0000').update(structureKey(g)).digest('hex');
   const path = join(cacheDir, `${key.slice(0, 40)}.svg`);
   usedCacheFiles.add(path);
-  if (existsSync(path)) return readFileSync(path, 'utf8');
+  // Only a regular file is a cache entry: anything else there (a FIFO would block reading and
+  // writing) is removed and the entry drawn again.
+  if (existsSync(path)) {
+    if (statSync(path).isFile()) return readFileSync(path, 'utf8');
+    rmSync(path, { recursive: true, force: true });
+  }
   const svg = await machineSvg(g, idPrefix);
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(path, svg);

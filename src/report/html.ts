@@ -63,7 +63,24 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .v-unreachable { color: var(--unreachable); } .v-unknown, .v-none { color: var(--unknown); }
 td.cell-violated { background: #fdecea; } td.cell-holds { background: #edf7ef; } td.cell-reachable { background: #eaf1fb; }
 td.cell-unreachable { background: #fdf3e1; } td.cell-unknown { background: #eee; }
+td.cell-design { background: #f3f0ea; }
 td.mismatch { outline: 2px solid var(--violated); outline-offset: -2px; }
+.chip { display: inline-block; padding: 0 7px; margin: 1px 2px 1px 0; border-radius: 10px; font-size: 0.82em; line-height: 1.6; white-space: nowrap; border: 1px solid transparent; text-decoration: none; }
+a.chip:hover { text-decoration: underline; }
+.chip-keeps, .chip-holds { background: #e3f3e7; color: var(--holds); border-color: #b9dfc3; }
+.chip-breaks, .chip-violated { background: #fde4e1; color: var(--violated); border-color: #f3b6ae; font-weight: 600; }
+.chip-design { background: #efebe4; color: #6b5a3a; border-color: #d8cfbf; }
+.chip-reachable { background: #e6effa; color: var(--reachable); border-color: #bcd2ee; }
+.chip-unreachable { background: #fbf0dc; color: var(--unreachable); border-color: #ecd3a5; }
+.chip-unknown, .chip-na { background: #f0f0f0; color: var(--unknown); border-color: #dcdcdc; }
+.chip-mismatch { outline: 2px solid var(--violated); }
+table.answer { font-size: 0.92em; width: 100%; }
+table.answer td { vertical-align: middle; }
+table.answer td:first-child { width: 30%; }
+table.answer td:last-child { width: 17%; font-size: 0.9em; }
+table.verdicts { font-size: 0.88em; }
+table.verdicts td:last-child { width: 55%; }
+.spec-group { display: inline-block; margin: 0 10px 2px 0; }
 .small { font-size: 0.85em; color: var(--muted); }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; background: var(--soft); border: 1px solid var(--line); font-size: 0.8em; }
 .argument { background: #fbfbf4; border-left: 4px solid #c9b458; padding: 8px 14px; }
@@ -75,6 +92,11 @@ table.steps ul { margin: 0; padding-left: 18px; }
 table.matrix { font-size: 0.88em; }
 table.matrix td:first-child { min-width: 230px; }
 table.matrix td.spec-row { background: var(--soft); }
+/* A table wider than the page scrolls in its figure; its first column (the row's name) stays in view. */
+.figure:has(> table.matrix), .figure:has(> table.wide) { padding: 0; }
+.figure > table.matrix, .figure > table.wide { margin: 0; }
+table.matrix td:first-child, table.wide td:first-child { position: sticky; left: 0; z-index: 1; background: var(--bg); box-shadow: -4px 0 0 var(--bg), 1px 0 0 var(--line); }
+table.matrix th:first-child, table.wide th:first-child { position: sticky; left: 0; z-index: 2; box-shadow: 1px 0 0 var(--line); }
 details summary { cursor: pointer; color: var(--muted); }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
 dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; }

@@ -5,7 +5,9 @@
  * Deterministic: the same results give the same bytes, whatever the run's timing, except
  * catalog/timings.js, which holds the wall-clock seconds and nothing else.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../output.ts';
+import { InputError } from '../input/read.ts';
 import { dirname, join } from 'node:path';
 import type { AnySpec } from '../../specs/common/spec.ts';
 import { indexPage, machinePages, timingsFile, tracePages, type ReportFile } from './catalog.ts';
@@ -14,9 +16,9 @@ import { pruneDiagramCache } from './diagram.ts';
 import type { ResultsDoc } from './results.ts';
 import { reviewFiles } from './review.ts';
 import {
-  asVerdicts,
   compareVerdicts,
   mergeVerdicts,
+  readVerdicts,
   serializeVerdicts,
   verdictsOf,
   type VerdictChange,
@@ -47,12 +49,14 @@ export function nextVerdicts(doc: ResultsDoc, specs: AnySpec[], previous: Verdic
   return mergeVerdicts(previous, verdictsOf(doc), exists, order);
 }
 
+/** The verdicts file the reports replace, if there is one and it is one (anything else is written anew). */
 function readPrevious(path: string): VerdictsFile | null {
   if (!existsSync(path)) return null;
   try {
-    return asVerdicts(JSON.parse(readFileSync(path, 'utf8')), path);
-  } catch {
-    return null;
+    return readVerdicts(path, 'verdicts file');
+  } catch (err) {
+    if (err instanceof InputError) return null;
+    throw err;
   }
 }
 
@@ -67,7 +71,7 @@ export async function writeReports(dir: string, doc: ResultsDoc, specs: AnySpec[
   }
   for (const f of files) {
     const p = join(dir, f.path);
-    mkdirSync(dirname(p), { recursive: true });
+    makeDirs(dirname(p));
     writeFileSync(p, f.content);
   }
   const written = files.map((f) => f.path);
@@ -76,7 +80,8 @@ export async function writeReports(dir: string, doc: ResultsDoc, specs: AnySpec[
   const previous = readPrevious(vpath);
   const incomplete = doc.runs.filter((r) => !r.complete).map((r) => `${r.spec}/${r.config}`);
   let reason: string | null = null;
-  if (doc.interrupted) reason = 'the run was interrupted';
+  if (doc.traceFile) reason = 'the results are one trace file, not a check';
+  else if (doc.interrupted) reason = 'the run was interrupted';
   else if (incomplete.length) reason = `exploration was cut short (${incomplete.join(', ')})`;
   else if (!doc.runs.length) reason = 'no configuration was run';
   let changes: VerdictChange[] = [];

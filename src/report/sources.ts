@@ -14,8 +14,8 @@
  * a guard it does not have) never is.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, relative, sep } from 'node:path';
+import { REPO_ROOT } from '../paths.ts';
 import { Node, Project, SyntaxKind, type SourceFile } from 'ts-morph';
 import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 
@@ -26,7 +26,7 @@ import type { CompiledTransition } from '../../checker/xstate/compile.ts';
 const LIGHT = { noLib: true, types: [] as string[], noResolve: true };
 
 /** The repository root (where specs/ lives). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { REPO_ROOT };
 
 export interface SourceLocation {
   /** Path relative to the repository root, with forward slashes. */
@@ -386,15 +386,31 @@ export class SourceIndex {
 
   private constructor(private readonly candidates: Candidate[]) {}
 
-  /** Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are written. */
-  static load(root = REPO_ROOT, dirs = ['specs']): SourceIndex {
+  /**
+   * Reads the .ts files under `dirs` (relative to `root`): by default specs/, where machines are
+   * written; and those of spec folders elsewhere on disk (`outside`, a spec given by path), whose
+   * files are shown as `<folder>/<file>` (e.g. `async-commit/machine.ts`). Parsing them takes seconds; a process that renders reports more than once (tests,
+   * the fuzz run) reads them once.
+   */
+  static load(root = REPO_ROOT, dirs = ['specs'], outside: string[] = []): SourceIndex {
+    const key = `${root}\u0000${dirs.join('\u0000')}\u0001${[...new Set(outside)].sort().join('\u0000')}`;
+    let index = SourceIndex.loaded.get(key);
+    if (!index) SourceIndex.loaded.set(key, (index = SourceIndex.read(root, dirs, outside)));
+    return index;
+  }
+
+  private static readonly loaded = new Map<string, SourceIndex>();
+
+  private static read(root: string, dirs: string[], outside: string[]): SourceIndex {
     const project = new Project({ useInMemoryFileSystem: false, skipAddingFilesFromTsConfig: true, skipFileDependencyResolution: true, compilerOptions: LIGHT });
     const candidates: Candidate[] = [];
-    for (const d of dirs) {
-      for (const path of listTs(join(root, d))) {
-        const file = project.addSourceFileAtPath(path);
-        candidates.push(...candidatesOf(file, relative(root, path).split(sep).join('/'), candidates.length));
-      }
+    const add = (base: string, path: string) => {
+      const file = project.addSourceFileAtPath(path);
+      candidates.push(...candidatesOf(file, relative(base, path).split(sep).join('/'), candidates.length));
+    };
+    for (const d of dirs) for (const path of listTs(join(root, d))) add(root, path);
+    for (const folder of [...new Set(outside)].sort()) {
+      for (const path of listTs(folder)) if (!path.includes(`${sep}node_modules${sep}`) && !path.includes(`${sep}reports${sep}`)) add(dirname(folder), path);
     }
     return new SourceIndex(candidates);
   }

@@ -83,7 +83,7 @@ describe('daxcheck report and check --baseline', () => {
     expect(r.out).toContain(`baseline/trusting: ${violated.id} ("${violated.property}"): verdict holds → violated`);
     expect(r.out).toContain(`baseline/trusting: ${traced.id} ("${traced.property}"): trace length ${traced.traceLength} → ${traced.traceLength - 1} steps`);
     expect(r.out).toContain(`baseline/trusting: states ${entry.states} → ${entry.states - 1}`);
-    expect(r.out).toMatch(/regenerate the baseline with `npm run check`/);
+    expect(r.out).toMatch(/regenerate the baseline with `npm run report`/);
     // With --json the document stays clean on stdout; the differences go to stderr.
     const j = await runHere(['check', 'baseline', '--config', 'trusting', '--json', '--baseline', tampered]);
     expect(j.code).toBe(1);
@@ -92,12 +92,12 @@ describe('daxcheck report and check --baseline', () => {
   });
 
   it('a missing or malformed baseline, or results file, is one line and exit 2', async () => {
-    oneLineError(await runHere(['check', 'baseline', '--config', 'trusting', '--baseline', join(out, 'nope.json')]), /^daxcheck: no baseline file .*nope\.json\n$/);
+    oneLineError(await runHere(['check', 'baseline', '--config', 'trusting', '--baseline', join(out, 'nope.json')]), /^daxcheck: cannot read the baseline .*nope\.json: no such file\n$/);
     const bad = join(out, 'bad.json');
     writeFileSync(bad, '{ not json');
     oneLineError(await runHere(['check', 'baseline', '--baseline', bad]), /^daxcheck: the baseline .*bad\.json is not valid JSON/);
     writeFileSync(join(out, 'shape.json'), '{"runs": 3}');
-    oneLineError(await runHere(['check', 'baseline', '--baseline', join(out, 'shape.json')]), /is not a verdicts file/);
+    oneLineError(await runHere(['check', 'baseline', '--baseline', join(out, 'shape.json')]), /^daxcheck: the baseline .*shape\.json is not a verdicts file: at \$\.runs, expected an array, got 3\n$/);
     oneLineError(await runHere(['report', '--results', bad, '--out', out]), /^daxcheck: the results file .*bad\.json is not valid JSON/);
     oneLineError(await runHere(['report', '--results', join(out, 'results.json'), 'baseline']), /takes no spec or check options/);
     // Results from before property ids cannot be rendered (every page names properties by id).

@@ -1,7 +1,8 @@
 /**
  * A spec outside the repository, as its author uses it: `daxcheck new` writes one into a temporary
  * directory, and the real CLI (`node bin/daxcheck.mjs`, in its own process) checks it there, with
- * two workers, lists it, reports it, refuses `diff`, and answers each mistake a spec author makes
+ * two workers, lists it, reports it, compares it between revisions of its own git repository
+ * (`diff`), and answers each mistake a spec author makes
  * with one line naming the file (exit code 2).
  */
 import { spawnSync } from 'node:child_process';
@@ -127,8 +128,26 @@ describe('a spec given by path', () => {
     expect(existsSync(verdicts) ? readFileSync(verdicts, 'utf8') : null).toBe(before);
   });
 
-  it('diff refuses it with one line saying what to do instead', () => {
-    oneLine(run(['diff', 'HEAD', spec]), /^daxcheck: diff compares the repository's specs .* --baseline FILE`\n$/);
+  it('diff: outside a git repository, one line saying what to do instead', () => {
+    oneLine(run(['diff', 'HEAD', spec]), /^daxcheck: .* is not in a git repository, so it has no revision 'HEAD': .* --baseline FILE/);
+  });
+
+  it('diff REV PATH compares the folder at a revision of its own git repository with the folder now', () => {
+    const repoDir = join(tmp, 'proposals');
+    const dir = join(repoDir, 'proposal');
+    cpSync(spec, dir, { recursive: true });
+    rmSync(join(dir, 'reports'), { recursive: true, force: true });
+    const git = (...a: string[]) => spawnSync('git', ['-C', repoDir, '-c', 'user.email=r@example.org', '-c', 'user.name=r', ...a], { encoding: 'utf8' });
+    expect(git('init', '-q').status).toBe(0);
+    expect(git('add', '.').status).toBe(0);
+    expect(git('commit', '-qm', 'as posted').status).toBe(0);
+    // The author drops the commit from the fault: the trusting configuration now loses its record.
+    const m = readFileSync(join(dir, 'configs.ts'), 'utf8');
+    writeFileSync(join(dir, 'configs.ts'), replaced(m, 'syncInFault: true,', 'syncInFault: false,'));
+    const r = run(['diff', 'HEAD', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/proposal\/trusting: pointer-after-alloc \("a data pointer never precedes a durable allocation"\): verdict holds → violated/);
+    oneLine(run(['diff', 'no-such-rev', dir]), /^daxcheck: unknown git revision 'no-such-rev' in /);
   });
 
   it('type-checks with the tsconfig.json new wrote (the kit by path)', () => {
@@ -181,7 +200,7 @@ export default {
   it('a value outside its declared bound, with one worker and with two', () => {
     const dir = variant('bound', (read) => {
       let m = read('machine.ts');
-      m = replaced(m, 'import { PTE_RW,', 'import { mutator, PTE_RW,');
+      m = replaced(m, 'import { afterCrash, daxSpec,', 'import { afterCrash, daxSpec, mutator, type DaxContext,');
       m = replaced(m, ": [{ type: 'dax_iomap_fault', params: { ...at, write: true } }],", ": [{ type: 'dax_iomap_fault', params: { ...at, write: true } }, { type: 'overflow' }],");
       m = replaced(
         m,
@@ -190,7 +209,8 @@ export default {
       );
       return { 'machine.ts': m };
     });
-    const message = /^daxcheck: .*bound\/machine\.ts: configuration 'no-sync-in-fault': \S+ = 250 exceeds its declared bound \d+: .*declare a larger bound/;
+    // The byte is named by its declared field: volatile[0] is i_size in blocks, `size`.
+    const message = /^daxcheck: .*bound\/machine\.ts: configuration 'no-sync-in-fault': size = 250 exceeds its declared bound \d+: .*declare a larger bound/;
     oneLine(run(['check', dir, '--config', 'no-sync-in-fault']), message);
     oneLine(run(['check', dir, '--config', 'no-sync-in-fault', '--workers', '2']), message);
   });

@@ -76,7 +76,7 @@ describe('the real binary', () => {
   it('refuses a malformed trace with one line, no stack trace, exit 2', () => {
     const r = spawnRun([file('bad2.json', '{{{')]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^daxcheck: .*bad2\.json: not valid JSON .*\n$/);
+    expect(r.err).toMatch(/^daxcheck: the trace .*bad2\.json is not valid JSON: .*\n$/);
   });
 });
 

@@ -83,9 +83,24 @@ function evilDoc(): ResultsDoc {
     depth: 2,
     seconds: 0.5,
   } as unknown as RunSummary;
+  // A deadlock whose wait-for graph and field declarations are hostile too.
+  const dead: PropertyResult = {
+    ...result,
+    id: `dead-${EVIL}`,
+    kind: 'deadlock',
+    trace: {
+      ...result.trace!,
+      fieldInfo: { [`block 1 ${EVIL}`]: { kind: 'volatile', durable: EVIL }, 'cache 0.0': { kind: 'cache', durable: 'pmem 0.0' }, 'pmem 0.0': { kind: 'durable' } },
+      waits: [EVIL],
+      waitGraph: [
+        { actor: `T0${EVIL}`, holds: [EVIL], waitsFor: `w ${EVIL}`, on: `J${EVIL}`, where: EVIL },
+        { actor: `J${EVIL}`, holds: [], waitsFor: `v ${EVIL}`, on: `T0${EVIL}` },
+      ],
+    },
+  };
   return {
     interrupted: false,
-    results: [result],
+    results: [result, dead],
     runs: [run],
     measurements: [{ spec: result.spec, name: `m${EVIL}`, unit: EVIL, xLabel: EVIL, series: [{ label: EVIL, points: [{ x: 1, y: 2 }, { x: 2, y: 5 }] }] }],
   };
@@ -115,6 +130,7 @@ describe('reports', () => {
     const a = await renderReports(evilDoc(), [evilSpec], noSources);
     const doc = evilDoc();
     doc.results[0].seconds = 99;
+    doc.results[1].seconds = 99;
     doc.runs[0].seconds = 99;
     const b = await renderReports(doc, [evilSpec], noSources);
     expect(a.map((f) => f.path)).toEqual(b.map((f) => f.path));

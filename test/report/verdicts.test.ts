@@ -101,7 +101,7 @@ describe('verdicts.json', () => {
     expect(ok.ok).toBe(true);
     const bad = checkBaseline('v.json', file, doc([result('a', 'x', 'p', 'holds', null), result('a', 'x', 'q', 'holds', null)], [run('a', 'x')]), [], false);
     expect(bad.ok).toBe(false);
-    expect(bad.lines.join('\n')).toMatch(/a\/x: p \("the p sentence"\): verdict violated → holds[\s\S]*npm run check/);
+    expect(bad.lines.join('\n')).toMatch(/a\/x: p \("the p sentence"\): verdict violated → holds[\s\S]*npm run report/);
   });
 
   it('pairs properties by id: a reworded sentence is no change, a new id is', () => {

@@ -3,15 +3,19 @@
  *
  * The shared model supplies the file's persistent memory and the CPU cache in front of it (one
  * word per page: page i lives in pmem block i) and the page-table entries of each mapping
- * (absent / read-only / writable, per mapping and page). This module adds what the designs need
- * beyond that:
- *  - `radix`: the DAX radix tree of the file's address_space (models/radix.ts);
- *  - `pt`: per mapping, the dirty bit of each PTE, and the mapping's PMD (absent / read-only /
- *    writable) with its dirty bit. Mapping m belongs to writer m and uses either PTEs or one PMD,
- *    which maps the file's first PMD;
- *  - `pvec`: per fsync caller, the entry `find_get_entries_tag` gathered (index + 1, kind);
+ * (absent / read-only / writable, per mapping and page). The designs' own state is declared here
+ * (`trackingState`, models/fields.ts) and packed after the shared model's:
+ *  - the DAX radix tree of the file's address_space (radix.ts: `radixEntry`, `radixDirty`,
+ *    `radixTowrite`, `radixLock` per page index);
+ *  - per mapping, the dirty bit of each PTE (`pteDirty`), and the mapping's PMD (`pmd`: absent /
+ *    read-only / writable) with its dirty bit (`pmdDirty`). Mapping m belongs to writer m and uses
+ *    either PTEs or one PMD, which maps the file's first PMD;
+ *  - per fsync caller, the entry `find_get_entries_tag` gathered into its pagevec (`gathered`:
+ *    index + 1, `gatheredEntry`: what it was);
  *  - `called` (ghost): per fsync caller and page, the version of the page's word that a load
  *    would have returned when the fsync was called: what that fsync must make durable.
+ * All but `called` are volatile: the radix tree, page tables and pagevecs are memory. (No
+ * configuration has a power failure: the property looks at the media when fsync returns.)
  *
  * Stores write versions: the n-th store to a page writes n, so "durable value ≥ the version seen
  * at the call" means "the store made before the call, or a later one, is on the media".
@@ -25,25 +29,31 @@
  * nothing, which is where writeback can run. (4.5's `vm_insert_mixed` installed even a write
  * fault's PTE read-only, so the first write also went through `wp_pfn_shared`; the model's
  * programs reach that path by loading before they store.)
+ *
+ * Operations take the context and read and write it through the layout's own view (`T.at(c)`);
+ * predicates for guards, properties and traces take a view their caller has pointed.
  */
-import { PTE_NONE, PTE_RO, PTE_RW, WRITTEN, bounds as layoutBounds, initialContext, Layout, VMA_SHARED, type DaxContext } from './layout.ts';
-import { pte, setPte } from './faults.ts';
-import { storeWord, writeBackPhys } from './pmem.ts';
+import { fields, type FieldValue } from '../../models/fields.ts';
+import { PTE_NAMES, VMA_NAMES, VMA_SHARED, WRITTEN, bounds as layoutBounds, initialContext, Layout, type CoreFields, type DaxContext, type StateView } from '../../models/layout.ts';
+import { storeWord, writeBackPhys } from '../../models/pmem.ts';
 import {
-  ENTRY_PMD,
-  ENTRY_PTE,
-  SLOT_BYTES,
+  DIRTY_VALUES,
+  ENTRY_NAMES,
+  LOCK_VALUES,
+  TOWRITE_VALUES,
   coveringEntry,
-  entryKind,
   hasTag,
   isLocked,
   lockEntry,
   pmdIndex,
   radixEntryPmd,
   radixEntryPte,
+  radixFields,
   unlockEntry,
   type PmdOverPte,
   type RadixGeometry,
+  type Entry,
+  type RadixReads,
 } from './radix.ts';
 
 /** A design of the tracking: the choices the review thread argues about. */
@@ -85,42 +95,65 @@ export interface TrackingDims {
   maxVersion: number;
 }
 
-/** The context of the machine: the shared vectors plus this design's own. */
-export type TrackingContext = DaxContext & {
-  radix: Uint8Array;
-  pt: Uint8Array;
-  pvec: Uint8Array;
-  called: Uint8Array;
-};
+/** The designs' own state, packed after the shared model's (see the header). */
+export const trackingState = (d: TrackingDims) =>
+  fields({
+    ...radixFields({ pages: d.pages, pmdPages: d.pmdPages }),
+    pteDirty: { part: 'volatile', shape: [d.mappings, d.pages], values: ['clean', 'dirty'], doc: "the dirty bit of mapping m's PTE for page i: the CPU sets it on a store through the entry" },
+    pmd: { part: 'volatile', shape: [d.mappings], values: PTE_NAMES, doc: "mapping m's PMD, over the file's first PMD (a writer maps with PTEs or with one PMD)" },
+    pmdDirty: { part: 'volatile', shape: [d.mappings], values: ['clean', 'dirty'], doc: "the dirty bit of mapping m's PMD" },
+    gathered: { part: 'volatile', shape: [d.fsyncs], max: d.pages, doc: "index + 1 of the entry fsync caller f's find_get_entries_tag gathered into its pagevec (0: none)" },
+    gatheredEntry: { part: 'volatile', shape: [d.fsyncs], values: ENTRY_NAMES, doc: 'what that entry was when gathered (dax_writeback_one checks `*slot != entry`)' },
+    called: {
+      part: 'ghost',
+      shape: [d.fsyncs, d.pages],
+      max: d.maxVersion,
+      doc: 'the version of page i a load returned when fsync caller f was called: what that fsync must make durable',
+    },
+  });
 
-/** Byte offsets and sizes of everything above. */
+export type TrackingFields = ReturnType<typeof trackingState>;
+/** A view of a state: the shared model's fields and the designs' own, by name. */
+export type TrackingView = StateView<TrackingFields>;
+/** Read access to some fields, by the same names and values (a view has them all). */
+export type TrackingReads<K extends keyof (CoreFields & TrackingFields)> = {
+  readonly [F in K]: (...index: number[]) => FieldValue<(CoreFields & TrackingFields)[F]>;
+};
+/** The context of the machine: the shared three vectors, the designs' fields packed in them. */
+export type TrackingContext = DaxContext;
+/** What a page-table entry (PTE or PMD) can be. */
+export type PageTableState = (typeof PTE_NAMES)[number];
+
+/** The shared layout with the designs' fields, and the geometry of the file. */
 export class TrackingLayout {
-  /** The shared layout: pmem words, cache lines and PTEs (mapping m = writer m). */
-  readonly L: Layout;
+  /** The shared layout (mapping m = writer m; one word per page) plus `trackingState`. */
+  readonly L: Layout<TrackingFields>;
   readonly geometry: RadixGeometry;
-  readonly ptPerMapping: number;
+  /** The view the model's operations use, one context at a time (see `at`). */
+  private readonly own: TrackingView;
 
   constructor(readonly dims: TrackingDims) {
-    this.L = new Layout({ threads: dims.mappings, blocks: dims.pages, phys: dims.pages, words: 1, unrelated: 0 });
+    this.L = new Layout(
+      { threads: dims.mappings, blocks: dims.pages, phys: dims.pages, words: 1, unrelated: 0 },
+      { fields: trackingState(dims), owner: 'specs/dax-fsync-tracking' },
+    );
     this.geometry = { pages: dims.pages, pmdPages: dims.pmdPages };
-    this.ptPerMapping = dims.pages + 2;
+    this.own = this.view();
+  }
+
+  /** A new view of states of this layout; point it at a context with `at(c)`. */
+  view(): TrackingView {
+    return this.L.view();
+  }
+
+  /** The model's own view, pointed at c: only for the operations below, never kept across calls. */
+  at(c: DaxContext): TrackingView {
+    return this.own.at(c);
   }
 
   /** Index of page i's word in the shared pmem and cache arrays. */
   word(i: number): number {
     return this.L.word(i, 0);
-  }
-  pteDirty(m: number, i: number): number {
-    return m * this.ptPerMapping + i;
-  }
-  pmd(m: number): number {
-    return m * this.ptPerMapping + this.dims.pages;
-  }
-  pmdDirty(m: number): number {
-    return m * this.ptPerMapping + this.dims.pages + 1;
-  }
-  called(f: number, i: number): number {
-    return f * this.dims.pages + i;
   }
 }
 
@@ -132,57 +165,53 @@ export class TrackingLayout {
 export function trackingContext(T: TrackingLayout): TrackingContext {
   const { L, dims } = T;
   const c = initialContext(L, { size: dims.pages, dax: true });
+  const s = T.view().at(c);
   for (let i = 0; i < dims.pages; i++) {
-    c.durable[L.dExtKind + i] = WRITTEN;
-    c.durable[L.dExtPhys + i] = i;
-    c.volatile[L.vExtKind + i] = WRITTEN;
-    c.volatile[L.vExtPhys + i] = i;
-    c.durable[L.dPmem + T.word(i)] = 0;
+    s.committedExtent.set(i, WRITTEN);
+    s.committedPhys.set(i, i);
+    s.extent.set(i, WRITTEN);
+    s.phys.set(i, i);
+    s.pmem.set(i, 0, 0);
   }
   for (let m = 0; m < dims.mappings; m++) {
-    c.volatile[L.vFd + m] = 1;
-    c.volatile[L.vVma + m] = VMA_SHARED;
+    s.fd.set(m, 1);
+    s.vma.set(m, VMA_NAMES[VMA_SHARED]);
   }
-  return {
-    ...c,
-    radix: new Uint8Array(dims.pages * SLOT_BYTES),
-    pt: new Uint8Array(dims.mappings * T.ptPerMapping),
-    pvec: new Uint8Array(dims.fsyncs * 2),
-    called: new Uint8Array(dims.fsyncs * dims.pages),
-  };
+  return c;
 }
 
-/** Largest value of every byte, for the explorer's packing. */
+/**
+ * Largest value of every byte, for the explorer's packing: the declared bounds, tightened where
+ * the model knows more (a word holds at most the last version stored to it; only a PMD-aligned
+ * index can hold a PMD entry).
+ */
 export function trackingBounds(T: TrackingLayout): Record<string, number[]> {
-  const { L, dims } = T;
-  const shared = layoutBounds(L);
+  const { dims } = T;
+  const b = layoutBounds(T.L);
+  // The bounds have the shape of a state: a view writes them by field name.
+  const max = T.view().at(b as unknown as DaxContext);
   for (let i = 0; i < dims.pages; i++) {
-    shared.durable[L.dPmem + T.word(i)] = dims.maxVersion;
-    shared.volatile[L.vCache + T.word(i)] = dims.maxVersion;
+    max.pmem.set(i, 0, dims.maxVersion);
+    max.cache.set(i, 0, dims.maxVersion);
+    if (i % dims.pmdPages !== 0) max.radixEntry.set(i, 'PTE entry');
   }
-  const radix: number[] = [];
-  for (let i = 0; i < dims.pages; i++) radix.push(i % dims.pmdPages === 0 ? ENTRY_PMD : 1, 1, 1, 1);
-  const pt: number[] = [];
-  for (let m = 0; m < dims.mappings; m++) pt.push(...new Array<number>(dims.pages).fill(1), PTE_RW, 1);
-  const pvec: number[] = [];
-  for (let f = 0; f < dims.fsyncs; f++) pvec.push(dims.pages, ENTRY_PMD);
-  return { ...shared, radix, pt, pvec, called: new Array<number>(dims.fsyncs * dims.pages).fill(dims.maxVersion) };
+  return b;
 }
 
 // ---------------------------------------------------------------- memory
 
 /** The version a load of page i returns now: the cache line if dirty, else the media. */
-export function visibleVersion(c: TrackingContext, T: TrackingLayout, i: number): number {
-  const w = T.word(i);
-  return c.volatile[T.L.vDirty + w] ? c.volatile[T.L.vCache + w] : c.durable[T.L.dPmem + w];
+export function visibleVersion(s: TrackingReads<'dirty' | 'cache' | 'pmem'>, i: number): number {
+  return s.dirty(i, 0) ? s.cache(i, 0) : s.pmem(i, 0);
 }
 
-export function durableVersion(c: TrackingContext, T: TrackingLayout, i: number): number {
-  return c.durable[T.L.dPmem + T.word(i)];
+/** The version of page i on the media. */
+export function durableVersion(s: TrackingReads<'pmem'>, i: number): number {
+  return s.pmem(i, 0);
 }
 
-export function isCacheDirty(c: TrackingContext, T: TrackingLayout, i: number): boolean {
-  return c.volatile[T.L.vDirty + T.word(i)] === 1;
+export function isCacheDirty(s: TrackingReads<'dirty'>, i: number): boolean {
+  return s.dirty(i, 0) === 1;
 }
 
 /**
@@ -191,9 +220,11 @@ export function isCacheDirty(c: TrackingContext, T: TrackingLayout, i: number): 
  * the dirty bit of the page-table entry it went through.
  */
 export function cpuStore(c: TrackingContext, T: TrackingLayout, m: number, i: number, viaPmd: boolean): number {
-  const v = visibleVersion(c, T, i) + 1;
+  const s = T.at(c);
+  const v = visibleVersion(s, i) + 1;
   storeWord(c, T.L, i, 0, v);
-  c.pt[viaPmd ? T.pmdDirty(m) : T.pteDirty(m, i)] = 1;
+  if (viaPmd) s.pmdDirty.set(m, 'dirty');
+  else s.pteDirty.set(m, i, 'dirty');
   return v;
 }
 
@@ -204,22 +235,15 @@ export function evictLine(c: TrackingContext, T: TrackingLayout, i: number): boo
 
 // ---------------------------------------------------------------- page tables
 
-export function pteOf(c: TrackingContext, T: TrackingLayout, m: number, i: number): number {
-  return pte(c, T.L, m, i);
+/** A page-table entry changes: writable entries are installed dirty, others clean. */
+function setPteAndDirty(s: TrackingView, m: number, i: number, state: PageTableState): void {
+  s.pte.set(m, i, state);
+  s.pteDirty.set(m, i, state === 'writable' ? 'dirty' : 'clean');
 }
 
-export function pmdOf(c: TrackingContext, T: TrackingLayout, m: number): number {
-  return c.pt[T.pmd(m)];
-}
-
-function setPteAndDirty(c: TrackingContext, T: TrackingLayout, m: number, i: number, state: number): void {
-  setPte(c, T.L, m, i, state);
-  c.pt[T.pteDirty(m, i)] = state === PTE_RW ? 1 : 0;
-}
-
-function setPmdAndDirty(c: TrackingContext, T: TrackingLayout, m: number, state: number): void {
-  c.pt[T.pmd(m)] = state;
-  c.pt[T.pmdDirty(m)] = state === PTE_RW ? 1 : 0;
+function setPmdAndDirty(s: TrackingView, m: number, state: PageTableState): void {
+  s.pmd.set(m, state);
+  s.pmdDirty.set(m, state === 'writable' ? 'dirty' : 'clean');
 }
 
 /** Does mapping m map page i through its PMD? */
@@ -233,18 +257,19 @@ function pmdCovers(T: TrackingLayout, i: number, at: number): boolean {
  * page-table entries changed.
  */
 export function writeProtectRange(c: TrackingContext, T: TrackingLayout, pages: number[]): number {
+  const s = T.at(c);
   let n = 0;
   for (let m = 0; m < T.dims.mappings; m++) {
     for (const i of pages) {
-      const e = pteOf(c, T, m, i);
-      if (e !== PTE_NONE && (e !== PTE_RO || c.pt[T.pteDirty(m, i)])) {
-        setPteAndDirty(c, T, m, i, PTE_RO);
+      const e = s.pte(m, i);
+      if (e !== 'absent' && (e !== 'read-only' || s.pteDirty(m, i) === 'dirty')) {
+        setPteAndDirty(s, m, i, 'read-only');
         n++;
       }
     }
-    const p = pmdOf(c, T, m);
-    if (p !== PTE_NONE && pages.some((i) => pmdCovers(T, i, 0)) && (p !== PTE_RO || c.pt[T.pmdDirty(m)])) {
-      setPmdAndDirty(c, T, m, PTE_RO);
+    const p = s.pmd(m);
+    if (p !== 'absent' && pages.some((i) => pmdCovers(T, i, 0)) && (p !== 'read-only' || s.pmdDirty(m) === 'dirty')) {
+      setPmdAndDirty(s, m, 'read-only');
       n++;
     }
   }
@@ -260,14 +285,14 @@ export function writeProtectRange(c: TrackingContext, T: TrackingLayout, pages: 
  * for a locked PTE entry anywhere in its range, the entry a PTE fault locked still covers its
  * page when the fault unlocks it.
  */
-export function isTrackingEntryUnlocked(c: TrackingContext, T: TrackingLayout, i: number, pmd: boolean): boolean {
+export function isTrackingEntryUnlocked(s: RadixReads<'radixEntry' | 'radixLock'>, T: TrackingLayout, i: number, pmd: boolean): boolean {
   if (pmd) {
     const p = pmdIndex(T.geometry, i);
-    for (let x = p; x < p + T.dims.pmdPages && x < T.dims.pages; x++) if (isLocked(c.radix, x)) return false;
+    for (let x = p; x < p + T.dims.pmdPages && x < T.dims.pages; x++) if (isLocked(s, x)) return false;
     return true;
   }
-  const at = coveringEntry(c.radix, T.geometry, i);
-  return at < 0 || !isLocked(c.radix, at);
+  const at = coveringEntry(s, T.geometry, i);
+  return at < 0 || !isLocked(s, at);
 }
 
 /**
@@ -276,15 +301,20 @@ export function isTrackingEntryUnlocked(c: TrackingContext, T: TrackingLayout, i
  * a write fault. With the entry lock, the fault keeps the entry locked until the PTE is in.
  */
 export function daxFaultRadix(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, i: number, write: boolean): number {
-  const at = radixEntryPte(c.radix, T.geometry, i, write, false);
-  if (d.entryLock) lockEntry(c.radix, at);
+  const s = T.at(c);
+  const at = radixEntryPte(s, T.geometry, i, write, false);
+  if (d.entryLock) lockEntry(s, at);
   return at;
 }
 
 /** Second half of `__dax_fault`: `vm_insert_mixed` installs the PTE; the entry is unlocked. */
 export function vmInsertMixed(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number, write: boolean): void {
-  setPteAndDirty(c, T, m, i, write ? PTE_RW : PTE_RO);
-  if (d.entryLock) unlockEntry(c.radix, coveringEntry(c.radix, T.geometry, i));
+  const s = T.at(c);
+  setPteAndDirty(s, m, i, write ? 'writable' : 'read-only');
+  if (d.entryLock) {
+    const at = coveringEntry(s, T.geometry, i);
+    if (at >= 0) unlockEntry(s, at);
+  }
 }
 
 /**
@@ -293,8 +323,9 @@ export function vmInsertMixed(c: TrackingContext, T: TrackingLayout, d: Tracking
  * existing entry is tagged DIRTY (locked, with the entry lock, until the PTE is writable).
  */
 export function daxPfnMkwrite(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, i: number): number {
-  const at = radixEntryPte(c.radix, T.geometry, i, true, true);
-  if (d.entryLock && at >= 0) lockEntry(c.radix, at);
+  const s = T.at(c);
+  const at = radixEntryPte(s, T.geometry, i, true, true);
+  if (d.entryLock && at >= 0) lockEntry(s, at);
   return at;
 }
 
@@ -305,28 +336,31 @@ export function daxPfnMkwrite(c: TrackingContext, T: TrackingLayout, d: Tracking
  * then unlocks the entry.
  */
 export function wpPageReuse(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number): void {
-  setPteAndDirty(c, T, m, i, PTE_RW);
+  const s = T.at(c);
+  setPteAndDirty(s, m, i, 'writable');
   if (d.entryLock) {
-    const at = coveringEntry(c.radix, T.geometry, i);
-    if (at >= 0) unlockEntry(c.radix, at);
+    const at = coveringEntry(s, T.geometry, i);
+    if (at >= 0) unlockEntry(s, at);
   }
 }
 
 /**
  * First half of `__dax_pmd_fault` for page i (also reached from `wp_huge_pmd` for a write to a
  * read-only PMD): `dax_radix_entry(pmd index, sector, true, write)`, which replaces a PTE entry at
- * the PMD's index by a PMD entry (models/radix.ts). Returns the PTE entry's tags if it replaced one.
+ * the PMD's index by a PMD entry (radix.ts). Returns the PTE entry's tags if it replaced one.
  */
 export function daxPmdFaultRadix(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, i: number, write: boolean) {
-  const r = radixEntryPmd(c.radix, T.geometry, i, write, d.pmdOverPte);
-  if (d.entryLock) lockEntry(c.radix, r.at);
+  const s = T.at(c);
+  const r = radixEntryPmd(s, T.geometry, i, write, d.pmdOverPte);
+  if (d.entryLock) lockEntry(s, r.at);
   return r;
 }
 
 /** Second half of `__dax_pmd_fault`: `vmf_insert_pfn_pmd` installs the PMD; the entry is unlocked. */
 export function vmfInsertPfnPmd(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number, write: boolean): void {
-  setPmdAndDirty(c, T, m, write ? PTE_RW : PTE_RO);
-  if (d.entryLock) unlockEntry(c.radix, pmdIndex(T.geometry, i));
+  const s = T.at(c);
+  setPmdAndDirty(s, m, write ? 'writable' : 'read-only');
+  if (d.entryLock) unlockEntry(s, pmdIndex(T.geometry, i));
 }
 
 // ---------------------------------------------------------------- what the properties read
@@ -336,10 +370,10 @@ export function vmfInsertPfnPmd(c: TrackingContext, T: TrackingLayout, d: Tracki
  * entry covering i? (After a PMD fault, a PTE entry at another index of the PMD stays beside the
  * PMD entry, as in the kernel: `dax_radix_entry` only looks at the PMD's own index.)
  */
-export function isPageTrackedDirty(c: TrackingContext, T: TrackingLayout, i: number): boolean {
+export function isPageTrackedDirty(s: TrackingReads<'radixEntry' | 'radixDirty' | 'radixTowrite'>, T: TrackingLayout, i: number): boolean {
   const p = pmdIndex(T.geometry, i);
-  if (entryKind(c.radix, p) === ENTRY_PMD && hasTag(c.radix, p, 'DIRTY')) return true;
-  return entryKind(c.radix, i) === ENTRY_PTE && hasTag(c.radix, i, 'DIRTY');
+  if (s.radixEntry(p) === 'PMD entry' && hasTag(s, p, 'DIRTY')) return true;
+  return s.radixEntry(i) === 'PTE entry' && hasTag(s, i, 'DIRTY');
 }
 
 /**
@@ -347,15 +381,15 @@ export function isPageTrackedDirty(c: TrackingContext, T: TrackingLayout, i: num
  * race diagram ends in ("a dirty PTE that is writeable, but with a clean radix tree entry").
  * Stores through such an entry leave no trace fsync can find. Names them (`PTE 0.0`, `PMD 1`).
  */
-export function writableOverCleanEntry(c: TrackingContext, T: TrackingLayout): string[] {
+export function writableOverCleanEntry(s: TrackingReads<'pte' | 'pteDirty' | 'pmd' | 'pmdDirty' | 'radixEntry' | 'radixDirty' | 'radixTowrite'>, T: TrackingLayout): string[] {
   const out: string[] = [];
   for (let m = 0; m < T.dims.mappings; m++) {
     for (let i = 0; i < T.dims.pages; i++) {
-      if (pteOf(c, T, m, i) === PTE_RW && c.pt[T.pteDirty(m, i)] && !isPageTrackedDirty(c, T, i)) out.push(`PTE ${m}.${i}`);
+      if (s.pte(m, i) === 'writable' && s.pteDirty(m, i) === 'dirty' && !isPageTrackedDirty(s, T, i)) out.push(`PTE ${m}.${i}`);
     }
-    if (pmdOf(c, T, m) === PTE_RW && c.pt[T.pmdDirty(m)]) {
+    if (s.pmd(m) === 'writable' && s.pmdDirty(m) === 'dirty') {
       const at = pmdIndex(T.geometry, 0);
-      if (entryKind(c.radix, at) !== ENTRY_PMD || !hasTag(c.radix, at, 'DIRTY')) out.push(`PMD ${m}`);
+      if (s.radixEntry(at) !== 'PMD entry' || !hasTag(s, at, 'DIRTY')) out.push(`PMD ${m}`);
     }
   }
   return out;

@@ -29,6 +29,7 @@
  * be allocated"); copy_from_user only reads the buffer, and a read fault on a DAX hole maps the
  * zero page, so the allocating access is a kernel store into the buffer under the same locks.
  */
+import { firstCycle } from '../../checker/cycle.ts';
 
 /** Byte offsets in `locks`. */
 export const LK = {
@@ -275,6 +276,12 @@ export interface Wait {
   to: string;
   /** "T0 holds ... and waits in ... for ..." */
   text: string;
+  /** What `from` holds, one phrase each. */
+  holds: string[];
+  /** What it waits for, short ("lock_page(file2 page 0)"). */
+  waitsFor: string;
+  /** The kernel function it waits in. */
+  where: string;
 }
 
 /** The T0 states in which T0 is inside the no-sync fault's wait for the commit. */
@@ -312,12 +319,18 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
       from: 'T0',
       to: 'jbd2',
       text: `T0 ${holds(t0Holds(c))}waits in jbd2_log_wait_commit for transaction ${tid}, which holds file1 block 0's allocation, to commit${behind}`,
+      holds: t0Holds(c),
+      waitsFor: `the commit of transaction ${tid}${behind}`,
+      where: 'jbd2_log_wait_commit',
     });
   } else if ((at.T0 === 'write_begin' || at.T0 === 'prefault') && !canStartHandle(c)) {
     out.push({
       from: 'T0',
       to: 'jbd2',
       text: `T0 ${holds(t0Holds(c))}waits in start_this_handle for transaction ${committingTid} to leave T_LOCKED`,
+      holds: t0Holds(c),
+      waitsFor: `transaction ${committingTid} to leave T_LOCKED`,
+      where: 'start_this_handle',
     });
   }
   // jbd2
@@ -326,6 +339,9 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
       from: 'jbd2',
       to: 'T0',
       text: `jbd2 holds transaction ${committingTid} in T_LOCKED and waits in jbd2_journal_commit_transaction for its t_updates to reach 0: T0's handle from ext4_write_begin is still open`,
+      holds: [`transaction ${committingTid} in T_LOCKED (new handles wait)`],
+      waitsFor: `t_updates of transaction ${committingTid} to reach 0 (T0's handle)`,
+      where: 'jbd2_journal_commit_transaction',
     });
   } else if (j[JR.phase] === PHASE_FLUSH && isOrderedPageLocked(c)) {
     out.push({
@@ -335,27 +351,26 @@ export function waitsFor(c: LockContext, at: ThreadPositions): Wait[] {
         `jbd2 is committing transaction ${committingTid} (T_FLUSH) and waits for lock_page(file2 page 0) in ` +
         'jbd2_journal_commit_transaction → journal_submit_data_buffers → journal_submit_inode_data_buffers → ' +
         'generic_writepages → ext4_writepages → mpage_prepare_extent_to_map → lock_page; T0 holds that page lock',
+      holds: [`transaction ${committingTid}, committing (T_FLUSH)`],
+      waitsFor: 'lock_page(file2 page 0)',
+      where: 'journal_submit_data_buffers → … → mpage_prepare_extent_to_map',
     });
   }
   // T1
   if (at.T1 === 'mmap' && !isMmapLockFree(c)) {
-    out.push({ from: 'T1', to: 'T0', text: "T1 waits in vm_mmap_pgoff for mmap_lock (down_write), held for read by T0's page fault" });
+    out.push({
+      from: 'T1',
+      to: 'T0',
+      text: "T1 waits in vm_mmap_pgoff for mmap_lock (down_write), held for read by T0's page fault",
+      holds: [],
+      waitsFor: 'mmap_lock for write (down_write)',
+      where: 'vm_mmap_pgoff',
+    });
   }
   return out;
 }
 
 /** A cycle in the waits-for graph, as the actors in order (first = last), or null. */
 export function waitCycle(waits: Wait[]): string[] | null {
-  const next = new Map<string, string>();
-  for (const w of waits) if (!next.has(w.from)) next.set(w.from, w.to);
-  for (const start of next.keys()) {
-    const path = [start];
-    let at = next.get(start);
-    while (at !== undefined && !path.includes(at)) {
-      path.push(at);
-      at = next.get(at);
-    }
-    if (at !== undefined) return [...path.slice(path.indexOf(at)), at];
-  }
-  return null;
+  return firstCycle(waits.map((w) => [w.from, w.to] as const));
 }

@@ -1,4 +1,4 @@
-/** Unit tests of models/locks.ts: the write path, the no-sync fault, kjournald2, and who waits for whom. */
+/** Unit tests of specs/nosync-flag/locks.ts: the write path, the no-sync fault, kjournald2, and who waits for whom. */
 import { describe, expect, it } from 'vitest';
 import {
   BLOCK_COMMITTED,
@@ -28,7 +28,7 @@ import {
   lockContext,
   waitCycle,
   waitsFor,
-} from '../../models/locks.ts';
+} from '../../../specs/nosync-flag/locks.ts';
 
 describe('the jbd2 commit', () => {
   it('waits in T_LOCKED for an open handle, and new handles wait for T_LOCKED', () => {

@@ -1,14 +1,13 @@
-/** Unit tests of the DAX radix tree (models/radix.ts), each on a hand-built tree. */
+/**
+ * Unit tests of the DAX radix tree (specs/dax-fsync-tracking/radix.ts), each on a hand-built tree:
+ * the tree's four fields packed on their own, read and written through a view.
+ */
 import { describe, expect, it } from 'vitest';
+import { FieldPacking } from '../../../models/fields.ts';
 import {
-  ENTRY_NONE,
-  ENTRY_PMD,
-  ENTRY_PTE,
-  SLOT_BYTES,
   clearTag,
   coveringEntry,
   describeEntry,
-  entryKind,
   entryPages,
   findFirstTagged,
   hasTag,
@@ -17,19 +16,22 @@ import {
   pmdIndex,
   radixEntryPmd,
   radixEntryPte,
+  radixFields,
   setTag,
   tagPagesForWriteback,
   unlockEntry,
-} from '../../models/radix.ts';
+  type RadixFields,
+} from '../../../specs/dax-fsync-tracking/radix.ts';
 
 const g = { pages: 4, pmdPages: 2 };
-const tree = () => new Uint8Array(g.pages * SLOT_BYTES);
+const packing = new FieldPacking(radixFields(g));
+const tree = () => packing.view<RadixFields>().at({ durable: new Uint8Array(0), volatile: new Uint8Array(packing.size.volatile), ghost: new Uint8Array(0) });
 
 describe('dax_radix_entry for PTE faults', () => {
   it('a read fault inserts a clean PTE entry, a write fault a DIRTY one', () => {
     const r = tree();
     expect(radixEntryPte(r, g, 1, false, false)).toBe(1);
-    expect([entryKind(r, 1), hasTag(r, 1, 'DIRTY')]).toEqual([ENTRY_PTE, false]);
+    expect([r.radixEntry(1), hasTag(r, 1, 'DIRTY')]).toEqual(['PTE entry', false]);
     expect(radixEntryPte(r, g, 3, true, false)).toBe(3);
     expect(hasTag(r, 3, 'DIRTY')).toBe(true);
   });
@@ -37,7 +39,7 @@ describe('dax_radix_entry for PTE faults', () => {
   it('NO_SECTOR (dax_pfn_mkwrite) tags an existing entry and never inserts one', () => {
     const r = tree();
     expect(radixEntryPte(r, g, 0, true, true)).toBe(-1);
-    expect(entryKind(r, 0)).toBe(ENTRY_NONE);
+    expect(r.radixEntry(0)).toBe('absent');
     radixEntryPte(r, g, 0, false, false);
     expect(radixEntryPte(r, g, 0, true, true)).toBe(0);
     expect(hasTag(r, 0, 'DIRTY')).toBe(true);
@@ -48,7 +50,7 @@ describe('dax_radix_entry for PTE faults', () => {
     radixEntryPmd(r, g, 1, false, 'transfer-tags');
     expect(coveringEntry(r, g, 1)).toBe(0);
     expect(radixEntryPte(r, g, 1, true, true)).toBe(0);
-    expect([hasTag(r, 0, 'DIRTY'), entryKind(r, 1)]).toEqual([true, ENTRY_NONE]);
+    expect([hasTag(r, 0, 'DIRTY'), r.radixEntry(1)]).toEqual([true, 'absent']);
   });
 });
 
@@ -66,13 +68,13 @@ describe('dax_radix_entry for PMD faults over a PTE entry (finding 1)', () => {
     expect(at).toBe(pmdIndex(g, 3));
     expect(at).toBe(2);
     expect(replaced).toEqual({ dirty: true, towrite: true });
-    expect([entryKind(r, 2), hasTag(r, 2, 'DIRTY'), hasTag(r, 2, 'TOWRITE')]).toEqual([ENTRY_PMD, false, false]);
+    expect([r.radixEntry(2), hasTag(r, 2, 'DIRTY'), hasTag(r, 2, 'TOWRITE')]).toEqual(['PMD entry', false, false]);
   });
 
   it('with the tags transferred the PMD entry is DIRTY and TOWRITE', () => {
     const r = dirtyTowritePte();
     radixEntryPmd(r, g, 3, false, 'transfer-tags');
-    expect([entryKind(r, 2), hasTag(r, 2, 'DIRTY'), hasTag(r, 2, 'TOWRITE')]).toEqual([ENTRY_PMD, true, true]);
+    expect([r.radixEntry(2), hasTag(r, 2, 'DIRTY'), hasTag(r, 2, 'TOWRITE')]).toEqual(['PMD entry', true, true]);
   });
 
   it('a write fault dirties the PMD entry whatever it replaced; an existing PMD entry is only tagged', () => {
@@ -88,9 +90,9 @@ describe('dax_radix_entry for PMD faults over a PTE entry (finding 1)', () => {
     const r = tree();
     radixEntryPte(r, g, 1, true, false);
     radixEntryPmd(r, g, 0, false, 'clean-insert');
-    expect([entryKind(r, 0), entryKind(r, 1), hasTag(r, 1, 'DIRTY')]).toEqual([ENTRY_PMD, ENTRY_PTE, true]);
-    expect(entryPages(g, 0, ENTRY_PMD)).toEqual([0, 1]);
-    expect(entryPages(g, 1, ENTRY_PTE)).toEqual([1]);
+    expect([r.radixEntry(0), r.radixEntry(1), hasTag(r, 1, 'DIRTY')]).toEqual(['PMD entry', 'PTE entry', true]);
+    expect(entryPages(g, 0, 'PMD entry')).toEqual([0, 1]);
+    expect(entryPages(g, 1, 'PTE entry')).toEqual([1]);
   });
 });
 

@@ -21,18 +21,8 @@
  * holds one entry (the kernel's holds 14; with a two-page file that only changes how many
  * entries one scan returns, not which ones are flushed).
  */
-import {
-  ENTRY_NONE,
-  clearTag,
-  entryKind,
-  entryPages,
-  findFirstTagged,
-  hasTag,
-  isLocked,
-  lockEntry,
-  tagPagesForWriteback as tagDirtyEntries,
-  unlockEntry,
-} from './radix.ts';
+import { writeBackPhys } from '../../models/pmem.ts';
+import { clearTag, entryPages, findFirstTagged, isLocked, lockEntry, tagPagesForWriteback as tagDirtyEntries, unlockEntry, type Entry } from './radix.ts';
 import {
   durableVersion,
   visibleVersion,
@@ -40,18 +30,19 @@ import {
   type TrackingContext,
   type TrackingDesign,
   type TrackingLayout,
-} from './dax-tracking.ts';
-import { writeBackPhys } from './pmem.ts';
+  type TrackingReads,
+  type TrackingView,
+} from './tracking.ts';
 
-/** The entry fsync caller f gathered: its index and kind, or null. */
-export function gathered(c: TrackingContext, f: number): { index: number; kind: number } | null {
-  const at = c.pvec[2 * f];
-  return at === 0 ? null : { index: at - 1, kind: c.pvec[2 * f + 1] };
+/** The entry fsync caller f gathered: its index and what it was, or null. */
+export function gathered(s: TrackingReads<'gathered' | 'gatheredEntry'>, f: number): { index: number; entry: Entry } | null {
+  const at = s.gathered(f);
+  return at === 0 ? null : { index: at - 1, entry: s.gatheredEntry(f) };
 }
 
-function setGathered(c: TrackingContext, f: number, g: { index: number; kind: number } | null): void {
-  c.pvec[2 * f] = g ? g.index + 1 : 0;
-  c.pvec[2 * f + 1] = g ? g.kind : 0;
+function setGathered(s: TrackingView, f: number, g: { index: number; entry: Entry } | null): void {
+  s.gathered.set(f, g ? g.index + 1 : 0);
+  s.gatheredEntry.set(f, g ? g.entry : 'absent');
 }
 
 /** Does writeback clear tags after the flush in a step of its own (`radix_tree_tag_clear`)? */
@@ -70,47 +61,49 @@ export function writeProtects(d: TrackingDesign): 'no' | 'before-flush' | 'after
  * it returns.
  */
 export function fsyncCall(c: TrackingContext, T: TrackingLayout, f: number): void {
-  for (let i = 0; i < T.dims.pages; i++) c.called[T.called(f, i)] = visibleVersion(c, T, i);
+  const s = T.at(c);
+  for (let i = 0; i < T.dims.pages; i++) s.called.set(f, i, visibleVersion(s, i));
 }
 
 /** `tag_pages_for_writeback`: returns the indices newly tagged TOWRITE. */
 export function tagPagesForWriteback(c: TrackingContext, T: TrackingLayout): number[] {
-  return tagDirtyEntries(c.radix, T.geometry);
+  return tagDirtyEntries(T.at(c), T.geometry);
 }
 
 /** Is there an entry tagged TOWRITE left for `find_get_entries_tag` to find? */
-export function hasTowriteEntry(c: TrackingContext, T: TrackingLayout): boolean {
-  return findFirstTagged(c.radix, T.geometry, 'TOWRITE') >= 0;
+export function hasTowriteEntry(s: TrackingReads<'radixEntry' | 'radixDirty' | 'radixTowrite' | 'radixLock'>, T: TrackingLayout): boolean {
+  return findFirstTagged(s, T.geometry, 'TOWRITE') >= 0;
 }
 
-/** `find_get_entries_tag(TOWRITE)`: caller f gathers the first TOWRITE entry (index and kind). */
+/** `find_get_entries_tag(TOWRITE)`: caller f gathers the first TOWRITE entry (index and what it is). */
 export function findGetEntriesTag(c: TrackingContext, T: TrackingLayout, f: number): number {
-  const at = findFirstTagged(c.radix, T.geometry, 'TOWRITE');
-  setGathered(c, f, at < 0 ? null : { index: at, kind: entryKind(c.radix, at) });
+  const s = T.at(c);
+  const at = findFirstTagged(s, T.geometry, 'TOWRITE');
+  setGathered(s, f, at < 0 ? null : { index: at, entry: s.radixEntry(at) });
   return at;
 }
 
 /** `*slot != entry`: the gathered entry was deleted or replaced since the unlocked lookup. */
-export function gatheredEntryChanged(c: TrackingContext, f: number): boolean {
-  const g = gathered(c, f);
-  return !g || entryKind(c.radix, g.index) !== g.kind;
+export function gatheredEntryChanged(s: TrackingReads<'gathered' | 'gatheredEntry' | 'radixEntry'>, f: number): boolean {
+  const at = s.gathered(f);
+  return at === 0 || s.radixEntry(at - 1) !== s.gatheredEntry(f);
 }
 
 /** Is the gathered index still tagged TOWRITE? */
-export function gatheredIsTowrite(c: TrackingContext, f: number): boolean {
-  const g = gathered(c, f);
-  return !!g && hasTag(c.radix, g.index, 'TOWRITE');
+export function gatheredIsTowrite(s: TrackingReads<'gathered' | 'radixTowrite'>, f: number): boolean {
+  const at = s.gathered(f);
+  return at !== 0 && s.radixTowrite(at - 1) === 'TOWRITE';
 }
 
 /** Is the entry at the gathered index locked (with the entry lock, writeback must wait)? */
-export function gatheredIsLocked(c: TrackingContext, f: number): boolean {
-  const g = gathered(c, f);
-  return !!g && entryKind(c.radix, g.index) !== ENTRY_NONE && isLocked(c.radix, g.index);
+export function gatheredIsLocked(s: TrackingReads<'gathered' | 'radixEntry' | 'radixLock'>, f: number): boolean {
+  const at = s.gathered(f);
+  return at !== 0 && s.radixEntry(at - 1) !== 'absent' && isLocked(s, at - 1);
 }
 
 /** `dax_writeback_one` gives up on the entry (changed, or no longer TOWRITE): back to the scan. */
-export function writebackSkip(c: TrackingContext, f: number): void {
-  setGathered(c, f, null);
+export function writebackSkip(c: TrackingContext, T: TrackingLayout, f: number): void {
+  setGathered(T.at(c), f, null);
 }
 
 /**
@@ -118,17 +111,18 @@ export function writebackSkip(c: TrackingContext, f: number): void {
  * anything is flushed (v2 DIRTY as well); with the entry lock, it locks the entry. Then tree_lock
  * is dropped.
  */
-export function writebackLookup(c: TrackingContext, d: TrackingDesign, f: number): void {
-  const g = gathered(c, f)!;
-  if (d.towrite === 'before-flush') clearTag(c.radix, g.index, 'TOWRITE');
-  if (d.clean === 'clean-then-wrprotect') clearTag(c.radix, g.index, 'DIRTY');
-  if (d.entryLock) lockEntry(c.radix, g.index);
+export function writebackLookup(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, f: number): void {
+  const s = T.at(c);
+  const g = gathered(s, f)!;
+  if (d.towrite === 'before-flush') clearTag(s, g.index, 'TOWRITE');
+  if (d.clean === 'clean-then-wrprotect') clearTag(s, g.index, 'DIRTY');
+  if (d.entryLock) lockEntry(s, g.index);
 }
 
 /** The pages the gathered entry covers. */
-export function gatheredPages(c: TrackingContext, T: TrackingLayout, f: number): number[] {
-  const g = gathered(c, f);
-  return g ? entryPages(T.geometry, g.index, g.kind) : [];
+export function gatheredPages(s: TrackingReads<'gathered' | 'gatheredEntry'>, T: TrackingLayout, f: number): number[] {
+  const g = gathered(s, f);
+  return g ? entryPages(T.geometry, g.index, g.entry) : [];
 }
 
 /**
@@ -136,8 +130,8 @@ export function gatheredPages(c: TrackingContext, T: TrackingLayout, f: number):
  * When it is the entry's last step (v2 as posted), the pagevec is released here.
  */
 export function pgoffMkclean(c: TrackingContext, T: TrackingLayout, f: number, last = false): number {
-  const n = writeProtectRange(c, T, gatheredPages(c, T, f));
-  if (last) setGathered(c, f, null);
+  const n = writeProtectRange(c, T, gatheredPages(T.at(c), T, f));
+  if (last) setGathered(T.at(c), f, null);
   return n;
 }
 
@@ -147,8 +141,8 @@ export function pgoffMkclean(c: TrackingContext, T: TrackingLayout, f: number, l
  * pages whose line was dirty.
  */
 export function wbCachePmem(c: TrackingContext, T: TrackingLayout, f: number, last: boolean): number[] {
-  const flushed = gatheredPages(c, T, f).filter((i) => writeBackPhys(c, T.L, i) > 0);
-  if (last) setGathered(c, f, null);
+  const flushed = gatheredPages(T.at(c), T, f).filter((i) => writeBackPhys(c, T.L, i) > 0);
+  if (last) setGathered(T.at(c), f, null);
   return flushed;
 }
 
@@ -156,26 +150,27 @@ export function wbCachePmem(c: TrackingContext, T: TrackingLayout, f: number, la
  * After the flush, under tree_lock: `radix_tree_tag_clear` of TOWRITE (v9) and of DIRTY (designs
  * that clean), at the gathered index, whatever entry is there now; the entry lock is dropped.
  */
-export function writebackFinish(c: TrackingContext, d: TrackingDesign, f: number): void {
-  const g = gathered(c, f)!;
-  if (d.towrite === 'after-flush') clearTag(c.radix, g.index, 'TOWRITE');
-  if (d.clean === 'after-flush' || d.clean === 'wrprotect') clearTag(c.radix, g.index, 'DIRTY');
-  if (d.entryLock) unlockEntry(c.radix, g.index);
-  setGathered(c, f, null);
+export function writebackFinish(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, f: number): void {
+  const s = T.at(c);
+  const g = gathered(s, f)!;
+  if (d.towrite === 'after-flush') clearTag(s, g.index, 'TOWRITE');
+  if (d.clean === 'after-flush' || d.clean === 'wrprotect') clearTag(s, g.index, 'DIRTY');
+  if (d.entryLock) unlockEntry(s, g.index);
+  setGathered(s, f, null);
 }
 
 /**
  * Pages whose store, made before fsync caller f was called, is not on the media: the durable
  * version is older than the one a load returned at the call.
  */
-export function storesNotDurable(c: TrackingContext, T: TrackingLayout, f: number): number[] {
+export function storesNotDurable(s: TrackingReads<'pmem' | 'called'>, T: TrackingLayout, f: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < T.dims.pages; i++) if (durableVersion(c, T, i) < c.called[T.called(f, i)]) out.push(i);
+  for (let i = 0; i < T.dims.pages; i++) if (durableVersion(s, i) < s.called(f, i)) out.push(i);
   return out;
 }
 
 /** Did caller f have a store to make durable (something was stored before it was called)? */
-export function hadStoresToSync(c: TrackingContext, T: TrackingLayout, f: number): boolean {
-  for (let i = 0; i < T.dims.pages; i++) if (c.called[T.called(f, i)] > 0) return true;
+export function hadStoresToSync(s: TrackingReads<'called'>, T: TrackingLayout, f: number): boolean {
+  for (let i = 0; i < T.dims.pages; i++) if (s.called(f, i) > 0) return true;
   return false;
 }

@@ -1,8 +1,9 @@
-/** Unit tests of models/nosync.ts: the no-sync mapping and the ways its fault syncs metadata. */
+/** Unit tests of specs/nosync-flag/model.ts: the no-sync mapping and the ways its fault syncs metadata. */
 import { describe, expect, it } from 'vitest';
-import { pageFault } from '../../models/faults.ts';
-import { commitRunningTransaction } from '../../models/journal.ts';
-import { HOLE, initialContext, Layout, OK, WRITTEN } from '../../models/layout.ts';
+import { mountAfterCrash, powerFail } from '../../../models/crash.ts';
+import { pageFault } from '../../../models/faults.ts';
+import { commitRunningTransaction } from '../../../models/journal.ts';
+import { HOLE, initialContext, Layout, OK, WRITTEN, type DaxContext, type Dimensions } from '../../../models/layout.ts';
 import {
   hasTreeChangedShape,
   isBlockMetadataDirty,
@@ -10,16 +11,17 @@ import {
   isNoSyncBlockMoved,
   isNoSyncMapping,
   mmapNoSync,
-  noSyncField,
+  noSyncState,
   syncAfterAllocation,
-  type NoSyncContext,
-} from '../../models/nosync.ts';
-import { sysFtruncate, sysMmap, sysMunmap, sysOpen } from '../../models/syscalls.ts';
+} from '../../../specs/nosync-flag/model.ts';
+import { sysFtruncate, sysMmap, sysMunmap, sysOpen } from '../../../models/syscalls.ts';
 
-const L = new Layout({ threads: 1, blocks: 2, phys: 2, words: 2, unrelated: 3 });
+const dims: Dimensions = { threads: 1, blocks: 2, phys: 2, words: 2, unrelated: 3 };
+const L = new Layout(dims, { fields: noSyncState(dims), owner: 'specs/nosync-flag' });
+const s = L.view();
 
-function fresh(noSync = true): NoSyncContext {
-  const c = { ...initialContext(L, { size: 0, dax: true }), nosync: noSyncField(L) } as NoSyncContext;
+function fresh(noSync = true): DaxContext {
+  const c = initialContext(L, { size: 0, dax: true });
   sysOpen(c, L, 0);
   sysFtruncate(c, L, 0, 2);
   if (noSync) expect(mmapNoSync(c, L, 0, 0)).toBe(OK);
@@ -28,13 +30,22 @@ function fresh(noSync = true): NoSyncContext {
 }
 
 /** A split elsewhere in the file: block b's record moves to the other leaf (models/third-party.ts). */
-const split = (c: NoSyncContext, b: number) => void (c.volatile[L.vExtLeaf + b] ^= 1);
+const split = (c: DaxContext, b: number) => void (c.volatile[L.vExtLeaf + b] ^= 1);
 
 describe('the no-sync mapping', () => {
   it('is a flag of the mapping that munmap ends', () => {
     const c = fresh();
     expect(isNoSyncMapping(c, L, 0)).toBe(true);
     sysMunmap(c, L, 0, 0);
+    expect(isNoSyncMapping(c, L, 0)).toBe(false);
+  });
+
+  it('is declared durable to keep the counts: a remount leaves it set, but with the mapping gone it is inert', () => {
+    const c = fresh();
+    expect(s.at(c).nosync(0)).toBe('yes');
+    powerFail(c, L);
+    mountAfterCrash(c, L);
+    expect(s.at(c).nosync(0)).toBe('yes');
     expect(isNoSyncMapping(c, L, 0)).toBe(false);
   });
 
