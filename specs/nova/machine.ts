@@ -256,6 +256,9 @@ export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
       faultPath: { mapSync: true, writeFault, pfnMkwrite: null },
       state: novaState,
       hooks: novaHooks,
+      // A copy made with cached stores leaves the new block's old media content readable after a
+      // crash (crash-image reduction, models/crash.ts).
+      fillsNewBlocksThroughCache: d.copy !== 'flushed',
       // Threads running the same program are interchangeable (check --symmetry); a cache entry
       // belongs to its file block.
       symmetry: { fields: { cow: { index: ['block'] } } },
