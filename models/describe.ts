@@ -208,9 +208,14 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
       return parts.join('; ');
     }
     case 'cache_line_reached_media':
-    case 'cache_line_lost': {
+    case 'cache_line_lost':
+    case 'cache_line_unobservable': {
       const i = [...Array(L.P * L.W).keys()].find((x) => before.volatile[L.vDirty + x] && !after.volatile[L.vDirty + x])!;
       const what = `${wordPlace(before, L, i)} (${wordName(before.volatile[L.vCache + i])})`;
+      if (a.type === 'cache_line_unobservable') {
+        const why = before.volatile[L.vCache + i] === before.durable[L.dPmem + i] ? 'pmem already holds it' : 'its block is no file block after recovery';
+        return `${what}: whether it reached pmem cannot be observed (${why}); one crash image for both`;
+      }
       return a.type === 'cache_line_reached_media' ? `${what} had reached pmem before the power failed` : `${what} is lost`;
     }
     case 'mount_and_recover': {

@@ -25,7 +25,7 @@ import {
   type MmapFlags,
 } from './syscalls.ts';
 import { isPteMapped, isPteWritable, userFlush, userStore } from './userspace.ts';
-import { decideDirtyWord, isCrashImageComplete, mayBeLost, mayReachMedia, mountAfterCrash, powerFail } from './crash.ts';
+import { decideDirtyWord, decideUnobservableWord, isCrashImageComplete, isDecisionUnobservable, mayBeLost, mayReachMedia, mountAfterCrash, powerFail, type CrashReduction } from './crash.ts';
 import type { AppLayout } from './app-layout.ts';
 import { applyOp, canRun, finishOp, isMmapLockHeld, isRefused, startOp, type ThirdPartyOp, type ThirdPartyPolicy } from './third-party.ts';
 import { PTE_NONE } from './layout.ts';
@@ -46,6 +46,8 @@ export interface KernelOptions {
   thirdParty?: ThirdPartyPolicy;
   /** How a newly allocated block is zeroed before it is mapped (default: durably). */
   zeroing?: Zeroing;
+  /** The crash-image reduction (models/crash.ts); absent: every dirty word is decided both ways. */
+  crash?: CrashReduction;
 }
 
 export function daxGuards(L: Layout, k: KernelOptions = {}) {
@@ -91,9 +93,11 @@ export function daxGuards(L: Layout, k: KernelOptions = {}) {
     isCacheLineDirty: (a: { context: DaxContext; event: DaxEvent }) => isPhysDirty(a.context, L, a.event.p!),
     isDaxInode: (a: { context: DaxContext }) => isDaxInode(a.context, L),
     /** After a power failure: may the lowest undecided dirty word have reached the media? */
-    mayReachMedia: (a: { context: DaxContext }) => mayReachMedia(a.context, L),
+    mayReachMedia: (a: { context: DaxContext }) => mayReachMedia(a.context, L, k.crash),
     /** After a power failure: may the lowest undecided dirty word have been lost? */
-    mayBeLost: (a: { context: DaxContext }) => mayBeLost(a.context, L),
+    mayBeLost: (a: { context: DaxContext }) => mayBeLost(a.context, L, k.crash),
+    /** After a power failure: can nothing tell keeping the lowest dirty word from losing it (crash-image reduction)? */
+    isCrashDecisionUnobservable: (a: { context: DaxContext }) => !!k.crash && isDecisionUnobservable(a.context, L, k.crash),
     /** After a power failure: is every dirty word decided, so the machine can be remounted? */
     isCrashImageComplete: (a: { context: DaxContext }) => isCrashImageComplete(a.context, L),
     /** May the system crash again (the configuration's crash budget)? */
@@ -143,6 +147,8 @@ export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
     cache_line_reached_media: act((c) => decideDirtyWord(c, L, true)),
     /** The lowest dirty word was lost with the power. */
     cache_line_lost: act((c) => decideDirtyWord(c, L, false)),
+    /** Nothing can observe whether the lowest dirty word reached the media: decided one way only. */
+    cache_line_unobservable: act((c) => decideUnobservableWord(c, L)),
     /** Remount: volatile state gone, the journal replays committed transactions. */
     mount_and_recover: act((c) => mountAfterCrash(c, L)),
 

@@ -85,6 +85,15 @@ export interface ConfigRun extends RunStatistics {
    * manifest's `symmetry` counts.
    */
   symmetry?: string | null;
+  /**
+   * Crash images this run explored (models/crash.ts): complete images, one per state in which the
+   * machine may remount (`mount` fired), with the crash-image reduction on (`distinct`) or off
+   * (`raw`, word by word); with `check --crash-images` both, the other from a second exploration.
+   * Absent where the configuration has no power failure.
+   */
+  crashImages?: { raw?: number; distinct?: number };
+  /** Explored with the crash-image reduction turned off (`check --no-crash-reduction`). */
+  crashReduction?: false;
 }
 
 /**
@@ -112,6 +121,8 @@ export function runAsExpected(run: ConfigRun): boolean {
   if (run.shard?.split) return run.results.every((r) => r.verdict === 'unknown' || r.verdict === r.expected);
   if (run.results.some((r) => r.verdict !== r.expected)) return false;
   if (run.measures.length && !measuresAsExpected(run)) return false;
+  // The manifest's counts are those of the reduced run: without the reduction only verdicts count.
+  if (run.crashReduction === false) return true;
   return run.expectedStates === run.states && run.expectedTransitions === run.transitions;
 }
 
@@ -137,6 +148,15 @@ export function parseShard(text: string): { index: number; count: number } | nul
 export interface CheckOptions extends ExploreOptions {
   /** Worker threads: 1 (the default) explores in this thread; more use the parallel explorer. */
   workers?: number;
+  /** false: explore every crash image word by word (`check --no-crash-reduction`). */
+  crashReduction?: boolean;
+  /** Also count the crash images of the other mode (a second exploration): `check --crash-images`. */
+  crashImages?: boolean;
+}
+
+/** Complete crash images a run explored: the states in which `mount` fired (one each). */
+function mountFires(byType: Map<string, number>): number | undefined {
+  return byType.get('mount');
 }
 
 export async function checkConfig(
@@ -145,6 +165,8 @@ export async function checkConfig(
   expectation: ConfigExpectation | undefined,
   options: CheckOptions = {},
 ): Promise<ConfigRun> {
+  const reduce = options.crashReduction !== false;
+  if (!reduce) config = { ...config, crashReduction: false } as RunConfig;
   const { built, system: sys } = compileSpec(spec, config);
   const measures = (built.measures ?? []) as never;
   // The manifest's count sizes the state store at once (no growing and rehashing on the way).
@@ -160,6 +182,19 @@ export async function checkConfig(
   const fired = new Float64Array(sys.transitions.length);
   for (let rule = 0; rule < r.ruleFires.length; rule++) {
     for (const t of sys.ruleTransitions(rule)) fired[t.id] += r.ruleFires[rule];
+  }
+
+  let crashImages: ConfigRun['crashImages'];
+  const images = mountFires(byType);
+  if (images !== undefined) {
+    crashImages = reduce ? { distinct: images } : { raw: images };
+    if (options.crashImages && r.complete && !r.shard?.split) {
+      // The other mode's count, from an exploration of its own (properties are not needed).
+      const other = compileSpec(spec, { ...config, crashReduction: !reduce } as RunConfig);
+      const o = await explore(other.system, [], { maxStates: options.maxStates, maxBytes: options.maxBytes, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel, shouldStop: options.shouldStop });
+      const n = o.complete ? other.system.events.reduce((sum, e, i) => sum + (e.type === 'mount' ? o.eventFires[i] : 0), 0) : undefined;
+      if (n !== undefined) crashImages = reduce ? { raw: n, distinct: images } : { raw: images, distinct: n };
+    }
   }
 
   const results: PropertyResult[] = r.outcomes.map((o) => ({
@@ -206,6 +241,8 @@ export async function checkConfig(
     results,
     ...(r.shard ? { shard: r.shard } : {}),
     ...(options.symmetry ? { symmetry: r.symmetry ?? null } : {}),
+    ...(crashImages ? { crashImages } : {}),
+    ...(reduce ? {} : { crashReduction: false as const }),
     ...(r.omissionProbability !== undefined ? { omissionProbability: r.omissionProbability } : {}),
   };
 }

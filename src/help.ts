@@ -38,6 +38,8 @@ export const HELP: Record<string, Help> = {
       ['--split-at N', 'with --shard: the breadth-first level whose states are divided among the shards'],
       ['--symmetry', 'store one state per class of interchangeable threads, where the spec declares them'],
       ['--compact', 'hash compaction: far more states in the same memory; a verdict then reads "holds (probably, p = ...)"'],
+      ['--no-crash-reduction', 'decide every dirty word of a crash image both ways, word by word, even where nothing can tell the two apart (verdicts are compared, state counts are not: the manifest records the reduced run)'],
+      ['--crash-images', 'also explore each configuration with the crash-image reduction in its other setting, to print both counts: raw (word by word) and distinct crash images'],
     ],
   },
   simulate: {

@@ -61,6 +61,11 @@ export function renderStats(run: ConfigRun): string {
   if (run.omissionProbability !== undefined) {
     parts.push(`  hash compaction: ${run.bytesPerState} bytes/state; the probability that a state was missed (two states with one fingerprint) is at most ${probability(run.omissionProbability)}`);
   }
+  if (run.crashImages) {
+    const { raw, distinct } = run.crashImages;
+    const figures = [raw !== undefined ? `${raw} word by word` : null, distinct !== undefined ? `${distinct} distinct (reduced)` : null].filter(Boolean).join(', ');
+    parts.push(`  crash images: ${figures}${run.crashReduction === false ? '; crash-image reduction off, state counts not compared with the manifest' : ''}`);
+  }
   if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
   else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
   if (sh?.split) {

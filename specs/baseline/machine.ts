@@ -11,6 +11,18 @@
  *
  * Promise: after fsync (or fdatasync, or msync MS_SYNC) returns, every store made before it is
  * durable. Userspace cache flushes alone promise nothing about the metadata that maps the data.
+ *
+ * Kernel modelled (audited against the sources, issue 13): Linux 4.15's DAX fault path on ext4
+ * and XFS as a mapping without VM_SYNC takes it (the kernel the proposals start from; the
+ * `map-sync-on-old-kernel` configuration is 4.14, which ignores MAP_SYNC). A write fault is
+ * `ext4_dax_huge_fault` / `__xfs_filemap_fault` → `dax_iomap_fault` → `dax_iomap_pte_fault`:
+ * `ext4_iomap_begin` / `xfs_file_iomap_begin` allocate or convert in the running transaction and
+ * zero the new block, `dax_insert_mapping_entry` tags the entry dirty and `vm_insert_mixed_mkwrite`
+ * installs a writable PTE; a read of a hole maps the zero page (`dax_load_hole`); a store to a
+ * read-only PTE goes `do_wp_page` → `wp_pfn_shared` → `->pfn_mkwrite` (`ext4_dax_fault`,
+ * `xfs_filemap_pfn_mkwrite`), the same fault with FAULT_FLAG_WRITE; without S_DAX `filemap_fault`
+ * and `page_mkwrite`. fsync is `dax_writeback_mapping_range` plus the journal commit. The shared
+ * model of these functions is models/faults.ts (`pageFault`, `pfnMkwrite`).
  */
 import { daxSpec, type DaxSpec } from '../common/dax-spec.ts';
 import type { DaxRunConfig, Spec } from '../common/spec.ts';

@@ -87,6 +87,12 @@ export interface DaxMachineOptions<X extends FieldDecls = {}> {
    * declares the symmetry only where it changes every thread's alike.
    */
   symmetry?: { fields?: Record<string, FieldSymmetry> };
+  /**
+   * The proposal fills a newly allocated block with ordinary (cached) stores, so a free block's
+   * old media content can be read after a crash (NOVA's copy made with cached stores): the
+   * crash-image reduction then treats free blocks as unobserved only at the last crash.
+   */
+  fillsNewBlocksThroughCache?: boolean;
 }
 
 /** Why a configuration's threads are not interchangeable although the spec declares them so, or null. */
@@ -168,9 +174,12 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   o.initial?.(L, initial);
   const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
   const texts = { ...textsOf(actions), ...o.texts?.(L) };
+  // The crash-image reduction (models/crash.ts), on unless the configuration turns it off.
+  const reduce = cfg.crashBudget > 0 && cfg.crashReduction !== false;
+  const crash = reduce ? { reduce, zeroingIsDurable: cfg.zeroing !== 'cached' && !o.fillsNewBlocksThroughCache, budget: cfg.crashBudget } : undefined;
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
-    guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
+    guards: { ...daxGuards(L, { thirdParty: policy, crash }), ...own.guards } as ReturnType<typeof daxGuards>,
     actions: actions as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
@@ -178,11 +187,13 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     context: initial,
     states: {
       running: { type: 'parallel', states: regions as never, on: environment as never },
-      // The crash image, one dirty word at a time, then the remount (models/crash.ts).
+      // The crash image, one dirty word at a time (one way only where nothing can tell the two
+      // apart), then the remount (models/crash.ts).
       crashing: {
         on: {
           'power.keep': { guard: 'mayReachMedia', actions: 'cache_line_reached_media' },
           'power.drop': { guard: 'mayBeLost', actions: 'cache_line_lost' },
+          ...(reduce ? { 'power.skip': { guard: 'isCrashDecisionUnobservable', actions: 'cache_line_unobservable' } } : {}),
           mount: { guard: 'isCrashImageComplete', target: 'recovered', actions: 'mount_and_recover' },
         },
       },
@@ -199,7 +210,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   if (L.U > 0) events.push({ type: 'other.dirty' });
   if (evicts) for (let p = 0; p < L.P; p++) events.push({ type: 'cpu.evict', p });
   if (!cfg.dax) for (let p = 0; p < L.P; p++) events.push({ type: 'flusher.writeback', p });
-  if (cfg.crashBudget > 0) events.push({ type: 'power_fail' }, { type: 'power.keep' }, { type: 'power.drop' }, { type: 'mount' });
+  if (cfg.crashBudget > 0) events.push({ type: 'power_fail' }, { type: 'power.keep' }, { type: 'power.drop' }, ...(reduce ? [{ type: 'power.skip' }] : []), { type: 'mount' });
   events.push({ type: 'app.recover' });
   if (cfg.crashBudget > 1) events.push({ type: 'restart' });
   if (ownEnvironment) events.push(...ownEnvironment.events);

@@ -66,6 +66,11 @@ export interface DaxRunConfig extends RunConfig {
   /** How a newly allocated block is zeroed: durably (default) or, a bug, through the cache. */
   zeroing?: Zeroing;
   /**
+   * Crash-image reduction (models/crash.ts): decisions on dirty words nothing can observe are not
+   * branched on. On unless false (`check --no-crash-reduction` sets it on every configuration).
+   */
+  crashReduction?: boolean;
+  /**
    * This configuration is one point of a measurement series (e.g. fault cost at N = 4). `series`
    * names the series when a spec has several variants worth plotting (default: the spec's name).
    */

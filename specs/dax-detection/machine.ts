@@ -15,6 +15,11 @@
  *
  * Promise (of a detection method): what the application concludes about DAX is what S_DAX says,
  * on every kernel. The smaps test keeps it only while DAX VMAs carry VM_MIXEDMAP.
+ *
+ * Kernel modelled (audited, issue 13): three kernels, a configuration parameter: 4.18
+ * (`ext4_file_mmap` / `xfs_file_mmap` set VM_MIXEDMAP | VM_HUGEPAGE on a DAX vma, shown as `mm` in
+ * smaps VmFlags), 4.19 (e1fb4a086495 removed VM_MIXEDMAP) and 5.8 (`STATX_ATTR_DAX` from
+ * `vfs_getattr`). The fault path is the shared one (Linux 4.15's, models/faults.ts).
  */
 import { kernelAction } from '../../models/action.ts';
 import { mmapAddress } from '../../models/describe.ts';

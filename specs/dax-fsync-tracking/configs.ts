@@ -124,7 +124,7 @@ export const fsyncTrackingConfigs: FsyncTrackingConfig[] = [
   },
   {
     name: 'entry-lock-towrite-early',
-    description: 'the entry lock, but TOWRITE cleared when writeback locks the entry, before the flush (the order later kernels use)',
+    description: 'the entry lock, but TOWRITE cleared when writeback locks the entry, before the flush (the order Linux 4.10 itself uses: dax_writeback_one clears it under tree_lock as it locks the entry)',
     design: { ...V9, towrite: 'before-flush', clean: 'wrprotect', entryLock: true },
     ...everything,
     default: false,

@@ -80,14 +80,18 @@ export function fsyncTrackingRenderer(T: TrackingLayout, cfg: FsyncTrackingConfi
         return `${p.write ? 'store to' : 'load from'} index ${i} faults (${pteName(m, i)} absent): __dax_fault(${p.write ? 'write' : 'read'}) → dax_radix_entry(index ${i}): ${what}${lockNote(at)}`;
       }
       case 'vm_insert_mixed':
-        return `vm_insert_mixed → ${pteName(m, i)} ${p.write ? 'writable, dirty; the store is retried' : 'read-only; the load completes'}${unlockNote()}`;
+        return `vm_insert_mixed → ${pteName(m, i)} ${p.write ? 'read-only even for a write (vm_page_prot of a shared mapping with pfn_mkwrite); the store is retried' : 'read-only; the load completes'}${unlockNote()}`;
       case 'dax_pfn_mkwrite': {
         const at = coveringEntry(s1, g, i);
         const entry = at >= 0 ? `${s1.radixEntry(at)} at ${at}` : 'no entry';
         return `store to index ${i} hits read-only ${pteName(m, i)}: wp_pfn_shared() → pfn_mkwrite() → dax_pfn_mkwrite() → dax_radix_entry(index ${i}, NO_SECTOR) → radix_tree_tag_set(DIRTY) on the ${entry}${lockNote(at)}`;
       }
+      case 'dax_pfn_mkwrite_no_entry':
+        return `store to index ${i} hits read-only ${pteName(m, i)}: wp_pfn_shared() → pfn_mkwrite() → dax_pfn_mkwrite(): no entry → VM_FAULT_NOPAGE; ${pteName(m, i)} stays read-only, the store faults again`;
       case 'wp_page_reuse':
-        return `... return up to wp_pfn_shared() → wp_page_reuse() → pte_mkdirty(): ${pteName(m, i)} writable, dirty; the store is retried${unlockNote()}`;
+        return cfg.design.entryLock
+          ? `... dax_pfn_mkwrite() → finish_mkwrite_fault() → wp_page_reuse() → pte_mkdirty(): ${pteName(m, i)} writable, dirty; VM_FAULT_NOPAGE, the store is retried${unlockNote()}`
+          : `... return up to wp_pfn_shared() → wp_page_reuse() → pte_mkdirty(): ${pteName(m, i)} writable, dirty; the store is retried${unlockNote()}`;
       case '__dax_pmd_fault': {
         const at = pmdIndex(g, i);
         const was = s0.radixEntry(at);

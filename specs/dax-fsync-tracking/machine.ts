@@ -16,6 +16,21 @@
  * atomic exactly where the kernel holds tree_lock or a page-table lock (tracking.ts,
  * writeback.ts). There is no power failure: the property looks at the media at the
  * moment fsync returns, which is what a crash right after it would find.
+ *
+ * Kernel modelled (audited, issue 13): the v8 / v9 designs and their variants are Ross
+ * Zwisler's patches on Linux 4.5-rc (fs/dax.c `__dax_fault`, `__dax_pmd_fault`, `dax_radix_entry`,
+ * `dax_pfn_mkwrite`, `dax_writeback_mapping_range`, `dax_writeback_one`; mm/memory.c
+ * `wp_pfn_shared` → `wp_page_reuse`, which in 4.5 makes the PTE writable whatever
+ * `dax_pfn_mkwrite` found, since it only looks for VM_FAULT_ERROR). The entry-lock designs are
+ * Linux 4.10 (Jan Kara's entry locks: `grab_mapping_entry`, `dax_insert_mapping_entry`,
+ * `dax_pfn_mkwrite` which without an entry returns VM_FAULT_NOPAGE and leaves the PTE read-only,
+ * and with one makes it writable itself through `finish_mkwrite_fault` under the entry lock;
+ * `dax_writeback_one` with `dax_mapping_entry_mkclean`). In both, `vm_insert_mixed` installs a
+ * write fault's PTE read-only (no write bit in a write-notify vma's `vm_page_prot`), so the
+ * retried store goes through `wp_pfn_shared`. Linux 4.10 clears TOWRITE when it locks the entry,
+ * before the flush: that is the `entry-lock-towrite-early` configuration; `entry-lock` clears it
+ * after the flush. Not modelled: 4.10's `grab_mapping_entry` makes a PMD fault over a PTE entry
+ * fall back to PTEs (-EEXIST); the model's entry-lock designs transfer the tags instead.
  */
 import { and, not, setup, stateIn } from 'xstate';
 import type { Property } from '../../checker/system.ts';
@@ -27,6 +42,7 @@ import {
   daxPfnMkwrite,
   daxPmdFaultRadix,
   evictLine,
+  hasTrackingEntry,
   isCacheDirty,
   isTrackingEntryUnlocked,
   trackingBounds,
@@ -93,6 +109,8 @@ function guards(T: TrackingLayout) {
   type Ctx = { context: TrackingContext };
   return {
     isPteAbsent: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'absent',
+    /** Does a radix-tree entry track page i (its PTE entry or the PMD entry covering it)? */
+    hasTrackingEntry: ({ context }: Ctx, p: At) => hasTrackingEntry(s.at(context), T, p.i),
     isPteReadOnly: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'read-only',
     isPteWritable: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) === 'writable',
     isPteMapped: ({ context }: Ctx, p: At) => s.at(context).pte(p.m, p.i) !== 'absent',
@@ -119,6 +137,8 @@ function actions(T: TrackingLayout, d: TrackingDesign) {
     __dax_fault: act<At & { write: boolean }>((c, _e, p) => void daxFaultRadix(c, T, d, p.i, p.write)),
     vm_insert_mixed: act<At & { write: boolean }>((c, _e, p) => vmInsertMixed(c, T, d, p.m, p.i, p.write)),
     dax_pfn_mkwrite: act<At>((c, _e, p) => void daxPfnMkwrite(c, T, d, p.i)),
+    /** 4.10's dax_pfn_mkwrite without an entry: VM_FAULT_NOPAGE, nothing changes, the store faults again. */
+    dax_pfn_mkwrite_no_entry: act<At>(() => {}),
     wp_page_reuse: act<At>((c, _e, p) => wpPageReuse(c, T, d, p.m, p.i)),
     __dax_pmd_fault: act<At & { write: boolean }>((c, _e, p) => void daxPmdFaultRadix(c, T, d, p.i, p.write)),
     vmf_insert_pfn_pmd: act<At & { write: boolean }>((c, _e, p) => vmfInsertPfnPmd(c, T, d, p.m, p.i, p.write)),
@@ -169,7 +189,8 @@ function writerRegion(m: number, w: WriterProgram, d: TrackingDesign) {
     const mayBeAbsent = before === undefined;
     // Read-only: after a load, or whenever writeback write-protects (even between a write
     // fault and the store it retries).
-    const mayBeReadOnly = before === 'load' || writeProtects(d) !== 'no';
+    // vm_insert_mixed installs a write fault's PTE read-only too, so the retried store finds it so.
+    const mayBeReadOnly = before === 'load' || (a.op === 'store' && mayBeAbsent) || writeProtects(d) !== 'no';
     const write = a.op === 'store';
     const faulting = `${here}_fault`;
     const transitions: Record<string, unknown> = {};
@@ -197,11 +218,15 @@ function writerRegion(m: number, w: WriterProgram, d: TrackingDesign) {
       }
       if (write && mayBeReadOnly) {
         const reuse = `${here}_wp`;
-        transitions[on('wp_pfn_shared')] = {
-          guard: locked(a.index, { type: 'isPteReadOnly', params: at }),
-          target: reuse,
-          actions: { type: 'dax_pfn_mkwrite', params: at },
-        };
+        const readOnly = { type: 'isPteReadOnly', params: at };
+        transitions[on('wp_pfn_shared')] = d.entryLock
+          ? [
+              // 4.10: dax_pfn_mkwrite tags and locks the entry it finds; without one it returns
+              // VM_FAULT_NOPAGE at once, wp_pfn_shared returns too, and the PTE stays read-only.
+              { guard: locked(a.index, and([readOnly, { type: 'hasTrackingEntry', params: at }])), target: reuse, actions: { type: 'dax_pfn_mkwrite', params: at } },
+              { guard: locked(a.index, and([readOnly, not({ type: 'hasTrackingEntry', params: at })])), target: here, actions: { type: 'dax_pfn_mkwrite_no_entry', params: at } },
+            ]
+          : { guard: locked(a.index, readOnly), target: reuse, actions: { type: 'dax_pfn_mkwrite', params: at } };
         states[reuse] = { on: { [on('wp_page_reuse')]: { target: here, actions: { type: 'wp_page_reuse', params: at } } } };
       }
     } else {

@@ -307,14 +307,28 @@ export function daxFaultRadix(c: TrackingContext, T: TrackingLayout, d: Tracking
   return at;
 }
 
-/** Second half of `__dax_fault`: `vm_insert_mixed` installs the PTE; the entry is unlocked. */
-export function vmInsertMixed(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number, write: boolean): void {
+/**
+ * Second half of `__dax_fault` (4.5) / `dax_iomap_fault` (4.10): `vm_insert_mixed` installs the
+ * PTE with the VMA's `vm_page_prot`, which for a shared mapping with `pfn_mkwrite` lacks the write
+ * bit (`vma_wants_writenotify`): the PTE is read-only even for a write fault, so the retried store
+ * goes through `wp_pfn_shared` (until `vm_insert_mixed_mkwrite`, Linux 4.14). The entry is unlocked.
+ */
+export function vmInsertMixed(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number, _write: boolean): void {
   const s = T.at(c);
-  setPteAndDirty(s, m, i, write ? 'writable' : 'read-only');
+  setPteAndDirty(s, m, i, 'read-only');
   if (d.entryLock) {
     const at = coveringEntry(s, T.geometry, i);
     if (at >= 0) unlockEntry(s, at);
   }
+}
+
+/**
+ * Does an entry track page i (the PMD entry covering it, or its own PTE entry)? In the entry-lock
+ * design (Linux 4.10) `dax_pfn_mkwrite` without one returns VM_FAULT_NOPAGE at once and leaves the
+ * PTE read-only; the store faults again.
+ */
+export function hasTrackingEntry(s: RadixReads<'radixEntry'>, T: TrackingLayout, i: number): boolean {
+  return coveringEntry(s, T.geometry, i) >= 0;
 }
 
 /**
@@ -332,8 +346,10 @@ export function daxPfnMkwrite(c: TrackingContext, T: TrackingLayout, d: Tracking
 /**
  * Back in `wp_pfn_shared` under the PTE lock (`pte_same` holds: nothing else in the model changes
  * a read-only PTE), `wp_page_reuse` → `pte_mkdirty` + `maybe_mkwrite`: the PTE is writable and
- * dirty. With the entry lock, `dax_pfn_mkwrite` does this itself (`finish_mkwrite_fault`) and
- * then unlocks the entry.
+ * dirty. In 4.5 this happens whatever `dax_pfn_mkwrite` found (wp_pfn_shared only looks for
+ * VM_FAULT_ERROR). With the entry lock (4.10), `dax_pfn_mkwrite` does this itself
+ * (`finish_mkwrite_fault`, under the entry lock it took) and then unlocks the entry; it gets here
+ * only when it found an entry (`hasTrackingEntry`), else the PTE stays read-only.
  */
 export function wpPageReuse(c: TrackingContext, T: TrackingLayout, d: TrackingDesign, m: number, i: number): void {
   const s = T.at(c);

@@ -12,6 +12,12 @@
  * Promise: there is no metadata behind a page of the device, so a store is durable once a
  * userspace flush (clwb + sfence) has reached persistent memory; nothing else is needed.
  * What it gives up is in `capabilities`: no files, no sub-allocation, no fs operations or tooling.
+ *
+ * Kernel modelled (audited, issue 13): drivers/dax/device.c as of Linux 4.15: `dax_mmap`
+ * (`check_vma`), `dev_dax_huge_fault` → `__dev_dax_pte_fault` → `vm_insert_mixed`,
+ * `mmap_supported_flags = MAP_SYNC`, no `->fsync`. The vma has no `page_mkwrite` / `pfn_mkwrite`
+ * and no dirty accounting, so no write notification: the PTE is installed writable at the first
+ * fault, read or write, and no store ever faults again (model.ts `devDaxFault`).
  */
 import type { DaxProperty } from '../../models/invariants.ts';
 import { kernelAction, type ActionText } from '../../models/action.ts';

@@ -13,6 +13,11 @@
  *
  * Promise: no page cache in front of the storage (as a hint: unless the filesystem cannot keep
  * it); durability still needs msync/fsync.
+ *
+ * Kernel modelled (audited, issue 13): MAP_DIRECT was never merged; the fault path under it is
+ * Linux 4.15's (`dax_iomap_fault` → `dax_iomap_pte_fault`, `->pfn_mkwrite`, models/faults.ts);
+ * the fallback to the page cache when a third party shares an extent is the proposal's own
+ * (model.ts), as seed 003 describes it.
  */
 import { isDaxInode } from '../../models/fs.ts';
 import { needsWriteFault } from '../../models/faults.ts';

@@ -13,6 +13,15 @@
  *
  * Promise: when a write fault on a MAP_SYNC mapping returns, the metadata behind the block is
  * durable; a userspace flush then makes the data durable without fsync.
+ *
+ * Kernel modelled (audited, issue 13): Linux 4.15, where MAP_SYNC landed. `ext4_file_mmap` /
+ * `xfs_file_mmap` refuse VM_SYNC without S_DAX (EOPNOTSUPP; `daxdev_mapping_supported`, 5.3, also
+ * on virtio-pmem); a write fault is `ext4_dax_huge_fault` / `__xfs_filemap_fault` →
+ * `dax_iomap_fault` → `dax_iomap_pte_fault`, which returns VM_FAULT_NEEDDSYNC when the iomap is
+ * IOMAP_F_DIRTY on a VM_SYNC vma, and the filesystem then calls `dax_finish_sync_fault` (the
+ * metadata half of fdatasync) before the PTE is installed writable. `->pfn_mkwrite` is the same
+ * handler (`ext4_dax_fault`, `xfs_filemap_pfn_mkwrite`), so a store to a read-only PTE syncs too.
+ * Shared model: models/faults.ts (`pageFault`, `pfnMkwrite`, `finishSyncFault`).
  */
 import type { DaxProperty } from '../../models/invariants.ts';
 import type { Layout } from '../../models/layout.ts';

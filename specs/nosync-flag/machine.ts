@@ -21,6 +21,12 @@
  * Two machines (configs.ts): the data side (data.ts, the shared model and the application of
  * DOMAIN.md; choices of how the fault syncs, and seed 004's split) and the deadlock side
  * (deadlock.ts, locks.ts: write(2), kjournald2 and mmap(2) as threads of locks).
+ *
+ * Kernel modelled (audited, issue 13): never merged (Nick Piggin's 2016 suggestion). The data
+ * side runs on the shared fault path (Linux 4.15's `dax_iomap_fault`, models/faults.ts) with the
+ * proposal's sync after allocation; the deadlock side follows ext4 ordered mode of the same era:
+ * `generic_perform_write` (`iov_iter_fault_in_readable` before `ext4_write_begin` takes the page
+ * lock), jbd2's `journal_submit_data_buffers` → `lock_page`, and the fault under mmap_sem.
  */
 import type { ByteContext } from '../../checker/xstate/mutator.ts';
 import type { BuiltSpec, Spec } from '../common/spec.ts';

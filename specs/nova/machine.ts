@@ -13,6 +13,12 @@
  * Promise: when a write fault returns, the page the application writes is durably reachable (its
  * copy's cache entry is in the inode log), so a userspace flush makes the data durable without
  * fsync; and the fault writes that one entry, never other work, whatever else is dirty.
+ *
+ * Kernel modelled (audited, issue 13): the NOVA design as seed 003 describes it (NVSL's
+ * out-of-tree linux-nova, 4.x), not NOVA's code: the write fault on a clean page (`dCow`) and the
+ * writeback, fsync and recovery swaps are the spec's reading of the mail (model.ts). There is no
+ * `pfn_mkwrite` shortcut (`pfnMkwrite: null`): a store to a write-protected page takes the whole
+ * fault and copies again.
  */
 import { kernelAction } from '../../models/action.ts';
 import { powerFail } from '../../models/crash.ts';
@@ -250,6 +256,9 @@ export const nova: DaxSpec<NovaConfig, ReturnType<typeof novaState>> = daxSpec({
       faultPath: { mapSync: true, writeFault, pfnMkwrite: null },
       state: novaState,
       hooks: novaHooks,
+      // A copy made with cached stores leaves the new block's old media content readable after a
+      // crash (crash-image reduction, models/crash.ts).
+      fillsNewBlocksThroughCache: d.copy !== 'flushed',
       // Threads running the same program are interchangeable (check --symmetry); a cache entry
       // belongs to its file block.
       symmetry: { fields: { cow: { index: ['block'] } } },

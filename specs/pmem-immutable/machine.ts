@@ -14,6 +14,11 @@
  *
  * Promise: once the flag is set, the metadata behind every block is durable and stays so; a
  * userspace flush makes data durable without fsync.
+ *
+ * Kernel modelled (audited, issue 13): never merged (later S_IOMAP_IMMUTABLE, 2017). The fault
+ * path is Linux 4.15's (`dax_iomap_fault` → `dax_iomap_pte_fault`, `->pfn_mkwrite`,
+ * models/faults.ts); with every block allocated, written and committed `iomap_begin` finds a
+ * written extent and the fault changes no metadata, which is the point of the rules.
  */
 import { kernelAction } from '../../models/action.ts';
 import { errnoText } from '../../models/describe.ts';

@@ -13,6 +13,10 @@
  *
  * Promise: after the msync succeeds, writes in the range need no metadata sync; maintenance holds
  * page faults off until the range is ready (and durable) again.
+ *
+ * Kernel modelled (audited, issue 13): never merged. The fault path is Linux 4.15's
+ * (`dax_iomap_fault` → `dax_iomap_pte_fault`, `->page_mkwrite` / `->pfn_mkwrite`,
+ * models/faults.ts); what the msync and the sticky re-preparation do is the proposal's (model.ts).
  */
 import { afterCrash, type DaxProperty } from '../../models/invariants.ts';
 import type { DaxContext } from '../../models/layout.ts';

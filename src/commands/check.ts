@@ -24,7 +24,8 @@ import { print, printJson, termLine, termText, warn } from '../terminal.ts';
 
 export const usage = `daxcheck check [spec|PATH...] [--config NAME[,NAME]] [--all-configs] [--json]
                  [--max-states N] [--max-memory MB] [--write DIR] [--itf DIR] [--record-counts] [--workers N]
-                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry] [--compact]`;
+                 [--baseline FILE] [--shard I/N [--split-at N]] [--symmetry] [--compact]
+                 [--no-crash-reduction] [--crash-images]`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parse(argv, {
@@ -42,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
     'split-at': { type: 'string' },
     symmetry: { type: 'boolean' },
     compact: { type: 'boolean' },
+    'no-crash-reduction': { type: 'boolean' },
+    'crash-images': { type: 'boolean' },
   });
   const positionals = parsed.positionals;
   const values = parsed.values as {
@@ -59,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
     'split-at'?: string;
     symmetry?: boolean;
     compact?: boolean;
+    'no-crash-reduction'?: boolean;
+    'crash-images'?: boolean;
   };
   // A trace file (check --write, daxcheck explore) is checked against its spec instead (src/trace-check.ts).
   const { isTraceFile, checkTraceFiles } = await import('../trace-check.ts');
@@ -77,6 +82,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.symmetry && values.baseline !== undefined) throw new UsageError('--symmetry counts one state per class of symmetric states: --baseline compares whole counts');
   if (values.compact && workers > 1) throw new UsageError('--compact explores with the sequential engine: leave out --workers');
   if (values.compact && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--compact may miss states: --baseline and --record-counts need a run that cannot');
+  const noReduction = values['no-crash-reduction'] ?? false;
+  if (noReduction && workers > 1) throw new UsageError('--no-crash-reduction explores with the sequential engine: leave out --workers');
+  if (noReduction && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--no-crash-reduction changes the state counts: the manifest and --baseline record the reduced run');
+  if (values['crash-images'] && (shard || values.compact)) throw new UsageError('--crash-images needs whole, exact runs: leave out --shard and --compact');
   if (shard && workers > 1) throw new UsageError('--shard explores with the sequential engine: leave out --workers');
   if (shard && (values.baseline !== undefined || values['record-counts'])) throw new UsageError('--shard explores part of the state space: --baseline and --record-counts need a whole run (merge the shards with daxcheck merge)');
   const cores = availableParallelism();
@@ -131,6 +140,8 @@ export async function run(argv: string[]): Promise<number> {
           shard: shard ? { ...shard, splitAt } : undefined,
           symmetry: values.symmetry,
           compact: values.compact,
+          crashReduction: !noReduction,
+          crashImages: values['crash-images'],
           shouldStop: () => ctrlC.interrupted,
           onProgress: progress.enabled
             ? (p) => {

@@ -99,7 +99,7 @@ export interface Prediction {
 
 const typeOf = (label: string) => label.split('{')[0];
 /** The crash-image decisions of the model (one dirty word at a time): replaced by eADR's. */
-const DECISIONS = new Set(['power.keep', 'power.drop']);
+const DECISIONS = new Set(['power.keep', 'power.drop', 'power.skip']);
 
 /**
  * The model's prediction for the rig (eADR), following `labels`; null with a reason when the trace

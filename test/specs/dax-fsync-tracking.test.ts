@@ -254,3 +254,35 @@ describe('the entry lock (fault path and write-protect-and-clean)', () => {
     expect(steps[find(steps, is(returner, 'tag_pages_for_writeback'))].text).toMatch(/already TOWRITE/);
   });
 });
+
+describe('the entry-lock design (Linux 4.10): dax_pfn_mkwrite without an entry', () => {
+  it('returns VM_FAULT_NOPAGE and leaves the PTE read-only; the store faults again instead of going through', async () => {
+    const { initialTransition, transition } = await import('xstate');
+    const { TrackingLayout } = await import('../../specs/dax-fsync-tracking/tracking.ts');
+    const config = daxFsyncTracking.configs.find((c) => c.name === 'entry-lock')!;
+    const built = daxFsyncTracking.build(config);
+    const T = new TrackingLayout({ pages: 2, pmdPages: 2, mappings: 2, fsyncs: 2, maxVersion: 2 });
+    type Snap = { context: import('../../models/layout.ts').DaxContext; value: unknown };
+    let [snap] = initialTransition(built.machine) as unknown as [Snap];
+    const step = (type: string) => {
+      [snap] = transition(built.machine, snap as never, { type } as never) as unknown as [Snap];
+    };
+    // W0 loads page 0: a read fault maps PTE 0.0 read-only over a clean PTE entry.
+    step('W0.__dax_fault');
+    step('W0.vm_insert_mixed');
+    const at = () => T.view().at(snap.context);
+    expect([at().pte(0, 0), at().radixEntry(0)]).toEqual(['read-only', 'PTE entry']);
+    // The entry is gone (as after a truncate or punch that has not yet unmapped the page).
+    const context = { durable: snap.context.durable.slice(), volatile: snap.context.volatile.slice(), ghost: snap.context.ghost.slice() };
+    T.view().at(context).radixEntry.set(0, 'absent');
+    snap = built.machine.resolveState({ value: snap.value as never, context }) as unknown as Snap;
+    // The store hits the read-only PTE: wp_pfn_shared → dax_pfn_mkwrite finds no entry.
+    step('W0.wp_pfn_shared');
+    step('W0.wp_page_reuse');
+    expect(at().pte(0, 0)).toBe('read-only');
+    expect(at().radixEntry(0)).toBe('absent');
+    // The store is still pending: the writer has not moved past it.
+    step('W0.store');
+    expect(at().dirty(0, 0)).toBe(0);
+  });
+});

@@ -202,3 +202,14 @@ describe("fsync's writeback", () => {
     expect(writableOverCleanEntry(at(c), T)).toEqual([]);
   });
 });
+
+describe('vm_insert_mixed (Linux 4.5 and 4.10)', () => {
+  it('installs even a write fault\'s PTE read-only (no write bit in vm_page_prot), so the retried store goes through wp_pfn_shared', () => {
+    for (const d of [v9, locked]) {
+      const c = trackingContext(T);
+      daxFaultRadix(c, T, d, 0, true);
+      vmInsertMixed(c, T, d, 0, 0, true);
+      expect([at(c).pte(0, 0), at(c).pteDirty(0, 0), hasTag(at(c), 0, 'DIRTY'), isLocked(at(c), 0)]).toEqual(['read-only', 'clean', true, false]);
+    }
+  });
+});
