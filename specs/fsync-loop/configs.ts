@@ -17,7 +17,7 @@ export interface FsyncLoopConfig extends DaxRunConfig {
   wrprotect: boolean;
 }
 
-const common = { app: 'trusting', threads: 1, crashBudget: 0, dax: true, evict: false, unrelated: 1, default: false } as const;
+const common = { app: 'trusting', threads: 1, crashBudget: 0, dax: true, evict: false, unrelated: 1, default: true } as const;
 
 export const fsyncLoopConfigs: FsyncLoopConfig[] = [
   {

@@ -213,6 +213,8 @@ export const fsyncLoop = daxSpec<FsyncLoopConfig, X>({
             const v = L.view().at(c);
             return { ...f, syncer: v.syncer() === 'idle' ? 'between fsyncs' : `in fsync, waiting (${cfg(v.fsyncTid())})` };
           },
+          // The syncer thread's place in its loop: volatile, like a thread's.
+          fields: (_c, shared) => ({ ...shared, syncer: { kind: 'volatile' } }),
         }),
     };
   },
