@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateTraceDoc } from '../../src/input/trace.ts';
+import { readItf } from '../../src/itf.ts';
 
 const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
 const run = (args: string[]) => {
@@ -76,6 +77,14 @@ describe('daxcheck check fsync-loop: liveness with lasso counterexamples', () =>
     const r2 = run(['check', f2]);
     expect(r2.code).toBe(1);
     expect(r2.out).toMatch(/store-completes\s+not a lasso: the state after the last step is not the one before step 6/);
+  });
+
+  it('writes the lasso in ITF as `loop`: the stem, then the cycle forever, without the repeated state', () => {
+    const itfDir = join(dir, 'itf');
+    expect(run(['check', 'fsync-loop', '--config', 'wrprotect', '--itf', itfDir]).code).toBe(0);
+    const itf = readItf(join(itfDir, 'fsync-loop/wrprotect/store-completes.itf.json'));
+    expect(itf.loop).toBe(6);
+    expect(itf.states.map((x) => (x['#meta'] as { action: string }).action)).toEqual(['init', 'T0.open', 'T0.ftruncate', 'T0.mmap', 'T0.dax_iomap_fault', 'jbd2.commit', 'syncer.fsync', 'T0.pfn_mkwrite']);
   });
 
   it('refuses a loopStart past the steps, in one line (exit 2)', () => {
