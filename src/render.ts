@@ -78,6 +78,7 @@ export function renderStats(run: ConfigRun): string {
   if (run.omissionProbability !== undefined) {
     parts.push(`  hash compaction: ${run.bytesPerState} bytes/state; the probability that a state was missed (two states with one fingerprint) is at most ${probability(run.omissionProbability)}`);
   }
+  for (const r of run.results) if (r.undecided) parts.push(`  ${r.id}: unknown, ${r.undecided}`);
   if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
   else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
   if (sh?.split) {

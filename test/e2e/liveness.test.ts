@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateTraceDoc } from '../../src/input/trace.ts';
 import { readItf } from '../../src/itf.ts';
+import { validatorFor } from '../../src/input/schema.ts';
 
 const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
 const run = (args: string[]) => {
@@ -46,6 +47,7 @@ describe('daxcheck check fsync-loop: liveness with lasso counterexamples', () =>
     expect(r.verdict).toBe('violated');
     const steps = r.trace.steps as { actor: string }[];
     expect(steps.slice(r.trace.loopStart).map((s) => s.actor)).toEqual(['other inodes', 'jbd2']);
+    expect(validatorFor('results')(structuredClone(doc))).toBeNull();
     const file = join(dir, 'traces/fsync-loop/idle-wait/fsync-returns.json');
     const t = validateTraceDoc(JSON.parse(readFileSync(file, 'utf8')), file);
     expect(t.loopStart).toBe(r.trace.loopStart);
