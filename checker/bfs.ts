@@ -371,7 +371,14 @@ export async function explore<V>(
   // Liveness, on the whole graph once every state is known (checker/liveness.ts).
   const livenessIdx = properties.flatMap((p, i) => (p.kind === 'leads-to' ? [i] : []));
   if (livenessIdx.length && !stopReason) {
-    const why = store instanceof CompactStore ? 'hash compaction keeps no states to build the graph from' : canon ? 'symmetry reduction merges the actors fairness names' : null;
+    const why =
+      store instanceof CompactStore
+        ? 'hash compaction keeps no states to build the graph from'
+        : canon
+          ? 'symmetry reduction merges the actors fairness names'
+          : splitStart >= 0
+            ? 'a shard explores only part of the graph'
+            : null;
     if (why) for (const i of livenessIdx) outcomes[i].undecided = `liveness is not checked here: ${why}`;
     else {
       const stateStore = store as StateStore;
