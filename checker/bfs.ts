@@ -415,7 +415,13 @@ export async function explore<V>(
             q[x] = prop.q(view) ? 1 : 0;
           }
           const mask = actorMask(prop.fairness, system.eventCount);
-          const lasso = findFairLasso(graph, p, q, mask, prop.fairness.actors.length, pathTo);
+          let lasso: ReturnType<typeof findFairLasso> = null;
+          try {
+            lasso = findFairLasso(graph, p, q, mask, prop.fairness.actors.length, pathTo);
+          } catch (err) {
+            if (!(err instanceof RangeError)) throw err;
+            outcomes[i].undecided = `liveness is not checked here: out of memory for the search (${err.message})`;
+          }
           if (lasso) {
             outcomes[i].state = lasso.states[lasso.loopStart];
             outcomes[i].lasso = { events: lasso.events, states: lasso.states.map(decode), loopStart: lasso.loopStart };
