@@ -16,6 +16,7 @@ import { checkRss, CompactStore, MemoryLimitError, REFUSED, StateStore, type Rss
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { Tally, type Measured } from './tally.ts';
 import type { Measure, Property, TransitionSystem } from './system.ts';
+import { actorMask, findFairLasso, stateGraph, type StateGraph } from './liveness.ts';
 
 export interface ExploreOptions {
   /** Stop before storing more than this many states. */
@@ -81,8 +82,12 @@ export type StopReason = 'max-states' | 'memory' | 'interrupted';
 
 export interface PropertyOutcome<V> {
   property: Property<V>;
-  /** Index of the first violating / witnessing state, or -1. */
+  /** Index of the first violating / witnessing state, or -1. For leads-to: where the lasso's cycle starts. */
   state: number;
+  /** A leads-to property's counterexample: a path whose events from `loopStart` on repeat forever. */
+  lasso?: Path & { loopStart: number };
+  /** Why a verdict could not be decided although exploration was complete (e.g. liveness under hash compaction). */
+  undecided?: string;
 }
 
 export interface ExploreResult<V> {
@@ -363,6 +368,68 @@ export async function explore<V>(
   }
 
   if (sink === 0x7fffffff) stopMessage ??= ''; // keeps the touch loads from being optimised away
+  // Liveness, on the whole graph once every state is known (checker/liveness.ts).
+  const livenessIdx = properties.flatMap((p, i) => (p.kind === 'leads-to' ? [i] : []));
+  if (livenessIdx.length && !stopReason) {
+    const why =
+      store instanceof CompactStore
+        ? 'hash compaction keeps no states to build the graph from'
+        : canon
+          ? 'symmetry reduction merges the actors fairness names'
+          : splitStart >= 0
+            ? 'a shard explores only part of the graph'
+            : null;
+    if (why) for (const i of livenessIdx) outcomes[i].undecided = `liveness is not checked here: ${why}`;
+    else {
+      const stateStore = store as StateStore;
+      let graph: StateGraph | null = null;
+      try {
+        graph = stateGraph(system, codec, stateStore.keys, stateStore.count);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        for (const i of livenessIdx) outcomes[i].undecided = `liveness is not checked here: out of memory for the graph's edges (${err.message})`;
+      }
+      if (graph) {
+        const N = stateStore.count;
+        const decode = (i: number) => {
+          const out = new Uint8Array(system.stateBytes);
+          codec.decode(stateStore.keys, i * K, out);
+          return out;
+        };
+        const pathTo = (index: number) => {
+          const chain: number[] = [];
+          for (let x = index; x >= 0; x = stateStore.parent[x]) chain.push(x);
+          chain.reverse();
+          return { states: chain, events: chain.slice(1).map((x) => stateStore.via[x]) };
+        };
+        for (const i of livenessIdx) {
+          const prop = properties[i];
+          if (prop.kind !== 'leads-to') continue;
+          const p = new Uint8Array(N);
+          const q = new Uint8Array(N);
+          const buf = new Uint8Array(system.stateBytes);
+          for (let x = 0; x < N; x++) {
+            codec.decode(stateStore.keys, x * K, buf);
+            const view = system.view(buf);
+            p[x] = prop.p(view) ? 1 : 0;
+            q[x] = prop.q(view) ? 1 : 0;
+          }
+          const mask = actorMask(prop.fairness, system.eventCount);
+          let lasso: ReturnType<typeof findFairLasso> = null;
+          try {
+            lasso = findFairLasso(graph, p, q, mask, prop.fairness.actors.length, pathTo);
+          } catch (err) {
+            if (!(err instanceof RangeError)) throw err;
+            outcomes[i].undecided = `liveness is not checked here: out of memory for the search (${err.message})`;
+          }
+          if (lasso) {
+            outcomes[i].state = lasso.states[lasso.loopStart];
+            outcomes[i].lasso = { events: lasso.events, states: lasso.states.map(decode), loopStart: lasso.loopStart };
+          }
+        }
+      }
+    }
+  }
   const seconds = (performance.now() - started) / 1000;
   const states = store.count;
   const path = (index: number): Path => {

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { makeCodec } from './codec.ts';
-import { checkPropertyIds, ModelError, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
+import { checkPropertyIds, explore, ModelError, runFigures, type ExploreOptions, type ExploreResult, type Path, type PropertyOutcome, type StopReason } from './bfs.ts';
 import { checkRss, type RssLimit } from './store.ts';
 import { canonicalizer, fixesStates, realPath } from './symmetry.ts';
 import { ruleOfKey, type Property, type TransitionSystem } from './system.ts';
@@ -116,6 +116,12 @@ export async function exploreParallel<V>(
   options: ExploreOptions & { workers: number },
 ): Promise<ExploreResult<V>> {
   checkPropertyIds(system.name, properties as Property<unknown>[]);
+  // Liveness needs every edge of the graph, which the workers do not keep: the sequential
+  // explorer checks such systems (same verdicts, counts and traces).
+  if (properties.some((p) => p.kind === 'leads-to')) {
+    const { workers: _w, ...rest } = options;
+    return explore(system, properties, rest);
+  }
   const started = performance.now();
   const W = options.workers;
   const codec = makeCodec(system.maxValues);

@@ -160,6 +160,8 @@ function makeJudge<V>(system: TransitionSystem<V>, properties: Property<V>[]) {
       const p = properties[i];
       if (p.kind === 'always') return !p.holds(system.view(state));
       if (p.kind === 'sometimes') return p.reached(system.view(state));
+      // A walk is finite: it cannot show that something never happens (checker/liveness.ts).
+      if (p.kind === 'leads-to') return false;
       for (let k = 0; k < enabledCount; k++) if (progress[i][enabled[k]]) return false;
       return !p.isDone(system.view(state));
     },

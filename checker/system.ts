@@ -99,7 +99,37 @@ export type Property<V> =
       isProgress: (event: number) => boolean;
       /** True when every thread is finished in this state (then having no step is not a deadlock). */
       isDone: (view: V) => boolean;
+    }
+  | {
+      /**
+       * Liveness: every state where `p` holds is followed, then or later, by one where `q` holds,
+       * on every run that is weakly fair to the actors `fairness` names (checker/liveness.ts).
+       * Violated by a lasso: a run that reaches `p`, then repeats a cycle without `q` forever (or
+       * stops where nothing can move).
+       */
+      kind: 'leads-to';
+      /** Short kebab-case identifier, stable, unique within a spec, e.g. "store-completes". */
+      id: string;
+      /** e.g. "every store a thread starts completes". */
+      name: string;
+      /** The obligation starts where this holds (a thread is inside its store). */
+      p: (view: V) => boolean;
+      /** The obligation is met where this holds (the store has retired). */
+      q: (view: V) => boolean;
+      fairness: Fairness;
     };
+
+/**
+ * Weak fairness: the actors that may not be ignored forever, and which events are theirs. An
+ * actor that has some event enabled in every state of a cycle must take a step on the cycle.
+ * Events of no actor (a power failure, a cache-line eviction) may happen but need not.
+ */
+export interface Fairness {
+  /** Actor names, e.g. `T0`, `jbd2` (at most 32). */
+  actors: string[];
+  /** Index in `actors` of the actor taking `event`, or -1 when the event is under no fairness. */
+  actorOf(event: number): number;
+}
 
 export type PropertyKind = Property<unknown>['kind'];
 

@@ -26,7 +26,7 @@ export interface PropertyResult {
   id: string;
   /** The property's sentence (Property.name). */
   property: string;
-  kind: 'always' | 'sometimes' | 'deadlock';
+  kind: 'always' | 'sometimes' | 'deadlock' | 'leads-to';
   verdict: Verdict;
   /** The manifest's expected verdict, null when none is recorded. */
   expected: Verdict | null;
@@ -34,8 +34,10 @@ export interface PropertyResult {
   transitions: number;
   depth: number;
   seconds: number;
-  /** Counterexample (violated) or witness (reachable). */
+  /** Counterexample (violated) or witness (reachable); for leads-to a lasso (Trace.loopStart). */
   trace: Trace | null;
+  /** Why the verdict is unknown although exploration was complete (liveness under --compact or --symmetry). */
+  undecided?: string;
   /**
    * With hash compaction (`check --compact`), for a verdict that rests on every state having been
    * seen (holds, unreachable): the probability bound that some state was missed. The verdict then
@@ -203,13 +205,14 @@ export async function checkConfig(
     id: o.property.id,
     property: o.property.name,
     kind: o.property.kind,
-    verdict: verdictOf(o.property.kind, o.state >= 0, r.complete && !r.shard?.split),
+    verdict: o.undecided ? 'unknown' : verdictOf(o.property.kind, o.state >= 0, r.complete && !r.shard?.split),
     expected: expectation?.expect[propertyKey(o.property)] ?? null,
     states: r.states,
     transitions: r.transitions,
     depth: r.depth,
     seconds: r.seconds,
-    trace: o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state), o.property.kind === 'deadlock') : null,
+    trace: o.lasso ? buildTrace(sys, built.render, o.lasso) : o.state >= 0 ? buildTrace(sys, built.render, r.path(o.state), o.property.kind === 'deadlock') : null,
+    ...(o.undecided ? { undecided: o.undecided } : {}),
   }));
   if (r.omissionProbability !== undefined) {
     for (const x of results) {

@@ -102,11 +102,15 @@ export function toItf(r: Pick<PropertyResult, 'spec' | 'config' | 'id' | 'proper
       ...(trace.waits ? { waits: trace.waits } : {}),
     },
     vars,
-    states: states.map((s, k) => {
+    // A lasso (liveness) is ITF's `loop`: states[0 .. loop) then states[loop ..] forever. The
+    // trace's last state equals the one the cycle starts from, so it is left out (the last step
+    // leads back to states[loop]); a run that stops repeats its last state.
+    states: (trace.loopStart !== undefined && trace.loopStart < trace.steps.length ? states.slice(0, -1) : states).map((s, k) => {
       const step = k > 0 ? trace.steps[k - 1] : null;
       const meta = step ? { index: k, action: step.event, actor: step.actor, text: step.text } : { index: 0, action: 'init' };
       return { '#meta': meta, ...Object.fromEntries(vars.map((v) => [v, encode(s[v], types[v])])) };
     }),
+    ...(trace.loopStart !== undefined ? { loop: trace.loopStart } : {}),
   };
 }
 

@@ -96,6 +96,7 @@ const VERDICTS: Record<Property<unknown>['kind'], string[]> = {
   always: ['holds', 'violated'],
   deadlock: ['holds', 'violated'],
   sometimes: ['reachable', 'unreachable'],
+  'leads-to': ['holds', 'violated'],
 };
 const choices = (kind: Property<unknown>['kind']) => VERDICTS[kind].map((v) => `"${v}"`).join(' or ');
 

@@ -136,6 +136,8 @@ export function mergeShards(docs: { name: string; doc: CheckDoc }[]): MergedRun[
       let verdict: Verdict;
       if (best) verdict = best.r.verdict;
       else if (!split && per.some((x) => x.r.verdict !== 'unknown')) verdict = per.find((x) => x.r.verdict !== 'unknown')!.r.verdict;
+      // Liveness needs the whole graph, which no shard of a split set has: it stays unknown.
+      else if (first.kind === 'leads-to') verdict = 'unknown';
       else if (complete) verdict = first.kind === 'sometimes' ? 'unreachable' : 'holds';
       else verdict = 'unknown';
       // Under hash compaction a shard may have missed states: the chances add up.

@@ -40,15 +40,32 @@ export function renderTrace(r: PropertyResult, shortest = true): string {
       ? `witness for ${r.id} ("${r.property}")`
       : r.kind === 'deadlock'
         ? `${shortest ? 'shortest ' : ''}path to a deadlock (${r.id}: "${r.property}")`
-        : `${shortest ? 'shortest ' : ''}counterexample to ${r.id} ("${r.property}")`;
+        : r.kind === 'leads-to'
+          ? `lasso counterexample to ${r.id} ("${r.property}")`
+          : `${shortest ? 'shortest ' : ''}counterexample to ${r.id} ("${r.property}")`;
   const out = [`${r.spec}/${r.config}: ${title}, ${r.trace.steps.length} steps`];
   const w = String(r.trace.steps.length).length;
+  const loop = r.trace.loopStart;
   r.trace.steps.forEach((s, i) => {
+    if (i === loop) out.push(`  ${' '.repeat(w)}  ── ${loopBanner(r.trace!.steps.length - loop)} ──`);
     out.push(`  ${String(i + 1).padStart(w)}. ${s.actor}: ${s.text}`);
   });
+  if (loop !== undefined) {
+    const n = r.trace.steps.length - loop;
+    out.push(
+      n > 0
+        ? `  ${' '.repeat(w)}  ── back to the state before step ${loop + 1}: the last ${n} step${n === 1 ? '' : 's'} repeat forever, each actor that could always move moves (weak fairness) ──`
+        : `  ${' '.repeat(w)}  ── nothing can move after step ${loop}: the run stops here forever ──`,
+    );
+  }
   if (r.trace.durableAfterCrash) out.push(`  durable after crash and recovery: ${r.trace.durableAfterCrash.text}`);
   if (r.trace.waits?.length) out.push('  cycle of waits:', ...r.trace.waits.map((w) => `    ${w}`));
   return out.join('\n');
+}
+
+/** The line before a lasso's cycle. */
+export function loopBanner(n: number): string {
+  return n > 0 ? `from here the last ${n} step${n === 1 ? '' : 's'} repeat forever` : 'the run stops here';
 }
 
 export function renderStats(run: ConfigRun): string {
@@ -66,6 +83,7 @@ export function renderStats(run: ConfigRun): string {
     const figures = [raw !== undefined ? `${raw} word by word` : null, distinct !== undefined ? `${distinct} distinct (reduced)` : null].filter(Boolean).join(', ');
     parts.push(`  crash images: ${figures}${run.crashReduction === false ? '; crash-image reduction off, state counts not compared with the manifest' : ''}`);
   }
+  for (const r of run.results) if (r.undecided) parts.push(`  ${r.id}: unknown, ${r.undecided}`);
   if (run.symmetry) parts.push(`  symmetry reduction: one state per class of states that differ only by a permutation of ${run.symmetry}`);
   else if (run.symmetry === null) parts.push('  symmetry reduction: nothing interchangeable in this configuration; explored without it');
   if (sh?.split) {

@@ -39,6 +39,41 @@ export async function checkTraceFiles(files: string[], specArgs: string[]): Prom
   return { code, text: out.join('\n\n') };
 }
 
+/**
+ * What a trace shows for a leads-to property: violated when it is a lasso (`loopStart`) whose
+ * cycle returns to the state it starts from, the obligation is open all along the cycle, and the
+ * cycle is weakly fair (each fair actor moves in it or is disabled somewhere on it); or when it
+ * stops, with the obligation open, where nothing can move.
+ */
+function lassoShows(x: Explorer, p: Extract<Explorer['properties'][number], { kind: 'leads-to' }>, states: Uint8Array[], events: number[], loopStart: number | undefined): { verdict: string; text: string } {
+  const none = { verdict: 'holds', text: 'no lasso: the trace does not show it violated' };
+  if (loopStart === undefined) return none;
+  const n = states.length - 1;
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+  if (loopStart < n && !same(states[loopStart], states[n])) return { verdict: 'holds', text: `not a lasso: the state after the last step is not the one before step ${loopStart + 1}` };
+  const view = (s: Uint8Array) => x.sys.view(s);
+  // The obligation opens at some state and stays open (q never) from there to the end.
+  let open = -1;
+  for (let i = 0; i <= n; i++) {
+    const v = view(states[i]);
+    if (p.q(v)) open = -1;
+    else if (open < 0 && p.p(v)) open = i;
+  }
+  if (open < 0 || (loopStart < n && open > loopStart)) return { verdict: 'holds', text: 'the obligation is not open all along the cycle' };
+  const cycle = states.slice(loopStart, n);
+  const enabledActors = (s: Uint8Array) => new Set(x.edges(s).map((e) => p.fairness.actorOf(e.edge.e)).filter((a) => a >= 0));
+  if (loopStart === n) {
+    if (x.edges(states[n]).length > 0) return { verdict: 'holds', text: 'the trace stops where a step is still possible' };
+    return { verdict: 'violated', text: `violated: the obligation open ${open === 0 ? "from the start" : `after step ${open}`} and nothing can move after the last step` };
+  }
+  const moved = new Set(events.slice(loopStart).map((e) => p.fairness.actorOf(e)).filter((a) => a >= 0));
+  for (let a = 0; a < p.fairness.actors.length; a++) {
+    if (moved.has(a)) continue;
+    if (cycle.every((s) => enabledActors(s).has(a))) return { verdict: 'holds', text: `an unfair lasso: ${p.fairness.actors[a]} could move all along the cycle and never does` };
+  }
+  return { verdict: 'violated', text: `violated: a fair lasso, the obligation open ${open === 0 ? "from the start" : `after step ${open}`}, steps ${loopStart + 1}..${n} repeat forever` };
+}
+
 function checkOne(file: string, given: AnySpec[]): { code: number; text: string } {
   let text: string;
   try {
@@ -66,8 +101,11 @@ function checkOne(file: string, given: AnySpec[]): { code: number; text: string 
   const { states, at } = x.walk(labels);
   if (at < labels.length) throw new UsageError(`${file}: step ${at + 1} (${labels[at]}) is not possible at that point in the model of ${t.spec}/${t.config}: the model does not make this trace`);
   const out = [`${file}: ${t.spec}/${t.config}, ${labels.length} steps, every one the model's`];
+  const events: number[] = [];
   for (let i = 0; i < labels.length; i++) {
     const edge = x.edges(states[i]).find((e) => e.edge.label === labels[i])!.edge;
+    events.push(edge.e);
+    if (i === t.loopStart) out.push(`  ── from here the last ${labels.length - i} step${labels.length - i === 1 ? '' : 's'} repeat forever ──`);
     const want = JSON.stringify(edge.actions.map((a) => ({ type: a.type, params: a.params ?? null })));
     const got = JSON.stringify(t.steps[i].actions.map((a) => ({ type: a.type, params: a.params ?? null })));
     if (want !== got) throw new UsageError(`${file}: step ${i + 1} (${labels[i]}): the trace's actions ${got.slice(0, 120)} are not the model's ${want.slice(0, 120)}`);
@@ -87,6 +125,7 @@ function checkOne(file: string, given: AnySpec[]): { code: number; text: string 
       const k = infos.findIndex((s) => s.props[j]);
       return { id: p.id, name: p.name, verdict: k >= 0 ? 'reachable' : 'unreachable', text: k >= 0 ? `reached at step ${k}` : 'not reached' };
     }
+    if (p.kind === 'leads-to') return { id: p.id, name: p.name, ...lassoShows(x, p, states, events, t.loopStart) };
     const stuck = !last.props[j];
     return { id: p.id, name: p.name, verdict: stuck ? 'violated' : 'holds', text: stuck ? 'every thread stuck at the end: a deadlock' : 'no deadlock at the end' };
   });

@@ -37,6 +37,13 @@ export interface Trace {
   steps: TraceStep[];
   /** The durable state after the crash and recovery, when the trace ends after a crash. */
   durableAfterCrash: DurableSummary | null;
+  /**
+   * For a liveness counterexample (a lasso): the steps from index `loopStart` (counted from 0) to
+   * the end repeat forever, the last step returning to the state before step `loopStart`; the
+   * steps before it are the stem. Equal to the number of steps when the run stops after the last
+   * step (nothing can move there) with the obligation still open.
+   */
+  loopStart?: number;
   /** For a deadlock: who waits for what in the last state (the cycle of waits). */
   waits?: string[];
   /** For a deadlock, when the spec's renderer gives it: the wait-for graph of the last state. */
@@ -55,7 +62,7 @@ function changes(before: Record<string, string>, after: Record<string, string>) 
     .map((field) => ({ field, before: before[field], after: after[field] }));
 }
 
-export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, render: Renderer<C>, path: Path, deadlock = false): Trace {
+export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, render: Renderer<C>, path: Path & { loopStart?: number }, deadlock = false): Trace {
   const ctxOf = (state: Uint8Array) => sys.toSnapshotLike(state).context;
   const steps: TraceStep[] = path.events.map((e, i) => {
     const src = path.states[i];
@@ -84,6 +91,7 @@ export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, rende
   });
   const last = path.states[path.states.length - 1];
   const trace: Trace = { initialState: render.state(ctxOf(path.states[0])), steps, durableAfterCrash: render.afterCrash(sys.view(last)) };
+  if (path.loopStart !== undefined) trace.loopStart = path.loopStart;
   if (deadlock && render.waits) trace.waits = render.waits(sys.view(last));
   if (deadlock && render.waitGraph) trace.waitGraph = render.waitGraph(sys.view(last));
   if (render.fields) {

@@ -47,8 +47,8 @@ export interface DaxMachineOptions<X extends FieldDecls = {}> {
   inodeFlag?: { bit: number; name: string };
   /** Where the proposal's state meets the shared kernel model (models/layout.ts KernelHooks). */
   hooks?: (L: Layout<X>) => KernelHooks;
-  /** Properties of this proposal, beyond the shared ones. */
-  properties?: (L: Layout<X>, app: AppLayout) => DaxProperty[];
+  /** Properties of this proposal, beyond the shared ones (`eventTypes`: the event alphabet's types, in order). */
+  properties?: (L: Layout<X>, app: AppLayout, eventTypes: string[]) => DaxProperty[];
   /** How the proposal's filesystem runs third-party operations (needed when a configuration has any). */
   thirdPartyPolicy?: ThirdPartyPolicy;
   /** The proposal's own guards and actions, e.g. fallocate(FALLOC_FL_PMEM_IMMUTABLE). */
@@ -222,7 +222,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     machine,
     events,
     bounds: bounds(L),
-    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
+    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app, eventTypes) ?? [])],
     measures,
     byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.

@@ -150,6 +150,8 @@ export class Explorer {
     const props = this.properties.map((p) => {
       if (p.kind === 'always') return p.holds(view);
       if (p.kind === 'sometimes') return p.reached(view);
+      // Leads-to: no obligation is open here (p does not hold, or q already does).
+      if (p.kind === 'leads-to') return !p.p(view) || p.q(view);
       // Stuck: no thread's event is enabled while some thread is unfinished.
       return p.isDone(view) || edges.some((x) => p.isProgress(x.edge.e));
     });

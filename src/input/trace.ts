@@ -19,6 +19,8 @@ export interface TraceInput {
   property: string;
   kind: string;
   steps: { event: string; actions: { type: string; params: unknown }[] }[];
+  /** A lasso's cycle: the steps from this index on repeat forever (Trace.loopStart). */
+  loopStart?: number;
 }
 
 /** A trace file as its schema describes it (the fields replay reads). */
@@ -28,6 +30,7 @@ interface TraceDoc {
   property?: string;
   kind?: string;
   steps: { event: string; actions: { type: string; params?: Record<string, unknown> | null }[] }[];
+  loopStart?: number;
 }
 
 export const TRACE: DocumentKind<TraceDoc> = { noun: 'trace', what: 'a daxcheck trace', schema: 'trace', maxBytes: 4 * 1024 * 1024 };
@@ -45,6 +48,7 @@ export function validateTraceDoc(doc: unknown, source: string): TraceInput {
 function limited(d: TraceDoc, source: string): TraceInput {
   if (d.steps.length < 1) bad(source, 'the trace has no steps');
   if (d.steps.length > LIMITS.steps) bad(source, `the trace has ${d.steps.length} steps; at most ${LIMITS.steps} are replayed`);
+  if (d.loopStart !== undefined && d.loopStart > d.steps.length) bad(source, `loopStart ${d.loopStart} is past the trace's ${d.steps.length} steps`);
   const steps: TraceInput['steps'] = d.steps.map((st, i) => {
     const at = `step ${i + 1}`;
     if (st.actions.length > LIMITS.actionsPerStep) bad(source, `${at}: ${st.actions.length} actions; at most ${LIMITS.actionsPerStep}`);
@@ -70,6 +74,7 @@ function limited(d: TraceDoc, source: string): TraceInput {
     property: typeof d.property === 'string' ? d.property.slice(0, 200) : '(no property)',
     kind: typeof d.kind === 'string' ? d.kind : 'trace',
     steps,
+    ...(d.loopStart !== undefined ? { loopStart: d.loopStart } : {}),
   };
 }
 

@@ -59,7 +59,7 @@ export function propertiesOf(ctx: ReportContext): PropertyRow[] {
 export const propertyAnchor = (id: string) => `property-${id}`;
 
 function kindText(kind: string): string {
-  return kind === 'always' ? 'invariant' : kind === 'sometimes' ? 'reachability' : kind === 'deadlock' ? 'deadlock freedom' : kind;
+  return kind === 'always' ? 'invariant' : kind === 'sometimes' ? 'reachability' : kind === 'deadlock' ? 'deadlock freedom' : kind === 'leads-to' ? 'liveness (leads-to, weak fairness)' : kind;
 }
 
 /** reports/catalog/index.html */
@@ -183,6 +183,12 @@ export function traceJson(r: PropertyResult): string {
   return JSON.stringify({ spec: r.spec, config: r.config, id: r.id, property: r.property, kind: r.kind, verdict: r.verdict, ...r.trace }, null, 2) + '\n';
 }
 
+/** A lasso in words: "steps 1–6 the stem; steps 7–8 repeat forever". */
+export function loopText(n: number, loopStart: number): string {
+  const stem = loopStart > 0 ? `steps 1–${loopStart} the stem; ` : '';
+  return loopStart < n ? `${stem}the last ${n - loopStart} step${n - loopStart === 1 ? '' : 's'} (${loopStart + 1}–${n}) repeat forever` : `${stem}nothing can move after step ${n}: the run stops there forever`;
+}
+
 function stepsTable(ctx: ReportContext, r: PropertyResult): string {
   const trace = r.trace!;
   const rows = trace.steps.map((s, i) => {
@@ -200,15 +206,24 @@ function stepsTable(ctx: ReportContext, r: PropertyResult): string {
       `<details><summary>machine</summary><div class="small">event <code>${esc(s.event)}</code>${s.payload ? ` ${esc(JSON.stringify(s.payload))}` : ''}</div>` +
       `<ul class="small">${s.transitions.map((t) => `<li><code>${esc(t)}</code></li>`).join('')}</ul>` +
       `<ul class="small">${s.actions.map((a) => `<li>action <code>${esc(a.type)}</code>${a.params !== null && a.params !== undefined ? ` ${esc(JSON.stringify(a.params))}` : ''}</li>`).join('')}</ul></details>`;
+    const loops = trace.loopStart !== undefined && i >= trace.loopStart;
+    const mark = loops ? `<br><span class="small loop" title="part of the cycle that repeats forever">${i === trace.loopStart ? '⟳ cycle starts' : '⟳'}</span>` : '';
     return [
-      `<td class="num">${i + 1}</td>`,
+      `<td class="num">${i + 1}${mark}</td>`,
       `<td><b>${esc(s.actor)}</b></td>`,
       `<td class="step-text">${esc(s.text)}${outcome}${detail}</td>`,
       `<td>${changes}</td>`,
       `<td>${srcs.join('<br>') || '—'}</td>`,
     ];
   });
-  return table(['#', 'actor', 'step, in kernel terms', 'what changed', 'spec source'], rows, 'steps');
+  const steps = table(['#', 'actor', 'step, in kernel terms', 'what changed', 'spec source'], rows, 'steps');
+  if (trace.loopStart === undefined) return steps;
+  const n = trace.steps.length;
+  const note =
+    trace.loopStart < n
+      ? `<p class="loop-note"><b>Lasso:</b> after step ${n} the state is again the one before step ${trace.loopStart + 1}; the last ${n - trace.loopStart} step${n - trace.loopStart === 1 ? '' : 's'} (marked ⟳) repeat forever.</p>`
+      : `<p class="loop-note"><b>Lasso:</b> nothing can move after step ${n}; the run stops there forever.</p>`;
+  return steps + note;
 }
 
 function finalStateTable(r: PropertyResult): string {
@@ -238,7 +253,7 @@ export function tracePages(ctx: ReportContext): ReportFile[] {
     const run = ctx.doc.runs.find((x) => x.spec === r.spec && x.config === r.config);
     const jsonPath = path.replace(/\.html$/, '.json');
     const jsonName = jsonPath.split('/').pop()!;
-    const what = r.verdict === 'violated' ? (r.kind === 'deadlock' ? 'deadlock' : 'counterexample') : 'witness';
+    const what = r.verdict === 'violated' ? (r.kind === 'deadlock' ? 'deadlock' : r.kind === 'leads-to' ? 'lasso counterexample' : 'counterexample') : 'witness';
     const title = `${r.spec}/${r.config}: ${what} to ${r.id} (“${r.property}”)`;
     const n = r.trace.steps.length;
     const check = `daxcheck check ${shellArg(r.spec)} --config ${shellArg(r.config)}`;
@@ -264,7 +279,13 @@ ${why ? `<p class="by-design"><span class="chip chip-design">expected by design<
 <dl class="kv">
 <dt>property</dt><dd><code>${esc(r.id)}</code>: ${esc(r.property)} <span class="tag">${esc(kindText(r.kind))}</span></dd>
 <dt>verdict</dt><dd>${verdictHtml(r.verdict)} (manifest expects ${verdictHtml(r.expected)})</dd>
-<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, ${ctx.doc.traceFile ? 'read from a trace file (not a search: not necessarily the shortest)' : 'the shortest (breadth-first search)'}</dd>
+<dt>trace</dt><dd>${n} step${n === 1 ? '' : 's'}, ${
+      r.trace.loopStart !== undefined
+        ? `a lasso: ${esc(loopText(n, r.trace.loopStart))}${ctx.doc.traceFile ? ', read from a trace file' : ''}`
+        : ctx.doc.traceFile
+          ? 'read from a trace file (not a search: not necessarily the shortest)'
+          : 'the shortest (breadth-first search)'
+    }</dd>
 <dt>state space</dt><dd>${ctx.doc.traceFile ? 'not explored: the page renders one trace file' : `${num(r.states)} states, ${num(r.transitions)} transitions, depth ${num(r.depth)}${run && !run.complete ? ' (cut short)' : ''}`}</dd>
 </dl>
 <h2>The argument</h2>

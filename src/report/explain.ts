@@ -171,6 +171,23 @@ export function argumentOf(result: PropertyResult, promise: string | null, race:
     if (trace.durableAfterCrash) out.push(`<p>The durable state after the crash and recovery: ${esc(trace.durableAfterCrash.text)}.</p>`);
     return { html: out.join('\n'), cites };
   }
+  if (result.kind === 'leads-to') {
+    const loop = trace.loopStart ?? n;
+    const k = n - loop;
+    out.push(`<p><b>Property.</b> <code>${esc(result.id)}</code>, ${q(result.property)}: once the obligation opens, it must be met, on every run that is weakly fair to the threads and the journal (none of them stays able to move forever without moving).</p>`);
+    out.push(
+      k > 0
+        ? `<p><b>A lasso.</b> ${loop ? `Steps 1 to ${loop} are the stem, a run to the cycle; s` : 'S'}teps ${loop + 1} to ${n} are the cycle: after ${stepRef(trace, n)} the state is again the one before ${stepRef(trace, loop + 1)}, so those ${k} step${k === 1 ? '' : 's'} can repeat forever.</p>`
+        : `<p><b>A stop.</b> After ${n ? stepRef(trace, n) : 'the start'} nothing can move at all, so the run ends there forever.</p>`,
+    );
+    out.push(
+      k > 0
+        ? `<p><b>Fair.</b> Every thread or journal that could move in every state of the cycle takes a step in it (the rest are each unable to move somewhere on it): the scheduler is not starving anyone; the obligation is never met all the same.</p>`
+        : '<p><b>Fair.</b> No actor can move there, so no fairness is broken, and the obligation is still open.</p>',
+    );
+    out.push(`<p><b>Hence</b> ${q(result.property)} is violated: a livelock${k > 0 ? '' : ' (the run stops with the obligation open)'}.</p>`);
+    return { html: out.join('\n'), cites };
+  }
   if (result.kind === 'deadlock') {
     out.push(`<p><b>Property.</b> <code>${esc(result.id)}</code>, ${q(result.property)}: in no reachable state may a thread be unfinished while no thread can move.</p>`);
     if (n) {

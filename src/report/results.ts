@@ -93,7 +93,7 @@ export function traceFileOf(doc: unknown): ResultsDoc | null {
   const d = doc as Record<string, unknown> | null;
   if (!d || typeof d !== 'object' || 'results' in d || !Array.isArray(d.steps) || typeof d.spec !== 'string' || typeof d.config !== 'string') return null;
   if (!d.initialState || typeof d.initialState !== 'object') return null;
-  const kinds = ['always', 'sometimes', 'deadlock'];
+  const kinds = ['always', 'sometimes', 'deadlock', 'leads-to'];
   const verdicts = ['holds', 'violated', 'reachable', 'unreachable', 'unknown'];
   const kind = (typeof d.kind === 'string' && kinds.includes(d.kind) ? d.kind : 'sometimes') as PropertyResult['kind'];
   const verdict = (typeof d.verdict === 'string' && verdicts.includes(d.verdict) ? d.verdict : 'reachable') as PropertyResult['verdict'];

@@ -297,6 +297,10 @@ export function timelineSvg(trace: Trace, opts: TimelineOptions): string {
   const endText =
     opts.kind === 'deadlock' && opts.verdict === 'violated'
       ? 'deadlock: no thread can move'
+      : trace.loopStart !== undefined && opts.verdict === 'violated'
+        ? trace.loopStart < trace.steps.length
+          ? `⟳ back to before step ${trace.loopStart + 1}, forever`
+          : 'stops here forever'
       : opts.verdict === 'violated'
         ? 'property false'
         : opts.verdict === 'reachable'

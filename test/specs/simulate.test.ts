@@ -2,7 +2,7 @@
  * `daxcheck simulate` re-finds what exhaustive search finds: every violation (and every witness)
  * the manifests expect of the default configurations, by random walks from one seed, each a real
  * trace of the machine ending where the property fails; and never a violation of a property the
- * manifest expects to hold.
+ * manifest expects to hold. Liveness (leads-to) is the explorer's alone: a walk never shows it.
  */
 import { describe, expect, it } from 'vitest';
 import { specs } from '../../specs/index.ts';
@@ -19,6 +19,11 @@ describe('simulate re-finds every violation of the default configurations', () =
         const run = await simulateConfig(spec, config, expected, { seed: 1, runs: 1000, depth: 200 });
         for (const r of run.results) {
           const where = `${spec.name}/${config.name} ${r.id}`;
+          // A walk is finite: it never shows a livelock (a lasso), which only the explorer's graph does.
+          if (r.kind === 'leads-to') {
+            expect(r.verdict, where).toBe('unknown');
+            continue;
+          }
           if (r.expected === 'violated' || r.expected === 'reachable') {
             expect(r.verdict, where).toBe(r.expected);
             // No shorter trace exists than the exhaustive search's shortest one.
