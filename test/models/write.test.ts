@@ -10,6 +10,7 @@ import { commitRunningTransaction, runningItems, secondFileItems } from '../../m
 import { isPhysDirty } from '../../models/pmem.ts';
 import { sysFallocate, sysFtruncate, sysMmap, sysOpen, sysOpenG, sysWriteF, sysWriteG, syncFile, syncSecondFile } from '../../models/syscalls.ts';
 import { visibleWord } from '../../models/fs.ts';
+import { itemsWritten } from '../../models/measures.ts';
 
 const dims = { threads: 1, blocks: 3, phys: 3, words: 2, unrelated: 0 };
 const L = new Layout(dims, { features: { secondFile: true, append: true } });
@@ -160,6 +161,19 @@ describe('the second file g', () => {
     expect(secondFileItems(c, L)).toBe(0);
     sysWriteG(c, L, 0, 'pwrite', 0);
     expect(secondFileItems(c, L)).toBe(1);
+  });
+
+  it("a MAP_SYNC fault's commit writes g's items too, and the fault cost counts them", () => {
+    const c = fresh();
+    sysFtruncate(c, L, 0, 1);
+    commitRunningTransaction(c, L);
+    sysOpenG(c, L, 0, true);
+    sysWriteG(c, L, 0, 'write', 0); // g: i_size, block 1, timestamps
+    sysMmap(c, L, 0, 0, 'shared_validate_sync', true);
+    const before = { durable: c.durable.slice(), volatile: c.volatile.slice(), ghost: c.ghost.slice() } as typeof c;
+    pageFault(c, L, 0, 0, 0, true);
+    expect(finishSyncFault(c, L, 0, 0)).toBe(4); // f's block 0 extent and g's three items
+    expect(itemsWritten(L, before, c)).toBe(4);
   });
 
   it('fsync(g) without a descriptor of g is EBADF', () => {
