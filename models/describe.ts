@@ -10,6 +10,8 @@ import { recordState } from './implementations.ts';
 import { inodeItems, runningItems } from './journal.ts';
 import {
   BLOCK_SIZE,
+  FD_APPEND,
+  G_BLOCKS,
   EPERM,
   DATA,
   ERRNO_NAMES,
@@ -51,6 +53,8 @@ export function wordName(v: number): string {
 }
 
 const FD = 3;
+/** The second file g's descriptor, as traces print it. */
+const G_FD = 4;
 /** The address mapping m is at, as a trace prints it. */
 export const mmapAddress = (m: number) => `0x7f00${(m + 1).toString(16)}0000000`;
 const MAP_ADDR = mmapAddress;
@@ -94,7 +98,26 @@ function itemNames(c: DaxContext, L: Layout): string[] {
   }
   const u = c.volatile[L.vUnrelated];
   if (u) out.push(`${u} unrelated object${u > 1 ? 's' : ''}`);
+  out.push(...secondFileItemNames(c, L));
   return out;
+}
+
+/** The second file g's items in the running transaction, named (none where there is no g). */
+function secondFileItemNames(c: DaxContext, L: Layout, datasync = false): string[] {
+  if (L.vGSize < 0) return [];
+  const v = c.volatile;
+  const d = c.durable;
+  const out: string[] = [];
+  if (v[L.vGSize] !== d[L.dGSize]) out.push("g's i_size");
+  for (let b = 0; b < G_BLOCKS; b++) if (v[L.vGExtent + b] !== d[L.dGExtent + b]) out.push(`g's block ${b} extent`);
+  if (!datasync && v[L.vGTimes] !== d[L.dGTimes]) out.push("g's timestamps");
+  return out;
+}
+
+/** The file's own items in the running transaction, named as "f's ..." beside g's. */
+function fileItemNames(c: DaxContext, L: Layout): string[] {
+  const g = new Set(secondFileItemNames(c, L));
+  return itemNames(c, L).filter((x) => !g.has(x) && !/unrelated/.test(x)).map((x) => `f's ${x}`);
 }
 
 /** Thread t's last return value as a trace prints it: `0` or `-ENOSPC`. */
@@ -111,7 +134,50 @@ export function describeAction(L: Layout, app: AppLayout, a: TakenAction): strin
   const b = p.b as number;
   switch (a.type) {
     case 'open':
-      return `open("/mnt/pmem/log", O_RDWR) = ${after.volatile[L.vErr + t] === OK ? FD : errnoText(after, L, t)}`;
+      return `open("/mnt/pmem/log", O_RDWR${p.append ? '|O_APPEND' : ''}) = ${after.volatile[L.vErr + t] === OK ? FD : errnoText(after, L, t)}`;
+    case 'open_g':
+      return `open("/mnt/pmem/g", O_RDWR${p.append ? '|O_APPEND' : ''}) = ${after.volatile[L.vErr + t] === OK ? G_FD : errnoText(after, L, t)} (g: another file, its metadata in the same journal)`;
+    case 'write':
+    case 'pwrite': {
+      const g = p.file === 'g';
+      const fd = g ? G_FD : FD;
+      const size = (c: DaxContext) => (g ? c.volatile[L.vGSize] : c.volatile[L.vSize]);
+      const ok = after.volatile[L.vErr + t] === OK;
+      // The block written: where the file grew for an append, else the call's block.
+      const appended = ((g ? before.volatile[L.vGFd + t] : before.volatile[L.vFd + t]) === FD_APPEND);
+      const at = appended ? size(before) : b;
+      const call = a.type === 'write' ? `write(fd ${fd}, ${BLOCK_SIZE} bytes${appended ? ', O_APPEND' : ''} at ${at * BLOCK_SIZE})` : `pwrite(fd ${fd}, ${BLOCK_SIZE} bytes at ${at * BLOCK_SIZE})`;
+      if (!ok) return `${call} = ${errnoText(after, L, t)}`;
+      const grew = size(after) > size(before) ? `, i_size ${size(after) * BLOCK_SIZE}` : '';
+      if (g) {
+        const allocated = before.volatile[L.vGExtent + at] === HOLE;
+        return `${call} = ${BLOCK_SIZE} → ${allocated ? `g's block ${at} allocated${grew}` : `overwrite of g's block ${at}${grew}`}, file_update_time: mtime/ctime, in running transaction`;
+      }
+      const k0 = before.volatile[L.vExtKind + at];
+      const phys = after.volatile[L.vExtPhys + at];
+      const what =
+        k0 === HOLE
+          ? `block ${at} allocated${grew} in running transaction (pmem block ${phys}, zeroed)`
+          : k0 === UNWRITTEN
+            ? `unwritten extent of block ${at} zeroed and converted${grew} in running transaction`
+            : grew
+              ? `block ${at} overwritten${grew} in running transaction`
+              : `block ${at} overwritten`;
+      return `${call} = ${BLOCK_SIZE} → ${what}; ${wordName(p.value as number)} copied by memcpy_flushcache, not yet fenced (dirty until fsync)`;
+    }
+    case 'fsync_g':
+    case 'fdatasync_g': {
+      const call = `${a.type === 'fsync_g' ? 'fsync' : 'fdatasync'}(fd ${G_FD}: g) = ${errnoText(after, L, t)}`;
+      if (after.volatile[L.vErr + t] !== OK) return call;
+      const datasync = a.type === 'fdatasync_g';
+      const own = secondFileItemNames(before, L, datasync);
+      const f = fileItemNames(before, L);
+      const fText = f.length ? `holds ${f.join(', ')}` : "holds nothing of f's";
+      if (own.length) return `${call} → g's ${own.map((x) => x.replace("g's ", '')).join(', ')} uncommitted: commits the running transaction (${fText})`;
+      const timesOnly = datasync && secondFileItemNames(before, L).length > 0;
+      const why = timesOnly ? "g's only change is its timestamps, which fdatasync skips" : 'g has no uncommitted metadata';
+      return `${call} → ${why}: nothing committed${f.length ? ` (the running transaction keeps ${f.join(', ')})` : ''}`;
+    }
     case 'ftruncate':
       return `ftruncate(${FD}, ${(p.blocks as number) * BLOCK_SIZE}) = ${errnoText(after, L, t)}`;
     case 'fallocate':
@@ -359,7 +425,17 @@ function describeFields(L: Layout, c: DaxContext): { values: Record<string, stri
       put(`cache ${p}.${w}`, v[L.vDirty + i] ? `${wordName(v[L.vCache + i])} (dirty)` : 'clean', 'cache', `pmem ${p}.${w}`);
     }
   }
-  for (let t = 0; t < L.T; t++) put(`T${t} fd`, v[L.vFd + t] ? 'open' : 'closed', 'volatile');
+  for (let t = 0; t < L.T; t++) put(`T${t} fd`, v[L.vFd + t] ? (v[L.vFd + t] === FD_APPEND ? 'open O_APPEND' : 'open') : 'closed', 'volatile');
+  if (L.vGSize >= 0) {
+    put("g's i_size", `${v[L.vGSize] * BLOCK_SIZE}`, 'volatile', "g's i_size (committed)");
+    put("g's i_size (committed)", `${d[L.dGSize] * BLOCK_SIZE}`, 'durable');
+    for (let b = 0; b < G_BLOCKS; b++) {
+      put(`g's block ${b}`, EXTENT_NAMES[v[L.vGExtent + b]], 'volatile', `g's block ${b} (committed)`);
+      put(`g's block ${b} (committed)`, EXTENT_NAMES[d[L.dGExtent + b]], 'durable');
+    }
+    put("g's timestamps", v[L.vGTimes] === d[L.dGTimes] ? 'committed' : 'changed in running transaction', 'volatile');
+    for (let t = 0; t < L.T; t++) put(`T${t} g fd`, v[L.vGFd + t] ? (v[L.vGFd + t] === FD_APPEND ? 'open O_APPEND' : 'open') : 'closed', 'volatile');
+  }
   for (let m = 0; m < L.M; m++) {
     const kind = v[L.vVma + m];
     put(`mapping ${m}`, kind === VMA_NONE ? 'none' : kind === VMA_SYNC ? 'MAP_SYNC' : 'MAP_SHARED', 'pagetable');
@@ -377,6 +453,8 @@ export type DurableState = DurableSummary & {
   blocks: { block: number; extent: string; words: string[] }[];
   records: { thread: number; found: string }[];
   text: string;
+  /** The second file g after recovery, where the configuration has one: i_size and written blocks. */
+  g?: { size: number; writtenBlocks: number };
 };
 
 export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): DurableState {
@@ -392,7 +470,11 @@ export function describeDurable(L: Layout, app: AppLayout, c: DaxContext): Durab
     blocks.map((x) => `block ${x.block}: ${x.extent} [${x.words.join(', ')}]`).join('; ') +
     '; ' +
     records.map((r) => `record ${r.thread}: ${r.found}`).join('; ');
-  return { size: d[L.dSize] * BLOCK_SIZE, blocks, records, text };
+  if (L.dGSize < 0) return { size: d[L.dSize] * BLOCK_SIZE, blocks, records, text };
+  let written = 0;
+  for (let b = 0; b < G_BLOCKS; b++) if (b < d[L.dGSize] && d[L.dGExtent + b] === WRITTEN) written++;
+  const g = { size: d[L.dGSize] * BLOCK_SIZE, writtenBlocks: written };
+  return { size: d[L.dSize] * BLOCK_SIZE, blocks, records, text: `${text}; g: size ${g.size}, ${written} block${written === 1 ? '' : 's'} written`, g };
 }
 
 /** The renderer of every spec built on the shared model and the application of DOMAIN.md. */

@@ -21,7 +21,12 @@ import {
   sysMsync,
   sysMunmap,
   sysOpen,
+  sysOpenG,
+  sysWriteF,
+  sysWriteG,
   syncFile,
+  syncSecondFile,
+  type FileName,
   type MmapFlags,
 } from './syscalls.ts';
 import { isPteMapped, isPteWritable, userFlush, userStore } from './userspace.ts';
@@ -112,7 +117,19 @@ function policyOf(k: KernelOptions): ThirdPartyPolicy {
 
 export function daxActions(L: Layout, app: AppLayout, k: KernelOptions = {}) {
   return {
-    open: act<{ t: number }>((c, _e, p) => void sysOpen(c, L, p.t)),
+    open: act<{ t: number; append?: boolean }>((c, _e, p) => void sysOpen(c, L, p.t, !!p.append)),
+    /** open of the second file g, which shares the running transaction with the file. */
+    open_g: act<{ t: number; append?: boolean }>((c, _e, p) => void sysOpenG(c, L, p.t, !!p.append)),
+    /** write(2) of one block: at the end of the file on an O_APPEND descriptor, else at block b. */
+    write: act<{ t: number; file: FileName; b: number; value: number }>((c, _e, p) =>
+      void (p.file === 'g' ? sysWriteG(c, L, p.t, 'write', p.b) : sysWriteF(c, L, p.t, 'write', p.b, p.value)),
+    ),
+    /** pwrite(2) of one block at block b. */
+    pwrite: act<{ t: number; file: FileName; b: number; value: number }>((c, _e, p) =>
+      void (p.file === 'g' ? sysWriteG(c, L, p.t, 'pwrite', p.b) : sysWriteF(c, L, p.t, 'pwrite', p.b, p.value)),
+    ),
+    fsync_g: act<{ t: number }>((c, _e, p) => void syncSecondFile(c, L, p.t, false)),
+    fdatasync_g: act<{ t: number }>((c, _e, p) => void syncSecondFile(c, L, p.t, true)),
     ftruncate: act<{ t: number; blocks: number }>((c, _e, p) => void sysFtruncate(c, L, p.t, p.blocks)),
     fallocate: act<{ t: number; from: number; to: number }>((c, _e, p) => void sysFallocate(c, L, p.t, p.from, p.to)),
     mmap: act<{ t: number; m: number; flags: MmapFlags; mapSync: boolean }>((c, _e, p) => void sysMmap(c, L, p.t, p.m, p.flags, p.mapSync)),

@@ -8,10 +8,13 @@
  * Recovery after a crash replays committed transactions only.
  *
  * The running transaction is not stored: it is the difference between the in-memory inode and the
- * committed one, plus the count of unrelated dirty objects.
+ * committed one, plus the count of unrelated dirty objects, plus (where a configuration has a
+ * second file g) the difference between g's in-memory and committed inode. One transaction holds
+ * both files' changes: jbd2 has one running transaction per filesystem, and XFS one CIL whose
+ * checkpoint (the CIL push a log force starts) writes every item logged into it.
  */
 import { fileSize } from './fs.ts';
-import type { DaxContext, Layout } from './layout.ts';
+import { G_BLOCKS, type DaxContext, type Layout } from './layout.ts';
 
 /** Items of this file's inode in the running transaction: i_size, flags and each changed extent. */
 export function inodeItems(c: DaxContext, L: Layout): number {
@@ -29,9 +32,25 @@ export function isInodeDirty(c: DaxContext, L: Layout): boolean {
   return inodeItems(c, L) > 0;
 }
 
+/**
+ * Items of the second file g in the running transaction (0 where the configuration has no g):
+ * i_size, each changed extent, and (unless `datasync`) its timestamps. With `datasync` this is
+ * what fdatasync(g) must commit: ext4 moves i_datasync_tid only for allocation and i_disksize
+ * changes, XFS's fdatasync ignores an inode whose ili_fsync_fields hold only XFS_ILOG_TIMESTAMP.
+ */
+export function secondFileItems(c: DaxContext, L: Layout, datasync = false): number {
+  if (L.vGSize < 0) return 0;
+  const v = c.volatile;
+  const d = c.durable;
+  let n = v[L.vGSize] !== d[L.dGSize] ? 1 : 0;
+  for (let b = 0; b < G_BLOCKS; b++) if (v[L.vGExtent + b] !== d[L.dGExtent + b]) n++;
+  if (!datasync && v[L.vGTimes] !== d[L.dGTimes]) n++;
+  return n;
+}
+
 /** All items in the running transaction. */
 export function runningItems(c: DaxContext, L: Layout): number {
-  return inodeItems(c, L) + c.volatile[L.vUnrelated];
+  return inodeItems(c, L) + c.volatile[L.vUnrelated] + secondFileItems(c, L);
 }
 
 /** Commits the running transaction; returns how many items it wrote. */
@@ -47,6 +66,11 @@ export function commitRunningTransaction(c: DaxContext, L: Layout): number {
     d[L.dExtLeaf + b] = v[L.vExtLeaf + b];
   }
   v[L.vUnrelated] = 0;
+  if (L.vGSize >= 0) {
+    d[L.dGSize] = v[L.vGSize];
+    d[L.dGTimes] = v[L.vGTimes];
+    for (let b = 0; b < G_BLOCKS; b++) d[L.dGExtent + b] = v[L.vGExtent + b];
+  }
   return items;
 }
 
@@ -60,6 +84,11 @@ export function replayCommittedTransactions(c: DaxContext, L: Layout): void {
     v[L.vExtKind + b] = d[L.dExtKind + b];
     v[L.vExtPhys + b] = d[L.dExtPhys + b];
     v[L.vExtLeaf + b] = d[L.dExtLeaf + b];
+  }
+  if (L.vGSize >= 0) {
+    v[L.vGSize] = d[L.dGSize];
+    v[L.vGTimes] = d[L.dGTimes];
+    for (let b = 0; b < G_BLOCKS; b++) v[L.vGExtent + b] = d[L.dGExtent + b];
   }
 }
 

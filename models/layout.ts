@@ -134,6 +134,39 @@ export interface Features {
   extentTree?: boolean;
   /** Inode flag bits of the proposal's own (KernelHooks.inodeFlag). */
   inodeFlags?: number;
+  /**
+   * A second file g (its own descriptor, write(2), fsync and fdatasync) whose metadata shares the
+   * running transaction with the file's: g's fields exist only in configurations that use it.
+   */
+  secondFile?: boolean;
+  /** Descriptors opened with O_APPEND (write(2) at the end of the file): the fd fields hold 2 for them. */
+  append?: boolean;
+}
+
+/** Blocks of the second file g: it starts with block 0 written and committed, block 1 a hole. */
+export const G_BLOCKS = 2;
+
+/** Descriptor states: closed, open O_RDWR, open O_RDWR|O_APPEND. */
+export const FD_CLOSED = 0;
+export const FD_OPEN = 1;
+export const FD_APPEND = 2;
+
+/**
+ * The second file's fields (Features.secondFile): its in-memory and committed inode (i_size,
+ * extent kinds, timestamps), and each thread's descriptor of it. Its bytes are not modelled: no
+ * property reads them, and its blocks come from the filesystem's free space outside the modelled
+ * persistent memory; what matters is its metadata in the running transaction.
+ */
+function secondFileFields(T: number, append: boolean) {
+  return fields({
+    gCommittedSize: { part: 'durable', shape: [], max: G_BLOCKS, doc: "g's i_size in blocks, as the journal last committed it" },
+    gCommittedExtent: { part: 'durable', shape: [G_BLOCKS], max: WRITTEN, doc: "g's committed extent kind of each block (EXTENT_NAMES)" },
+    gCommittedTimes: { part: 'durable', shape: [], max: 1, doc: "g's committed mtime/ctime (one bit: which of two values)" },
+    gSize: { part: 'volatile', shape: [], max: G_BLOCKS, doc: "g's i_size in blocks, in memory" },
+    gExtent: { part: 'volatile', shape: [G_BLOCKS], max: WRITTEN, doc: "g's in-memory extent kind of each block" },
+    gTimes: { part: 'volatile', shape: [], max: 1, doc: "g's in-memory mtime/ctime: differs from the committed bit while file_update_time's change is uncommitted" },
+    gFd: { part: 'volatile', shape: [T], max: append ? FD_APPEND : FD_OPEN, doc: 'thread t has g open (2: with O_APPEND)' },
+  });
 }
 
 /**
@@ -165,7 +198,7 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     leaf: { part: 'volatile', shape: [B], max: f.extentTree ? 1 : 0, doc: "which extent-tree leaf holds the block's mapping in memory" },
     cache: { part: 'volatile', shape: [P, W], max: MAX_WORD_VALUE, doc: 'CPU cache line of each word of persistent memory' },
     dirty: { part: 'volatile', shape: [P, W], max: 1, doc: 'the cache line holds data not yet written back' },
-    fd: { part: 'volatile', shape: [T], max: 1, doc: 'thread t has the file open' },
+    fd: { part: 'volatile', shape: [T], max: f.append ? FD_APPEND : FD_OPEN, doc: f.append ? 'thread t has the file open (2: with O_APPEND)' : 'thread t has the file open' },
     errno: { part: 'volatile', shape: [T], values: ERRNO_NAMES, doc: "errno of thread t's last system call (or the signal that killed it)" },
     vma: { part: 'volatile', shape: [M], values: VMA_NAMES, doc: 'the kind of mapping m (VMA_NAMES)' },
     pte: { part: 'volatile', shape: [M, B], values: PTE_NAMES, doc: 'page-table entry of mapping m for file block b' },
@@ -178,6 +211,7 @@ export function coreFields(d: Dimensions, f: Features = {}) {
     promised: { part: 'ghost', shape: [B, W], max: MAX_WORD_VALUE + 1, doc: 'what the last fsync promised word w of block b reads after a crash (value + 1; 0 nothing)' },
     believesDurable: { part: 'ghost', shape: [T], max: 1, doc: 'the application believes record t durable (its commit point)' },
     saw: { part: 'ghost', shape: [T], values: SAW_NAMES, doc: "what the application's recovery check found for record t" },
+    ...(f.secondFile ? secondFileFields(T, !!f.append) : ({} as ReturnType<typeof secondFileFields>)),
   });
 }
 
@@ -359,6 +393,15 @@ export class Layout<X extends FieldDecls = {}> {
   readonly gAppSaw: number;
   readonly ghostBytes: number;
 
+  // ---- the second file g (Features.secondFile); -1 where the configuration has none
+  readonly dGSize: number;
+  readonly dGExtent: number;
+  readonly dGTimes: number;
+  readonly vGSize: number;
+  readonly vGExtent: number;
+  readonly vGTimes: number;
+  readonly vGFd: number;
+
   constructor(
     readonly dims: Dimensions,
     options: LayoutOptions<X> = {},
@@ -403,6 +446,14 @@ export class Layout<X extends FieldDecls = {}> {
     this.gPromise = at('promised');
     this.gAppDurable = at('believesDurable');
     this.gAppSaw = at('saw');
+    const g = (name: string) => (this.features.secondFile ? this.packing.field(name).offset : -1);
+    this.dGSize = g('gCommittedSize');
+    this.dGExtent = g('gCommittedExtent');
+    this.dGTimes = g('gCommittedTimes');
+    this.vGSize = g('gSize');
+    this.vGExtent = g('gExtent');
+    this.vGTimes = g('gTimes');
+    this.vGFd = g('gFd');
     this.durableBytes = this.packing.size.durable;
     this.volatileBytes = this.packing.size.volatile;
     this.ghostBytes = this.packing.size.ghost;
@@ -513,6 +564,11 @@ export function initialContext(L: Layout, file: InitialFile): DaxContext {
   durable[L.dPlatform] = PLATFORMS.indexOf(file.platform ?? 'adr');
   durable.fill(STALE, L.dPmem, L.dPmem + L.P * L.W);
   vol[L.vSize] = file.size;
+  if (L.features.secondFile) {
+    // g was created, written (block 0) and synced before the run: clean, all committed.
+    durable[L.dGSize] = vol[L.vGSize] = 1;
+    durable[L.dGExtent] = vol[L.vGExtent] = WRITTEN;
+  }
   return { durable, volatile: vol, ghost };
 }
 

@@ -6,11 +6,12 @@
  * objects because of filesystem journal ordering constraints". The work done inside one page
  * fault is counted as the metadata items it writes to the media: inode and extent items that
  * became durable, the proposal's own durable items (NOVA's log entries), and unrelated objects
- * committed along with them.
+ * committed along with them: the N abstract ones, and the second file g's real items where a
+ * configuration has g.
  */
 import type { Measure } from '../checker/system.ts';
 import type { DaxView } from './invariants.ts';
-import type { DaxContext, Layout } from './layout.ts';
+import { G_BLOCKS, type DaxContext, type Layout } from './layout.ts';
 
 /** Metadata items that differ between two durable states, plus unrelated objects committed. */
 export function itemsWritten(L: Layout, before: DaxContext, after: DaxContext): number {
@@ -19,6 +20,11 @@ export function itemsWritten(L: Layout, before: DaxContext, after: DaxContext): 
   let n = (d0[L.dSize] !== d1[L.dSize] ? 1 : 0) + (d0[L.dFlags] !== d1[L.dFlags] ? 1 : 0);
   for (let b = 0; b < L.B; b++) {
     if (d0[L.dExtKind + b] !== d1[L.dExtKind + b] || d0[L.dExtPhys + b] !== d1[L.dExtPhys + b] || d0[L.dExtLeaf + b] !== d1[L.dExtLeaf + b]) n++;
+  }
+  // The second file g's items (where a configuration has one), committed along.
+  if (L.dGSize >= 0) {
+    n += (d0[L.dGSize] !== d1[L.dGSize] ? 1 : 0) + (d0[L.dGTimes] !== d1[L.dGTimes] ? 1 : 0);
+    for (let b = 0; b < G_BLOCKS; b++) if (d0[L.dGExtent + b] !== d1[L.dGExtent + b]) n++;
   }
   n += L.hooks.durableItems?.(before, after, L) ?? 0;
   const unrelated = before.volatile[L.vUnrelated] - after.volatile[L.vUnrelated];

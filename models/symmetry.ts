@@ -59,6 +59,14 @@ const CORE: Record<keyof CoreFields, FieldSymmetry> = {
   promised: { index: ['block', 'word'], values: 'word+1' },
   believesDurable: { index: ['thread'] },
   saw: { index: ['thread'] },
+  // The second file g (Features.secondFile): its blocks are g's, not the file's.
+  gCommittedSize: none,
+  gCommittedExtent: { index: ['other'] },
+  gCommittedTimes: none,
+  gSize: none,
+  gExtent: { index: ['other'] },
+  gTimes: none,
+  gFd: { index: ['thread'] },
 };
 
 /** Every permutation of 0..n-1, the identity first. */

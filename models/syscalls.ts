@@ -4,6 +4,12 @@
  */
 import {
   BLOCK_SIZE,
+  FD_APPEND,
+  FD_CLOSED,
+  FD_OPEN,
+  G_BLOCKS,
+  WRITTEN,
+  ZERO,
   EBADF,
   ENOMEM,
   ENOSPC,
@@ -20,9 +26,9 @@ import {
   type DaxContext,
   type Layout,
 } from './layout.ts';
-import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord } from './fs.ts';
-import { commitRunningTransaction } from './journal.ts';
-import { writeBackPhys } from './pmem.ts';
+import { allocatePhys, extentKind, fileSize, isDaxInode, physOf, setExtent, visibleWord, zeroPhysDurably } from './fs.ts';
+import { commitRunningTransaction, secondFileItems } from './journal.ts';
+import { storeWord, writeBackPhys } from './pmem.ts';
 import { setPte, unmapMappingRange, vma } from './faults.ts';
 
 /** The mmap flag combinations the shared model knows. */
@@ -69,12 +75,113 @@ function result(c: DaxContext, L: Layout, t: number, errno: number): number {
 }
 
 export function hasFd(c: DaxContext, L: Layout, t: number): boolean {
-  return c.volatile[L.vFd + t] === 1;
+  return c.volatile[L.vFd + t] !== FD_CLOSED;
 }
 
-export function sysOpen(c: DaxContext, L: Layout, t: number): number {
-  c.volatile[L.vFd + t] = 1;
+/** open(path, O_RDWR), or with `append` O_RDWR|O_APPEND (write(2) then writes at the end of the file). */
+export function sysOpen(c: DaxContext, L: Layout, t: number, append = false): number {
+  c.volatile[L.vFd + t] = append ? FD_APPEND : FD_OPEN;
   return result(c, L, t, OK);
+}
+
+// ---- write(2) and pwrite(2), and the second file g
+
+/** Which file a call is on: the file (f, descriptor 3) or the second file g (descriptor 4). */
+export type FileName = 'f' | 'g';
+
+export function hasGFd(c: DaxContext, L: Layout, t: number): boolean {
+  return L.vGFd >= 0 && c.volatile[L.vGFd + t] !== FD_CLOSED;
+}
+
+/** open of the second file g (it exists, created and synced before the run). */
+export function sysOpenG(c: DaxContext, L: Layout, t: number, append = false): number {
+  if (L.vGFd < 0) throw new Error('model error: the second file g in a configuration without it (Features.secondFile)');
+  c.volatile[L.vGFd + t] = append ? FD_APPEND : FD_OPEN;
+  return result(c, L, t, OK);
+}
+
+/**
+ * The block a write of one whole block lands in: write(2) on an O_APPEND descriptor writes at the
+ * end of the file; pwrite(2) at block `b` (and so does write(2) without O_APPEND, which the
+ * programs use only at a position they know). -1: no descriptor.
+ */
+export function writeBlock(c: DaxContext, L: Layout, t: number, file: FileName, call: 'write' | 'pwrite', b: number): number {
+  const fd = file === 'f' ? c.volatile[L.vFd + t] : L.vGFd < 0 ? FD_CLOSED : c.volatile[L.vGFd + t];
+  if (fd === FD_CLOSED) return -1;
+  // Linux's pwrite(2) on an O_APPEND descriptor appends too (pwrite(2), BUGS).
+  if (fd === FD_APPEND) return file === 'f' ? fileSize(c, L) : c.volatile[L.vGSize];
+  return b;
+}
+
+/**
+ * write(2) / pwrite(2) of one whole block (4096 bytes: `value` in word 0, zeros elsewhere) to file
+ * block b of f, on DAX through dax_iomap_rw. A hole is allocated (zeroed on the media, written
+ * extent) and an unwritten extent zeroed and converted, in the running transaction; a write past
+ * i_size extends it there too; a zero-page entry some mapping has for a new block is invalidated
+ * (the DAX write path invalidates a range it allocated). The bytes are copied with
+ * memcpy_flushcache, whose non-temporal stores nothing in the call fences: they are modelled as
+ * dirty lines, durable once fsync, fdatasync or msync writes them back (or the CPU does). f's
+ * timestamps are not modelled for the application's own write: they change in the same
+ * transaction as the allocation and i_size, and no call here tells them apart.
+ */
+export function sysWriteF(c: DaxContext, L: Layout, t: number, call: 'write' | 'pwrite', at: number, value: number): number {
+  const b = writeBlock(c, L, t, 'f', call, at);
+  if (b < 0) return result(c, L, t, EBADF);
+  // Past the modelled blocks: the configuration is too small for its program (a model error).
+  if (b >= L.B) throw new Error(`model error: write to block ${b} of a ${L.B}-block model`);
+  const kind = extentKind(c, L, b);
+  if (kind === HOLE) {
+    const p = allocatePhys(c, L);
+    if (p < 0) return result(c, L, t, ENOSPC);
+    zeroPhysDurably(c, L, p);
+    setExtent(c, L, b, WRITTEN, p);
+    unmapMappingRange(c, L, b, b + 1);
+  } else if (kind === UNWRITTEN) {
+    zeroPhysDurably(c, L, physOf(c, L, b));
+    setExtent(c, L, b, WRITTEN, physOf(c, L, b));
+    unmapMappingRange(c, L, b, b + 1);
+  }
+  // (A shared extent would be copied first; the programs that write(2) have no third party.)
+  const p = physOf(c, L, b);
+  for (let w = 0; w < L.W; w++) storeWord(c, L, p, w, w === 0 ? value : ZERO);
+  forgetPromises(c, L, b);
+  if (b + 1 > fileSize(c, L)) c.volatile[L.vSize] = b + 1;
+  return result(c, L, t, OK);
+}
+
+/**
+ * write(2) / pwrite(2) of one whole block to block b of the second file g: a hole is allocated and
+ * i_size extended in the running transaction; every write changes g's timestamps there
+ * (file_update_time, as ext4_write_checks and xfs_file_write_checks call it).
+ */
+export function sysWriteG(c: DaxContext, L: Layout, t: number, call: 'write' | 'pwrite', at: number): number {
+  const b = writeBlock(c, L, t, 'g', call, at);
+  if (b < 0) return result(c, L, t, EBADF);
+  if (b >= G_BLOCKS) throw new Error(`model error: write to block ${b} of g, which has ${G_BLOCKS} blocks in the model`);
+  const v = c.volatile;
+  if (v[L.vGExtent + b] === HOLE) v[L.vGExtent + b] = WRITTEN;
+  if (b + 1 > v[L.vGSize]) v[L.vGSize] = b + 1;
+  // Changed relative to what is committed (a second change before a commit stays a change).
+  v[L.vGTimes] = c.durable[L.dGTimes] ^ 1;
+  return result(c, L, t, OK);
+}
+
+/**
+ * fsync(g) / fdatasync(g): g's bytes are not modelled, so what remains is whether the call asks
+ * the journal for a commit, which follows from g's own dirty metadata:
+ *  - ext4: ext4_sync_file waits for the transaction that holds g's last change
+ *    (jbd2_complete_transaction on i_sync_tid, or for fdatasync i_datasync_tid, which only
+ *    allocation and i_disksize changes move); an older, committed tid commits nothing;
+ *  - XFS: xfs_file_fsync forces the log up to g's ili_commit_seq only while g is pinned (its
+ *    items are in the CIL, not yet checkpointed), and fdatasync not when ili_fsync_fields hold
+ *    timestamps alone.
+ * A commit is the whole running transaction (jbd2's one transaction, XFS's CIL push): it carries
+ * f's allocations and i_size with it. Returns the items committed (0: nothing was asked).
+ */
+export function syncSecondFile(c: DaxContext, L: Layout, t: number, datasync: boolean): SyncOutcome {
+  if (!hasGFd(c, L, t)) return { errno: result(c, L, t, EBADF), flushed: 0, committed: 0 };
+  const committed = secondFileItems(c, L, datasync) > 0 ? commitRunningTransaction(c, L) : 0;
+  return { errno: result(c, L, t, OK), flushed: 0, committed };
 }
 
 /** ftruncate(fd, blocks * 4096). Shrinking unmaps and frees the blocks beyond the new size. */

@@ -14,7 +14,7 @@
  */
 import { and } from 'xstate';
 import { appLayout } from '../../models/app-layout.ts';
-import type { MmapFlags } from '../../models/syscalls.ts';
+import type { FileName, MmapFlags } from '../../models/syscalls.ts';
 
 export type AppName = 'trusting' | 'fsync';
 
@@ -29,7 +29,17 @@ export interface AppOptions {
 }
 
 export type Step =
-  | { name: string; op: 'open' }
+  /** open(f): O_RDWR, or with `append` O_RDWR|O_APPEND. */
+  | { name: string; op: 'open'; append?: boolean }
+  /** open of the second file g (Features.secondFile), which shares the running transaction. */
+  | { name: string; op: 'openG'; append?: boolean }
+  /**
+   * write(2) or pwrite(2) of one whole block (`value` in word 0, zeros elsewhere) to file `file`:
+   * at block b, or for write(2) on an O_APPEND descriptor at the end of the file.
+   */
+  | { name: string; op: 'write'; file: FileName; call: 'write' | 'pwrite'; b: number; value: number; believe?: boolean }
+  /** fsync or fdatasync of the second file g. */
+  | { name: string; op: 'syncG'; call: 'fsync' | 'fdatasync'; believe?: boolean }
   | { name: string; op: 'ftruncate'; blocks: number }
   | { name: string; op: 'mmap'; flags: MmapFlags; fallback?: Step[] }
   | { name: string; op: 'store'; b: number; w: number; value: number; believe?: boolean }
@@ -174,7 +184,15 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
   const stepState = (s: Step, next: string) => {
     switch (s.op) {
       case 'open':
-        return { on: { [on('open')]: { target: next, actions: { type: 'open', params: { t } } } } };
+        return { on: { [on('open')]: { target: next, actions: { type: 'open', params: s.append ? { t, append: true } : { t } } } } };
+      case 'openG':
+        return { on: { [on('open')]: { target: next, actions: { type: 'open_g', params: s.append ? { t, append: true } : { t } } } } };
+      case 'write':
+        return {
+          on: { [on(s.call)]: { target: next, actions: [{ type: s.call, params: { t, file: s.file, b: s.b, value: s.value } }, ...believe(s)] } },
+        };
+      case 'syncG':
+        return { on: { [on(s.call)]: { target: next, actions: [{ type: `${s.call}_g`, params: { t } }, ...believe(s)] } } };
       case 'ftruncate':
         return { on: { [on('ftruncate')]: { target: next, actions: { type: 'ftruncate', params: { t, blocks: s.blocks } } } } };
       case 'mmap': {

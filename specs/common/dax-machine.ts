@@ -106,6 +106,11 @@ export function symmetryProblem(o: Pick<DaxMachineOptions<FieldDecls>, 'symmetry
   return null;
 }
 
+/** A program's steps with those of its fallbacks. */
+function flatSteps(steps: Step[]): Step[] {
+  return steps.flatMap((s) => [s, ...('fallback' in s && s.fallback ? flatSteps(s.fallback) : [])]);
+}
+
 export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>): BuiltSpec<DaxContext> {
   const cfg = o.config;
   const base = appDimensions(cfg.threads);
@@ -116,10 +121,19 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   const dims = { ...base, blocks, phys: Math.max(base.phys, blocks) + spare, unrelated: cfg.unrelated ?? 0 };
   const problem = checkDimensions(dims);
   if (problem) throw new Error(`${o.id}/${cfg.name}: ${problem}`);
+  // The programs first: what they use decides which optional fields the layout declares.
+  const flags = cfg.mmapFlags ?? o.mmapFlags;
+  const programs = [...Array(dims.threads).keys()].map((t) => {
+    const steps = typeof cfg.app === 'string' ? program(cfg.app, t, blocks, flags, cfg.appOptions) : cfg.app.program(t, blocks, flags);
+    return o.program ? o.program(steps, t, blocks) : steps;
+  });
+  const allSteps = programs.flatMap(flatSteps);
   const features: Features = {
     thirdParty: !!cfg.thirdParty,
     extentTree: !!cfg.thirdParty?.ops.includes('split'),
     inodeFlags: o.inodeFlag?.bit,
+    ...(allSteps.some((s) => s.op === 'openG' || s.op === 'syncG' || (s.op === 'write' && s.file === 'g')) ? { secondFile: true } : {}),
+    ...(allSteps.some((s) => (s.op === 'open' || s.op === 'openG') && s.append) ? { append: true } : {}),
     ...o.features,
   };
   // The proposal's hooks see the layout they belong to, so they are attached once it exists.
@@ -134,14 +148,11 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   const regions: Record<string, unknown> = {};
   const appEvents: string[] = [];
   for (let t = 0; t < L.T; t++) {
-    const flags = cfg.mmapFlags ?? o.mmapFlags;
-    let steps = typeof cfg.app === 'string' ? program(cfg.app, t, L.B, flags, cfg.appOptions) : cfg.app.program(t, L.B, flags);
-    if (o.program) steps = o.program(steps, t, L.B);
-    const { region, eventTypes } = threadRegion(t, steps, o.faultPath, {
+    const { region, eventTypes } = threadRegion(t, programs[t], o.faultPath, {
       dax: cfg.dax,
       // Whether mmap with MAP_SYNC succeeds (MAP_SHARED|MAP_SYNC on a kernel without MAP_SYNC
       // "succeeds" too, as an ordinary mapping: that program has no fallback branch to choose).
-      mapSyncGranted: (o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem') || (!o.faultPath.mapSync && (cfg.mmapFlags ?? o.mmapFlags) === 'shared_sync_unvalidated'),
+      mapSyncGranted: (o.faultPath.mapSync && cfg.dax && cfg.platform !== 'virtio-pmem') || (!o.faultPath.mapSync && flags === 'shared_sync_unvalidated'),
       revocable: !!tp || !!o.revocable,
       sigbus: !!o.sigbusGuard || !!tp?.ops.some((op) => op === 'truncate'),
       sigbusGuard: o.sigbusGuard,

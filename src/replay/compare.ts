@@ -46,6 +46,8 @@ export interface Observation {
   /** Per page, each modelled word's raw 64-bit value (hex). */
   words: Map<number, string[]>;
   inspected: boolean;
+  /** The second file g after recovery (`DAXCHECK inspect-g`), where the program has one. */
+  g: { size: number; allocated: number } | { error: string } | null;
   /** `DAXCHECK error ...` lines from the guest. */
   errors: string[];
 }
@@ -65,6 +67,7 @@ export function emptyObservation(): Observation {
     dataRanges: [],
     words: new Map(),
     inspected: false,
+    g: null,
     errors: [],
   };
 }
@@ -122,6 +125,12 @@ export function parseSerial(text: string, obs: Observation = emptyObservation())
       case 'words': {
         const page = int(f[1]);
         if (page !== null) obs.words.set(page, f.slice(2));
+        break;
+      }
+      case 'inspect-g': {
+        const size = int(kv('size'));
+        const b512 = int(kv('blocks512'));
+        obs.g = size !== null && b512 !== null ? { size, allocated: b512 * 512 } : { error: f.slice(1).join(' ') };
         break;
       }
       case 'inspected':
@@ -239,6 +248,17 @@ export function compare(plan: ReplayPlan, obs: Observation, options: { host?: bo
   if (obs.fiemapError !== null) missing(`'DAXCHECK extent …' after recovery (FIEMAP failed: ${obs.fiemapError}): extents not checked`);
   for (let page = 0; page < plan.blocks * scale; page++) {
     if ((obs.words.get(page)?.length ?? 0) < plan.words) missing(`'DAXCHECK words ${page} …' (${plan.words} words) after recovery: the words of page ${page} not checked`);
+  }
+  // The second file g: its size and bytes allocated after recovery.
+  if (d.g) {
+    const gSize = d.g.size * scale;
+    const gAllocated = d.g.writtenBlocks * scale * BLOCK_BYTES;
+    if (obs.g === null) missing("'DAXCHECK inspect-g size=… blocks512=…' after recovery: the second file not checked");
+    else if ('error' in obs.g) missing(`'DAXCHECK inspect-g size=…' after recovery (${obs.g.error}): the second file not checked`);
+    else {
+      if (obs.g.size !== gSize) diffs.push(`after recovery: model g's size ${gSize}, kernel ${obs.g.size}`);
+      if (obs.g.allocated !== gAllocated) diffs.push(`after recovery: model g has ${gAllocated} bytes allocated, kernel ${obs.g.allocated} (statx blocks)`);
+    }
   }
   const kernel = kernelBlocks(plan, obs);
   for (const mb of d.blocks) {

@@ -6,6 +6,10 @@
  * Translation of the model's actions (kernel names) into what a program does on a real kernel:
  *
  *   open, ftruncate, fallocate, mmap, munmap, msync, fsync, fdatasync   the system call itself
+ *   write, pwrite                  write(2) / pwrite(2) of one block (PATTERN|value in word 0 of
+ *                                  each page, zeros elsewhere) on f or on the second file g
+ *   open_g, fsync_g, fdatasync_g   the call on the second file g, which the replayer creates with
+ *                                  one written block and syncs before the first step (`files 2`)
  *   store                          a store of PATTERN|value to word w of block b (each page of it)
  *   clwb_sfence                    clwb (or clflushopt) of every line of the block, then sfence
  *   dax_iomap_fault, page_mkwrite, a locked add of zero to the block: the write fault the model
@@ -117,7 +121,8 @@ function checkBounds(t: TraceInput, threads: number, blocks: number, words: numb
       const lim: [string, number, string][] = [
         ['t', threads, `thread`],
         ['m', threads, 'mapping'],
-        ['b', blocks, 'block'],
+        // (g's blocks are checked by the model: it has G_BLOCKS of them.)
+        ...(p.file === 'g' ? [] : ([['b', blocks, 'block']] as [string, number, string][])),
         ['w', words, 'word'],
       ];
       for (const [k, n, what] of lim) {
@@ -207,6 +212,8 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
   if ('reason' in prediction) return notReplayable(prediction.reason);
 
   const ops = new Map<number, string>();
+  // 2: the trace uses the second file g, which the replayer creates (one block, synced) first.
+  let files = prediction.durable.g ? 2 : 1;
   const segments: string[][] = [[]];
   let segment = segments[0];
   let crashes = 0;
@@ -215,7 +222,7 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
     const n = i + 1;
     const before = built.render.state(contextOf(sys, states[i]));
     const fdThread = () => {
-      for (let x = 0; x < config.threads; x++) if (before[`T${x} fd`] === 'open') return x;
+      for (let x = 0; x < config.threads; x++) if (before[`T${x} fd`]?.startsWith('open')) return x;
       return -1;
     };
     const op = (text: string) => {
@@ -236,7 +243,28 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
       const p = (a.params ?? {}) as Record<string, number | string | boolean>;
       switch (a.type) {
         case 'open':
-          op(`open ${p.t}`);
+          op(p.append ? `open_append ${p.t}` : `open ${p.t}`);
+          break;
+        case 'open_g':
+          files = 2;
+          op(`open_g ${p.t} ${p.append ? 1 : 0}`);
+          break;
+        case 'write':
+        case 'pwrite': {
+          // The block the model wrote: for write(2) on an O_APPEND descriptor the end of the file
+          // before the call (the replayer checks the descriptor's offset lands after it).
+          const g = p.file === 'g';
+          if (g) files = 2;
+          const fdText = before[g ? `T${p.t} g fd` : `T${p.t} fd`] ?? '';
+          const size = Number(before[g ? "g's i_size" : 'i_size']) / BLOCK_BYTES;
+          const block = fdText === 'open O_APPEND' ? size : (p.b as number);
+          op(`${a.type} ${p.t} ${g ? 1 : 0} ${block} ${p.value}`);
+          break;
+        }
+        case 'fsync_g':
+        case 'fdatasync_g':
+          files = 2;
+          op(`${a.type} ${p.t}`);
           break;
         case 'ftruncate':
           op(`ftruncate ${p.t} ${bytes(p.blocks as number)}`);
@@ -324,6 +352,7 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
     `blocks ${blocks}`,
     `pages ${pagesPerBlock}`,
     `words ${words}`,
+    ...(files > 1 ? [`files ${files}`] : []),
     `segments ${segments.length}`,
     ...segments.flatMap((lines, k) => [`segment ${k}`, ...lines]),
   ].join('\n') + '\n';

@@ -1,6 +1,6 @@
 /**
- * The replay smoke set (issue 6, point 4): the traces CI replays on the real kernel, on ext4 and
- * XFS, after the unit tests. Each names the configuration, the property whose counterexample or
+ * The replay smoke set (issue 6, point 4; issue 13 added the write(2) and second-file cases): the
+ * traces CI replays on the real kernel, on ext4 and XFS, after the unit tests. Each names the configuration, the property whose counterexample or
  * witness is replayed, and what it shows.
  */
 import { NAMES } from '../../models/invariants.ts';
@@ -17,13 +17,21 @@ export interface SmokeCase {
   shows: string;
 }
 
-/** The cases of issue 6, point 4, in the order they are replayed. */
+/** The cases, in the order they are replayed. */
 export const SMOKE: SmokeCase[] = [
   { spec: 'map-sync', config: 'trusting', property: NAMES.survives, shows: 'MAP_SYNC: data survives a crash after a userspace flush, no fsync' },
   { spec: 'baseline', config: 'trusting', property: NAMES.pointer, shows: 'plain MAP_SHARED without fsync loses the newly allocated block (Chinner)' },
   { spec: 'baseline', config: 'fsync', property: NAMES.survives, shows: 'fsync makes the block and its data durable' },
   { spec: 'map-sync', config: 'non-dax', property: MAP_SYNC_NAMES.refused, shows: 'MAP_SYNC gives EOPNOTSUPP on a non-DAX mount' },
   { spec: 'map-sync', config: 'generic-470', property: NAMES.survives, shows: 'xfstests generic/470: 1 MiB written through MAP_SYNC, crash before munmap, 1 MiB allocated' },
+  {
+    spec: 'map-sync',
+    config: 'sync-fault-then-write',
+    property: NAMES.pointer,
+    shows: 'write(2) after a MAP_SYNC fault: its allocation and i_size stay in the running transaction, the pointer stored through the mapping dangles',
+  },
+  { spec: 'baseline', config: 'other-file-fsync', property: NAMES.finishes, shows: "fsync of another file after an allocating write to it commits f's allocation with it (crash appended)" },
+  { spec: 'baseline', config: 'other-file-clean', property: NAMES.belief, shows: "fsync of another file with no dirty metadata commits nothing: f's allocation is lost" },
 ];
 
 /**

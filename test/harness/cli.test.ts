@@ -87,6 +87,10 @@ describe('daxcheck replay --dry-run', () => {
     expect(r.out).toContain('baseline/trusting/0-always: a data pointer never precedes a durable allocation');
     expect(r.out).toMatch(/model after recovery: file size 8192; block 0: written → pmem block \d \[HDR, →blk1\]; block 1: hole \[0, 0\]/);
     expect(r.out).toMatch(/step \d+ syncfs 0/);
+    // The write(2) and second-file cases (issue 13).
+    expect(r.out).toMatch(/step \d+ write 0 0 1 3/);
+    expect(r.out).toContain('files 2');
+    expect(r.out).toMatch(/step \d+ fsync_g 0/);
   });
 });
 

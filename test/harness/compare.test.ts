@@ -266,3 +266,32 @@ describe('MAP_SHARED|MAP_SYNC on Linux 6.1: the flag is honoured, as map-sync/un
     expect('reason' in r && r.reason).toMatch(/older than MAP_SYNC/);
   });
 });
+
+describe('the second file g after recovery (issue 13): fsync(g) after an allocating append, on ext4', async () => {
+  const p = await planOf('baseline', 'other-file-fsync', NAMES.finishes);
+  const run = fixture('other-file-fsync-ext4-run.txt');
+  const inspect = fixture('other-file-fsync-ext4-inspect.txt');
+  const observe = (i = inspect) => parseSerial(i, parseSerial(run));
+
+  it("matches as recorded: f's blocks and g's append both survived the crash", () => {
+    const obs = observe();
+    expect(obs.g).toEqual({ size: 8192, allocated: 8192 });
+    expect(compare(p, obs)).toEqual([]);
+  });
+
+  it("sees a g that lost its append when the model says g's fsync committed it", () => {
+    const diffs = compare(p, observe(inspect.replace('inspect-g size=8192 blocks512=16', 'inspect-g size=4096 blocks512=8')));
+    expect(diffs).toEqual([
+      "after recovery: model g's size 8192, kernel 4096",
+      'after recovery: model g has 8192 bytes allocated, kernel 4096 (statx blocks)',
+    ]);
+  });
+
+  it("no inspect-g line is a line missing, never g left unchecked", () => {
+    const diffs = compare(p, observe(drop(inspect, 'DAXCHECK inspect-g')));
+    expect(diffs.length).toBe(1);
+    expect(isMissing(diffs[0])).toBe(true);
+    expect(diffs[0]).toContain('inspect-g');
+    expect(verdict(p, 'ext4', observe(drop(inspect, 'DAXCHECK inspect-g'))).outcome).toBe('error');
+  });
+});

@@ -212,3 +212,40 @@ describe('configurations that model a kernel Linux does not ship are not replaye
     expect('reason' in p && p.reason).toMatch(/no kernel with this bug/);
   });
 });
+
+describe('write(2), pwrite(2) and the second file g as replayer programs (issue 13)', async () => {
+  it('an O_APPEND write(2) after a MAP_SYNC fault: open_append, and the write at the end of the file', async () => {
+    const p = plan(await traceOf('map-sync', 'sync-fault-then-write', NAMES.pointer));
+    const ops = p.program.trim().split('\n').filter((l) => l.startsWith('step ')).map((l) => l.replace(/^step \d+ /, ''));
+    expect(ops.slice(0, 3)).toEqual(['open_append 0', 'ftruncate 0 4096', 'mmap 0 0 shared_validate_sync']);
+    // FILE 0 (f), block 1 (the end of the 4096-byte file), DATA0 = 3
+    expect(ops).toContain('write 0 0 1 3');
+    expect(p.program).not.toContain('files 2');
+    expect(p.prediction.durable.size).toBe(4096);
+    expect(p.prediction.durable.records[0].found).toBe('dangling pointer');
+  });
+
+  it("fsync of g after an allocating append: g is made first, and the crash finds f's blocks committed", async () => {
+    const p = plan(await traceOf('baseline', 'other-file-fsync', NAMES.finishes));
+    expect(p.program).toContain('files 2\n');
+    const ops = p.program.trim().split('\n').filter((l) => l.startsWith('step ')).map((l) => l.replace(/^step \d+ /, ''));
+    expect(ops.slice(-3)).toEqual(['open_g 0 1', 'write 0 1 1 3', 'fsync_g 0']);
+    expect(p.prediction.durable.size).toBe(8192);
+    expect(p.prediction.durable.g).toEqual({ size: 8192, writtenBlocks: 2 });
+    expect(p.prediction.durable.records[0].found).toBe('record intact');
+  });
+
+  it('fdatasync of g after an overwrite commits nothing: the crash finds f empty and g as it was', async () => {
+    const p = plan(await traceOf('baseline', 'other-file-fdatasync', NAMES.belief));
+    const ops = p.program.trim().split('\n').filter((l) => l.startsWith('step ')).map((l) => l.replace(/^step \d+ /, ''));
+    expect(ops.slice(-3)).toEqual(['open_g 0 0', 'pwrite 0 1 0 3', 'fdatasync_g 0']);
+    expect(p.prediction.durable.size).toBe(0);
+    expect(p.prediction.durable.g).toEqual({ size: 4096, writtenBlocks: 1 });
+  });
+
+  it('a trace of a configuration with g that stops before touching g still has g made (the initial state has it)', async () => {
+    const p = plan(await traceOf('baseline', 'other-file-clean', NAMES.pointer));
+    expect(p.program).toContain('files 2\n');
+    expect(p.program).not.toContain('_g ');
+  });
+});
