@@ -23,6 +23,8 @@ import { sharedProperties, type DaxProperty, type DaxView } from '../../models/i
 import { PARTS, type FieldDecls, type Part } from '../../models/fields.ts';
 import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Dimensions, type Features, type KernelHooks } from '../../models/layout.ts';
 import { faultCost } from '../../models/measures.ts';
+import { PERSISTENCY_SYMMETRY, persistency, persistencyFields } from '../../models/persistency.ts';
+import { pointerFollowsData } from '../../models/invariants.ts';
 import { threadSymmetry, threadSymmetryProblem, type FieldSymmetry } from '../../models/symmetry.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { ThirdPartyPolicy } from '../../models/third-party.ts';
@@ -102,6 +104,7 @@ export function symmetryProblem(o: Pick<DaxMachineOptions<FieldDecls>, 'symmetry
 
 export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>): BuiltSpec<DaxContext> {
   const cfg = o.config;
+  const tp = cfg.thirdParty;
   const base = appDimensions(cfg.threads);
   const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
   // Relocation and copy-on-write need free physical blocks to move to: two for one operation,
@@ -116,12 +119,18 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     inodeFlags: o.inodeFlag?.bit,
     ...o.features,
   };
+  // x86 persistency (models/persistency.ts): its state exists only where the application asks.
+  const px86 = cfg.appOptions?.persistency === 'px86';
+  if (px86 && typeof cfg.app !== 'string') throw new Error(`${o.id}/${cfg.name}: Px86 flushes need the application of DOMAIN.md`);
+  if (px86 && tp) throw new Error(`${o.id}/${cfg.name}: Px86 flushes with a third party are not modelled`);
+  if (!px86 && (cfg.appOptions?.flushes || cfg.wcBuffers)) throw new Error(`${o.id}/${cfg.name}: flush sequences and WC buffers need appOptions.persistency 'px86'`);
+  const ownFields = px86 ? ({ ...o.state?.(dims), ...persistencyFields(dims) } as unknown as X) : o.state?.(dims);
+  const symmetryFields = px86 ? { ...o.symmetry?.fields, ...PERSISTENCY_SYMMETRY } : (o.symmetry?.fields ?? {});
   // The proposal's hooks see the layout they belong to, so they are attached once it exists.
   const hooks: KernelHooks = { inodeFlag: o.inodeFlag };
-  const L = new Layout<X>(dims, { features, fields: o.state?.(dims), owner: `specs/${o.id}`, hooks });
+  const L = new Layout<X>(dims, { features, fields: ownFields, owner: `specs/${o.id}`, hooks });
   Object.assign(hooks, o.hooks?.(L));
   const app = appLayout();
-  const tp = cfg.thirdParty;
   if (tp && !o.thirdPartyPolicy) throw new Error(`${o.id}/${cfg.name}: third-party operations need the spec's policy`);
   const policy: ThirdPartyPolicy | undefined = o.thirdPartyPolicy && { ...o.thirdPartyPolicy, ...tp?.policy };
 
@@ -163,14 +172,17 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   Object.assign(environment, ownEnvironment?.on);
 
   const own = o.implementations?.(L) ?? {};
+  const x86 = px86 ? persistency(L as Layout, cfg.wcBuffers) : undefined;
+  // Only non-temporal stores fill WC buffers, and only eADR without draining them loses them alone.
+  const wcMayBeLost = px86 && cfg.platform === 'eadr' && (cfg.wcBuffers ?? 'volatile') === 'volatile' && /^movnti/.test(cfg.appOptions?.flushes ?? '');
   const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
   (L as Layout).at(initial).unrelated.set(L.U);
   o.initial?.(L, initial);
-  const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
+  const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...x86?.actions, ...own.actions };
   const texts = { ...textsOf(actions), ...o.texts?.(L) };
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
-    guards: { ...daxGuards(L, { thirdParty: policy }), ...own.guards } as ReturnType<typeof daxGuards>,
+    guards: { ...daxGuards(L, { thirdParty: policy }), ...x86?.guards, ...own.guards } as ReturnType<typeof daxGuards>,
     actions: actions as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
@@ -182,7 +194,13 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
       crashing: {
         on: {
           'power.keep': { guard: 'mayReachMedia', actions: 'cache_line_reached_media' },
-          'power.drop': { guard: 'mayBeLost', actions: 'cache_line_lost' },
+          // Px86 on eADR: a line still in a write-combining buffer may be lost (models/persistency.ts).
+          'power.drop': wcMayBeLost
+            ? [
+                { guard: 'mayBeLost', actions: 'cache_line_lost' },
+                { guard: 'mayLoseWcLine', actions: 'wc_buffer_lost' },
+              ] as never
+            : { guard: 'mayBeLost', actions: 'cache_line_lost' },
           mount: { guard: 'isCrashImageComplete', target: 'recovered', actions: 'mount_and_recover' },
         },
       },
@@ -205,17 +223,17 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   if (ownEnvironment) events.push(...ownEnvironment.events);
 
   const eventTypes = events.map((e) => e.type);
-  const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) === null;
+  const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, symmetryFields) === null;
   const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
   return {
     machine,
     events,
     bounds: bounds(L),
-    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app) ?? [])],
+    properties: [...sharedProperties(L, app, eventTypes), ...(px86 ? [pointerFollowsData(L, app)] : []), ...(o.properties?.(L, app) ?? [])],
     measures,
     byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
     render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
-    ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) } : {}),
+    ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, symmetryFields) } : {}),
   };
 }
