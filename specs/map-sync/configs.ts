@@ -114,3 +114,9 @@ mapSyncConfigs.push(scaledUp(mapSyncConfigs, 'trusting', 'three threads append r
 
 // x86 persistency (specs/common/px86.ts): the trusting application's flushes as Px86 instructions.
 mapSyncConfigs.push(...px86Configs(mapSyncConfigs, 'trusting'));
+// Two threads: a fence orders only its own thread's flushes; they share the header line.
+mapSyncConfigs.push(
+  ...px86Configs(mapSyncConfigs, 'trusting-2threads')
+    .filter((c) => c.name === 'px86-clwb' || c.name === 'px86-no-fence')
+    .map((c) => ({ ...c, name: `${c.name}-2threads` })),
+);
