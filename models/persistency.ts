@@ -40,6 +40,7 @@ import { cpuFlushPersists } from './fs.ts';
 import { ptePhys } from './faults.ts';
 import { EADR, MAX_WORD_VALUE, WORD_STRIDE, type DaxContext, type Dimensions, type Layout } from './layout.ts';
 import type { FieldSymmetry } from './symmetry.ts';
+import type { FieldInfo } from '../specs/common/spec.ts';
 import { isPteMapped, userStore } from './userspace.ts';
 import { mmapAddress, wordName } from './describe.ts';
 
@@ -235,5 +236,32 @@ export function persistency(L: Layout, wcBuffers: WcBuffers = 'volatile') {
     },
   };
 
-  return { actions, guards };
+  /**
+   * The Px86 state as named fields of a rendered state, beside the shared ones (`cache p.w`):
+   * `clwb pending T0 p.w` while a flush waits for its fence, `WC buffer T0 p.w` while a
+   * non-temporal store waits in the buffer. Only lines with something pending are shown.
+   */
+  const state = (c: DaxContext, shared: Record<string, string>) => {
+    const out = { ...shared };
+    for (let t = 0; t < L.T; t++) {
+      for (let i = 0; i < lines; i++) {
+        const where = `T${t} ${Math.floor(i / L.W)}.${i % L.W}`;
+        const v = c.volatile[pendAt(t, i)];
+        const done = dirty(c, i) ? '' : ', line since written back';
+        if (v) out[`clwb pending ${where}`] = `${wordName(v - 1)} (durable at T${t}'s next fence${done})`;
+        if (c.volatile[wcAt(t, i)]) out[`WC buffer ${where}`] = `holds the line (durable at T${t}'s next fence${done})`;
+      }
+    }
+    return out;
+  };
+  const fieldInfo = (c: DaxContext, shared: Record<string, FieldInfo>) => {
+    const out = { ...shared };
+    for (const name of Object.keys(state(c, {}))) out[name] = { kind: 'cache', durable: `pmem ${name.split(' ').at(-1)}` };
+    return out;
+  };
+  const render = { state, fields: fieldInfo };
+
+  /** The rules as plain functions on a context (for tests and other models). */
+  const ops = { store, clwb: flushOpt, clflushopt: flushOpt, clflush, fence, inWc };
+  return { actions, guards, ops, render };
 }

@@ -18,6 +18,7 @@ import type { Measure } from '../../checker/system.ts';
 import { appDimensions, appLayout, type AppLayout } from '../../models/app-layout.ts';
 import { textsOf, type ActionText } from '../../models/action.ts';
 import { daxRenderer } from '../../models/describe.ts';
+import { withOwnTexts } from '../../models/describe-own.ts';
 import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
 import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
 import { PARTS, type FieldDecls, type Part } from '../../models/fields.ts';
@@ -223,6 +224,9 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   if (ownEnvironment) events.push(...ownEnvironment.events);
 
   const eventTypes = events.map((e) => e.type);
+  // With Px86, states also show pending flushes and WC buffers (models/persistency.ts).
+  const plain = daxRenderer(L, app, texts);
+  const shared = x86 ? withOwnTexts(L as Layout, app, plain, x86.render) : plain;
   const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, symmetryFields) === null;
   const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
   return {
@@ -233,7 +237,7 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     measures,
     byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
-    render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
+    render: o.render ? o.render(L, app, shared) : shared,
     ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, symmetryFields) } : {}),
   };
 }
