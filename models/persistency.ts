@@ -34,7 +34,7 @@
  * proposal keeps behind a mapping) flushes and fences do nothing, as userFlush.
  */
 import { kernelAction, type ActionText } from './action.ts';
-import { firstDirtyWord } from './crash.ts';
+import { firstDirtyWord, powerFail } from './crash.ts';
 import { fields } from './fields.ts';
 import { cpuFlushPersists } from './fs.ts';
 import { ptePhys } from './faults.ts';
@@ -209,6 +209,16 @@ export function persistency(L: Layout, wcBuffers: WcBuffers = 'volatile') {
     clflush: kernelAction<At>((c, _e, p) => clflush(c, p), flushText('clflush')),
     sfence: kernelAction<{ t: number }>((c, _e, p) => fence(c, p.t), fenceText('sfence')),
     mfence: kernelAction<{ t: number }>((c, _e, p) => fence(c, p.t), fenceText('mfence')),
+    /** The power fails (models/crash.ts); the trace also says which dirty lines sit in WC buffers. */
+    power_fail: kernelAction(
+      (c) => powerFail(c, L),
+      (a, shared) => {
+        const text = shared(a);
+        const held: string[] = [];
+        for (let i = 0; i < lines; i++) if (inWc(a.before, i)) held.push(`pmem block ${Math.floor(i / L.W)} word ${i % L.W}`);
+        return held.length ? `${text}; of these in write-combining buffers, not the cache: ${held.join(', ')}` : text;
+      },
+    ),
     /** At a power failure on eADR with volatile WC buffers: the lowest dirty line, in a WC buffer, was lost. */
     wc_buffer_lost: kernelAction(
       (c) => {
