@@ -19,6 +19,15 @@ import type { MmapFlags } from '../../models/syscalls.ts';
 
 export type AppName = 'trusting' | 'fsync';
 
+/**
+ * The x86 flush and fence instructions (models/persistency.ts `Instruction`), spelt out here so
+ * that the report's source locator reads the event keys they make from this file alone.
+ */
+export type CpuInstruction = 'clwb' | 'clflushopt' | 'clflush' | 'sfence' | 'mfence';
+// The two lists are the same.
+const sameInstructions: [CpuInstruction] extends [Instruction] ? ([Instruction] extends [CpuInstruction] ? true : never) : never = true;
+void sameInstructions;
+
 /** Variations of the application a configuration can choose. */
 export interface AppOptions {
   /** How the careful flavour syncs: fsync(fd), fdatasync(fd) or msync(addr, len, MS_SYNC). */
@@ -61,7 +70,7 @@ export type Step =
   | { name: string; op: 'store'; b: number; w: number; value: number; believe?: boolean; nt?: boolean }
   | { name: string; op: 'flush'; b: number; believe?: boolean; w?: number }
   /** An x86 flush or fence instruction (Px86 configurations): line w of block b for a line flush. */
-  | { name: string; op: 'cpu'; insn: Instruction; b?: number; w?: number; believe?: boolean }
+  | { name: string; op: 'cpu'; insn: CpuInstruction; b?: number; w?: number; believe?: boolean }
   | { name: string; op: 'fallocate'; from: number; to: number }
   | { name: string; op: 'sync'; call: 'fsync' | 'fdatasync' | 'msync'; believe?: boolean }
   | { name: string; op: 'munmap' }
