@@ -10,7 +10,7 @@ import type { Property } from '../checker/system.ts';
 import type { MachineView } from '../checker/xstate/compile.ts';
 import type { AppLayout } from './app-layout.ts';
 import { durableWord, isDurablyWritten } from './fs.ts';
-import { PTE_NONE, PTE_RW, SAW_DANGLING, SAW_RECORD, STALE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
+import { PTE_NONE, PTE_RW, SAW_DANGLING, SAW_RECORD, SAW_TORN, STALE, isWrittenKind, type DaxContext, type Layout } from './layout.ts';
 import { recordState } from './implementations.ts';
 
 export type DaxView = MachineView<DaxContext>;
@@ -187,6 +187,29 @@ export function mappingsCoherent(L: Layout): DaxProperty {
           if (x[L.vPtePhys + m * L.B + b] !== x[L.vExtPhys + b]) return false;
         }
       }
+      return true;
+    },
+  };
+}
+
+/** Property of Px86 configurations (models/persistency.ts): the flush order the application relies on. */
+export const PX86_NAMES = { data: 'a durable pointer never precedes the data it points to' } as const;
+export const PX86_IDS = { data: 'pointer-after-data' } as const;
+
+/**
+ * Torn record: the record's pointer survived a crash and the block it points to is part of the
+ * file, but the data word is not what the application stored before the pointer. Checked only
+ * where the application's flushes are x86 instructions: the one-step flush cannot get the order
+ * wrong.
+ */
+export function pointerFollowsData(L: Layout, app: AppLayout): DaxProperty {
+  return {
+    kind: 'always',
+    id: PX86_IDS.data,
+    name: PX86_NAMES.data,
+    holds: (v) => {
+      if (!afterCrash(v)) return true;
+      for (let t = 0; t < L.T; t++) if (recordState(v.context, L, app, t) === SAW_TORN) return false;
       return true;
     },
   };

@@ -14,9 +14,19 @@
  */
 import { and } from 'xstate';
 import { appLayout } from '../../models/app-layout.ts';
+import type { Instruction } from '../../models/persistency.ts';
 import type { FileName, MmapFlags } from '../../models/syscalls.ts';
 
 export type AppName = 'trusting' | 'fsync';
+
+/**
+ * The x86 flush and fence instructions (models/persistency.ts `Instruction`), spelt out here so
+ * that the report's source locator reads the event keys they make from this file alone.
+ */
+export type CpuInstruction = 'clwb' | 'clflushopt' | 'clflush' | 'sfence' | 'mfence';
+// The two lists are the same.
+const sameInstructions: [CpuInstruction] extends [Instruction] ? ([Instruction] extends [CpuInstruction] ? true : never) : never = true;
+void sameInstructions;
 
 /** Variations of the application a configuration can choose. */
 export interface AppOptions {
@@ -26,7 +36,32 @@ export interface AppOptions {
   prealloc?: boolean;
   /** munmap the mapping when done. */
   munmap?: boolean;
+  /**
+   * `px86`: the application's flushes are separate x86 instructions with the Px86 ordering
+   * (models/persistency.ts) instead of the one-step "clwb + sfence".
+   */
+  persistency?: 'px86';
+  /** With `persistency: 'px86'`: the flush sequence the application uses (FLUSH_SEQUENCES). */
+  flushes?: FlushSequence;
 }
+
+/**
+ * How the application makes a store durable from userspace under Px86 (`appOptions.flushes`):
+ * the correct sequences and the faulty ones.
+ */
+export const FLUSH_SEQUENCES = {
+  clwb: 'store; clwb(line); sfence',
+  clflushopt: 'store; clflushopt(line); sfence',
+  clflush: 'store; clflush(line)',
+  'clwb-mfence': 'store; clwb(line); mfence',
+  movnti: 'movnti (non-temporal store); sfence',
+  'no-fence': 'store; clwb(line), and no fence anywhere (forgot the sfence)',
+  'wrong-line': 'store; clwb of the neighbouring line instead of the one stored; sfence',
+  'movnti-no-fence': 'movnti (non-temporal store) and no fence anywhere',
+} as const;
+export type FlushSequence = keyof typeof FLUSH_SEQUENCES;
+/** The sequences that make every store durable in order (the others are the faulty variants). */
+export const CORRECT_FLUSHES: readonly FlushSequence[] = ['clwb', 'clflushopt', 'clflush', 'clwb-mfence', 'movnti'];
 
 export type Step =
   /** open(f): O_RDWR, or with `append` O_RDWR|O_APPEND. */
@@ -42,8 +77,10 @@ export type Step =
   | { name: string; op: 'syncG'; call: 'fsync' | 'fdatasync'; believe?: boolean }
   | { name: string; op: 'ftruncate'; blocks: number }
   | { name: string; op: 'mmap'; flags: MmapFlags; fallback?: Step[] }
-  | { name: string; op: 'store'; b: number; w: number; value: number; believe?: boolean }
-  | { name: string; op: 'flush'; b: number; believe?: boolean }
+  | { name: string; op: 'store'; b: number; w: number; value: number; believe?: boolean; nt?: boolean }
+  | { name: string; op: 'flush'; b: number; believe?: boolean; w?: number }
+  /** An x86 flush or fence instruction (Px86 configurations): line w of block b for a line flush. */
+  | { name: string; op: 'cpu'; insn: CpuInstruction; b?: number; w?: number; believe?: boolean }
   | { name: string; op: 'fallocate'; from: number; to: number }
   | { name: string; op: 'sync'; call: 'fsync' | 'fdatasync' | 'msync'; believe?: boolean }
   | { name: string; op: 'munmap' }
@@ -95,35 +132,73 @@ export function program(name: AppName, t: number, blocks: number, flags: MmapFla
   const tail: Step[] = o.munmap ? [{ name: 'munmap', op: 'munmap' }] : [];
   const header: Step[] = [
     { name: 'storeHeader', op: 'store', b: app.header, w: app.headerWord, value: app.headerValue },
-    { name: 'flushHeader', op: 'flush', b: app.header },
+    { name: 'flushHeader', op: 'flush', b: app.header, w: app.headerWord },
   ];
   const trusting: Step[] = [
     ...header,
     { name: 'storeData', op: 'store', b: data, w: app.dataWord, value: app.dataValue(t) },
-    { name: 'flushData', op: 'flush', b: data },
+    { name: 'flushData', op: 'flush', b: data, w: app.dataWord },
     { name: 'storePointer', op: 'store', b: app.header, w: app.pointerWord(t), value: app.pointerValue(t) },
-    { name: 'flushPointer', op: 'flush', b: app.header, believe: true },
+    { name: 'flushPointer', op: 'flush', b: app.header, w: app.pointerWord(t), believe: true },
   ];
   const careful: Step[] = [
     ...header,
     { name: 'storeData', op: 'store', b: data, w: app.dataWord, value: app.dataValue(t) },
-    { name: 'flushData', op: 'flush', b: data },
+    { name: 'flushData', op: 'flush', b: data, w: app.dataWord },
     { name: `${call}Data`, op: 'sync', call },
     { name: 'storePointer', op: 'store', b: app.header, w: app.pointerWord(t), value: app.pointerValue(t) },
-    { name: 'flushPointer', op: 'flush', b: app.header },
+    { name: 'flushPointer', op: 'flush', b: app.header, w: app.pointerWord(t) },
     { name: `${call}Pointer`, op: 'sync', call, believe: true },
   ];
   // Where MAP_SYNC is refused (EOPNOTSUPP), the application falls back to MAP_SHARED and fsync.
   const fallback = ([{ name: 'mmap', op: 'mmap', flags: 'shared' }, ...careful, ...tail] as Step[]).map(
     (s): Step => ({ ...s, name: `fallback_${s.name}` }),
   );
+  const main = name === 'trusting' ? trusting : careful;
   return [
     ...head,
     // Where MAP_SYNC may be refused (EOPNOTSUPP), the application falls back.
     { name: 'mmap', op: 'mmap', flags, fallback: flags === 'shared_validate_sync' || flags === 'shared_sync_unvalidated' ? fallback : undefined },
-    ...(name === 'trusting' ? trusting : careful),
+    ...(o.persistency === 'px86' ? px86Steps(main, o.flushes ?? 'clwb') : main),
     ...tail,
   ];
+}
+
+/** The line a `wrong-line` flush hits instead of line w: the one before it (line 1 for line 0). */
+export const wrongLine = (w: number) => (w === 0 ? 1 : w - 1);
+
+/**
+ * The program's stores and flushes as x86 instructions in flush sequence `seq`: every `flush` of
+ * the line just stored becomes the sequence's line flush and fence (or only a fence after
+ * non-temporal stores, or nothing). Where a flush step disappears, what the application believes
+ * at it moves to the step before.
+ */
+export function px86Steps(steps: Step[], seq: FlushSequence): Step[] {
+  const nt = seq === 'movnti' || seq === 'movnti-no-fence';
+  const fence = seq === 'no-fence' || seq === 'movnti-no-fence' ? null : seq === 'clwb-mfence' ? 'mfence' : 'sfence';
+  const insn = seq === 'clflushopt' ? 'clflushopt' : seq === 'clflush' ? 'clflush' : 'clwb';
+  const out: Step[] = [];
+  for (const s of steps) {
+    if (s.op === 'store') {
+      out.push(nt ? { ...s, nt: true } : s);
+      continue;
+    }
+    if (s.op !== 'flush') {
+      out.push(s);
+      continue;
+    }
+    const w = s.w ?? 0;
+    const seqSteps: Extract<Step, { op: 'cpu' }>[] = [];
+    if (!nt) seqSteps.push({ name: s.name, op: 'cpu', insn, b: s.b, w: seq === 'wrong-line' ? wrongLine(w) : w });
+    if (fence && insn !== 'clflush') seqSteps.push({ name: seqSteps.length ? `${s.name}_${fence}` : s.name, op: 'cpu', insn: fence });
+    if (seqSteps.length) {
+      if (s.believe) seqSteps[seqSteps.length - 1] = { ...seqSteps[seqSteps.length - 1], believe: true };
+      out.push(...seqSteps);
+    } else if (s.believe) {
+      out[out.length - 1] = { ...(out[out.length - 1] as Step & { believe?: boolean }), believe: true } as Step;
+    }
+  }
+  return out;
 }
 
 export interface RegionOptions {
@@ -215,12 +290,13 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
         const at = { t, m, b: s.b };
         const mayFault = options.revocable || !faulted.has(s.b);
         faulted.add(s.b);
+        const kind = s.nt ? 'movnti' : 'store';
         return {
           on: {
-            [on('store')]: {
+            [on(kind)]: {
               guard: { type: 'isPteWritable', params: at },
               target: next,
-              actions: [{ type: 'store', params: { ...at, w: s.w, value: s.value } }, ...believe(s)],
+              actions: [{ type: kind, params: { ...at, w: s.w, value: s.value } }, ...believe(s)],
             },
             ...(mayFault ? faultTransitions(at) : {}),
           },
@@ -238,6 +314,25 @@ export function threadRegion(t: number, steps: Step[], kernel: FaultPath, option
               guard: { type: 'isPteMapped', params: at },
               target: next,
               actions: [{ type: 'clwb_sfence', params: at }, ...believe(s)],
+            },
+            ...refault,
+          },
+        };
+      }
+      case 'cpu': {
+        if (s.insn === 'sfence' || s.insn === 'mfence') {
+          return { on: { [on(s.insn)]: { target: next, actions: [{ type: s.insn, params: { t } }, ...believe(s)] } } };
+        }
+        const at = { t, m, b: s.b! };
+        const refault = options.revocable
+          ? { [on(options.dax ? 'dax_iomap_fault' : 'filemap_fault')]: { guard: { type: 'needsReadFault', params: at }, actions: { type: options.dax ? 'dax_iomap_fault' : 'filemap_fault', params: { ...at, write: false } } } }
+          : {};
+        return {
+          on: {
+            [on(s.insn)]: {
+              guard: { type: 'isPteMapped', params: at },
+              target: next,
+              actions: [{ type: s.insn, params: { ...at, w: s.w! } }, ...believe(s)],
             },
             ...refault,
           },

@@ -4,6 +4,7 @@
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import { scaledUp } from '../common/scaled.ts';
+import { px86Configs } from '../common/px86.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -126,3 +127,6 @@ baselineConfigs.push(...faultCostConfigs(baselineConfigs[0]));
 // Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
 baselineConfigs.push(scaledUp(baselineConfigs, 'fsync', 'three threads append records with fsync, on four blocks, through two power failures (the application restarts after the first)'));
 baselineConfigs.push(scaledUp(baselineConfigs, 'trusting', 'three threads append records trusting their userspace flushes, on four blocks, through two power failures'));
+
+// x86 persistency (specs/common/px86.ts): the trusting application's flushes as Px86 instructions.
+baselineConfigs.push(...px86Configs(baselineConfigs, 'trusting'));

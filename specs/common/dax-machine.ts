@@ -18,11 +18,13 @@ import type { Measure } from '../../checker/system.ts';
 import { appDimensions, appLayout, type AppLayout } from '../../models/app-layout.ts';
 import { textsOf, type ActionText } from '../../models/action.ts';
 import { daxRenderer } from '../../models/describe.ts';
+import { withOwnTexts } from '../../models/describe-own.ts';
 import { daxActions, daxGuards, type DaxEvent } from '../../models/implementations.ts';
-import { sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
+import { pointerFollowsData, sharedProperties, type DaxProperty, type DaxView } from '../../models/invariants.ts';
 import { PARTS, type FieldDecls, type Part } from '../../models/fields.ts';
 import { bounds, checkDimensions, initialContext, Layout, type DaxContext, type Dimensions, type Features, type KernelHooks } from '../../models/layout.ts';
 import { faultCost } from '../../models/measures.ts';
+import { PERSISTENCY_SYMMETRY, persistency, persistencyFields } from '../../models/persistency.ts';
 import { threadSymmetry, threadSymmetryProblem, type FieldSymmetry } from '../../models/symmetry.ts';
 import type { MmapFlags } from '../../models/syscalls.ts';
 import type { ThirdPartyPolicy } from '../../models/third-party.ts';
@@ -113,6 +115,7 @@ function flatSteps(steps: Step[]): Step[] {
 
 export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>): BuiltSpec<DaxContext> {
   const cfg = o.config;
+  const tp = cfg.thirdParty;
   const base = appDimensions(cfg.threads);
   const blocks = Math.max(base.blocks, cfg.blocks ?? 0);
   // Relocation and copy-on-write need free physical blocks to move to: two for one operation,
@@ -136,12 +139,18 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
     ...(allSteps.some((s) => (s.op === 'open' || s.op === 'openG') && s.append) ? { append: true } : {}),
     ...o.features,
   };
+  // x86 persistency (models/persistency.ts): its state exists only where the application asks.
+  const px86 = cfg.appOptions?.persistency === 'px86';
+  if (px86 && typeof cfg.app !== 'string') throw new Error(`${o.id}/${cfg.name}: Px86 flushes need the application of DOMAIN.md`);
+  if (px86 && tp) throw new Error(`${o.id}/${cfg.name}: Px86 flushes with a third party are not modelled`);
+  if (!px86 && (cfg.appOptions?.flushes || cfg.wcBuffers)) throw new Error(`${o.id}/${cfg.name}: flush sequences and WC buffers need appOptions.persistency 'px86'`);
+  const ownFields = px86 ? ({ ...o.state?.(dims), ...persistencyFields(dims) } as unknown as X) : o.state?.(dims);
+  const symmetryFields = px86 ? { ...o.symmetry?.fields, ...PERSISTENCY_SYMMETRY } : (o.symmetry?.fields ?? {});
   // The proposal's hooks see the layout they belong to, so they are attached once it exists.
   const hooks: KernelHooks = { inodeFlag: o.inodeFlag };
-  const L = new Layout<X>(dims, { features, fields: o.state?.(dims), owner: `specs/${o.id}`, hooks });
+  const L = new Layout<X>(dims, { features, fields: ownFields, owner: `specs/${o.id}`, hooks });
   Object.assign(hooks, o.hooks?.(L));
   const app = appLayout();
-  const tp = cfg.thirdParty;
   if (tp && !o.thirdPartyPolicy) throw new Error(`${o.id}/${cfg.name}: third-party operations need the spec's policy`);
   const policy: ThirdPartyPolicy | undefined = o.thirdPartyPolicy && { ...o.thirdPartyPolicy, ...tp?.policy };
 
@@ -180,17 +189,20 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   Object.assign(environment, ownEnvironment?.on);
 
   const own = o.implementations?.(L) ?? {};
+  const x86 = px86 ? persistency(L as Layout, cfg.wcBuffers) : undefined;
+  // Only non-temporal stores fill WC buffers, and only eADR without draining them loses them alone.
+  const wcMayBeLost = px86 && cfg.platform === 'eadr' && (cfg.wcBuffers ?? 'volatile') === 'volatile' && /^movnti/.test(cfg.appOptions?.flushes ?? '');
   const initial = initialContext(L, { size: 0, dax: cfg.dax, platform: cfg.platform });
   (L as Layout).at(initial).unrelated.set(L.U);
   o.initial?.(L, initial);
-  const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...own.actions };
+  const actions = { ...daxActions(L, app, { thirdParty: policy, zeroing: cfg.zeroing }), ...x86?.actions, ...own.actions };
   const texts = { ...textsOf(actions), ...o.texts?.(L) };
   // The crash-image reduction (models/crash.ts), on unless the configuration turns it off.
   const reduce = cfg.crashBudget > 0 && cfg.crashReduction !== false;
   const crash = reduce ? { reduce, zeroingIsDurable: cfg.zeroing !== 'cached' && !o.fillsNewBlocksThroughCache, budget: cfg.crashBudget } : undefined;
   const machine = setup({
     types: {} as { context: DaxContext; events: DaxEvent },
-    guards: { ...daxGuards(L, { thirdParty: policy, crash }), ...own.guards } as ReturnType<typeof daxGuards>,
+    guards: { ...daxGuards(L, { thirdParty: policy, crash }), ...x86?.guards, ...own.guards } as ReturnType<typeof daxGuards>,
     actions: actions as ReturnType<typeof daxActions>,
   }).createMachine({
     id: o.id,
@@ -203,7 +215,13 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
       crashing: {
         on: {
           'power.keep': { guard: 'mayReachMedia', actions: 'cache_line_reached_media' },
-          'power.drop': { guard: 'mayBeLost', actions: 'cache_line_lost' },
+          // Px86 on eADR: a line still in a write-combining buffer may be lost (models/persistency.ts).
+          'power.drop': wcMayBeLost
+            ? [
+                { guard: 'mayBeLost', actions: 'cache_line_lost' },
+                { guard: 'mayLoseWcLine', actions: 'wc_buffer_lost' },
+              ] as never
+            : { guard: 'mayBeLost', actions: 'cache_line_lost' },
           ...(reduce ? { 'power.skip': { guard: 'isCrashDecisionUnobservable', actions: 'cache_line_unobservable' } } : {}),
           mount: { guard: 'isCrashImageComplete', target: 'recovered', actions: 'mount_and_recover' },
         },
@@ -227,17 +245,20 @@ export function buildDaxSpec<X extends FieldDecls = {}>(o: DaxMachineOptions<X>)
   if (ownEnvironment) events.push(...ownEnvironment.events);
 
   const eventTypes = events.map((e) => e.type);
-  const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) === null;
+  // With Px86, states also show pending flushes and WC buffers (models/persistency.ts).
+  const plain = daxRenderer(L, app, texts);
+  const shared = x86 ? withOwnTexts(L as Layout, app, plain, x86.render) : plain;
+  const symmetric = symmetryProblem(o as DaxMachineOptions<FieldDecls>, cfg) === null && threadSymmetryProblem(L as Layout<FieldDecls>, symmetryFields) === null;
   const measures: Measure<DaxView>[] = cfg.measurement?.name === faultCost.name ? [faultCost.measure(L, eventTypes)] : [];
   return {
     machine,
     events,
     bounds: bounds(L),
-    properties: [...sharedProperties(L, app, eventTypes), ...(o.properties?.(L, app, eventTypes) ?? [])],
+    properties: [...sharedProperties(L, app, eventTypes), ...(px86 ? [pointerFollowsData(L, app)] : []), ...(o.properties?.(L, app, eventTypes) ?? [])],
     measures,
     byteName: (field, index) => (PARTS.includes(field as Part) ? L.packing.byteName(field as Part, index) : undefined),
     // Each action's own text (kernelAction) where it has one, else the shared model's words.
-    render: o.render ? o.render(L, app, daxRenderer(L, app, texts)) : daxRenderer(L, app, texts),
-    ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, o.symmetry?.fields ?? {}) } : {}),
+    render: o.render ? o.render(L, app, shared) : shared,
+    ...(symmetric ? { symmetry: threadSymmetry(L as Layout<FieldDecls>, symmetryFields) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { MmapFlags } from '../../models/syscalls.ts';
 import type { Platform } from '../../models/layout.ts';
 import type { ThirdPartyOp, ThirdPartyPolicy } from '../../models/third-party.ts';
 import type { Zeroing } from '../../models/faults.ts';
+import type { WcBuffers } from '../../models/persistency.ts';
 import type { AppName, AppOptions, Step } from '../apps/pmem-log.ts';
 
 /** A run configuration: the bounds and environment one exploration runs in. */
@@ -55,6 +56,11 @@ export interface DaxRunConfig extends RunConfig {
   mmapFlags?: MmapFlags;
   /** The platform's persistence domain; ADR when not given. */
   platform?: Platform;
+  /**
+   * With Px86 flushes (`appOptions.persistency`): whether eADR's power-fail flush drains the CPU's
+   * write-combining buffers too (`drained`) or only its caches (`volatile`, the default).
+   */
+  wcBuffers?: WcBuffers;
   /**
    * A third party (another process, or the filesystem's background work) runs these operations
    * concurrently, each at most once, on per-block operations' `blocks` (default: all). `policy`

@@ -4,6 +4,7 @@
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import { scaledUp } from '../common/scaled.ts';
+import { px86Configs } from '../common/px86.ts';
 
 /** A device-dax configuration: DOMAIN.md's application, written for the device unless `fileApp`. */
 export interface DeviceDaxConfig extends DaxRunConfig {
@@ -67,3 +68,6 @@ deviceDaxConfigs.push(...faultCostConfigs(deviceDaxConfigs[0]));
 
 // Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
 deviceDaxConfigs.push(scaledUp(deviceDaxConfigs, 'trusting', 'three threads append records on the character device, trusting their flushes, through two power failures'));
+
+// x86 persistency (specs/common/px86.ts): the trusting application's flushes as Px86 instructions.
+deviceDaxConfigs.push(...px86Configs(deviceDaxConfigs, 'trusting'));

@@ -4,6 +4,7 @@
 import type { DaxRunConfig } from '../common/spec.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import { scaledUp } from '../common/scaled.ts';
+import { px86Configs } from '../common/px86.ts';
 
 const common = { threads: 1, crashBudget: 1, dax: true, evict: true } as const;
 
@@ -110,3 +111,12 @@ mapSyncConfigs.push(...faultCostConfigs(mapSyncConfigs[0]));
 
 // Scaled up (specs/common/scaled.ts): three threads, four blocks, two power failures.
 mapSyncConfigs.push(scaledUp(mapSyncConfigs, 'trusting', 'three threads append records through MAP_SYNC mappings, trusting their flushes, on four blocks, through two power failures'));
+
+// x86 persistency (specs/common/px86.ts): the trusting application's flushes as Px86 instructions.
+mapSyncConfigs.push(...px86Configs(mapSyncConfigs, 'trusting'));
+// Two threads: a fence orders only its own thread's flushes; they share the header line.
+mapSyncConfigs.push(
+  ...px86Configs(mapSyncConfigs, 'trusting-2threads')
+    .filter((c) => c.name === 'px86-clwb' || c.name === 'px86-no-fence')
+    .map((c) => ({ ...c, name: `${c.name}-2threads` })),
+);

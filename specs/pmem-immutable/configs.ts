@@ -6,6 +6,7 @@ import type { PreallocZeroing } from './model.ts';
 import { faultCostConfigs } from '../common/fault-cost.ts';
 import type { DaxRunConfig } from '../common/spec.ts';
 import { scaledUp } from '../common/scaled.ts';
+import { px86Variants } from '../common/px86.ts';
 
 export interface ImmutableConfig extends DaxRunConfig {
   /** The caller has CAP_LINUX_IMMUTABLE. */
@@ -74,3 +75,14 @@ pmemImmutableConfigs.push(...(faultCostConfigs(pmemImmutableConfigs[0]) as Immut
 // Two application threads and the third party make three processes; three threads and the
 // third party's eleven operations would be more machine configurations than the compiler numbers.
 pmemImmutableConfigs.push(scaledUp(pmemImmutableConfigs, 'rules', 'Chinner\'s six rules against every third-party operation (a third process), with two application threads on four blocks and two power failures', 2, 4));
+
+// x86 persistency (specs/common/px86.ts): the trusting application on a PMEM_IMMUTABLE file, with
+// its flushes as Px86 instructions (no third party: the flush order is what is checked).
+pmemImmutableConfigs.push(
+  ...px86Variants<ImmutableConfig>({
+    name: 'immutable',
+    description: 'the trusting application on a file made PMEM_IMMUTABLE (written preallocation)',
+    ...common,
+    default: false,
+  }),
+);
