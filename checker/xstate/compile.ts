@@ -326,13 +326,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     if (sel === null) return -1;
     const ev = this.events[event];
     // Context views depend only on the buffer's identity, and the explorer reuses its buffers.
-    let ctx: ByteContext;
-    if (src === this.lastSrc) ctx = this.lastSrcCtx!;
-    else {
-      ctx = this.contextOf(src);
-      this.lastSrc = src;
-      this.lastSrcCtx = ctx;
-    }
+    const ctx = this.srcContext(src);
     const micro = this.pick(sel, ctx, ev, cfg);
     if (micro === null) return -1;
     this.copy(src, dst);
@@ -348,6 +342,15 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     dst[0] = micro.next & 0xff;
     dst[1] = micro.next >> 8;
     return micro.rule;
+  }
+
+  /** The context view of a source state: the last one again when the explorer reuses its buffer. */
+  private srcContext(src: Uint8Array): ByteContext {
+    if (src !== this.lastSrc) {
+      this.lastSrcCtx = this.contextOf(src);
+      this.lastSrc = src;
+    }
+    return this.lastSrcCtx!;
   }
 
   /** The micro-step an event takes in a configuration and context, or null when no transition is enabled. */
@@ -383,13 +386,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     const id = src[0] | (src[1] << 8);
     const cfg = this.configs[id] ?? this.configOf(id);
     const plan = cfg.plan ?? this.planOf(cfg);
-    let ctx: ByteContext;
-    if (src === this.lastSrc) ctx = this.lastSrcCtx!;
-    else {
-      ctx = this.contextOf(src);
-      this.lastSrc = src;
-      this.lastSrcCtx = ctx;
-    }
+    const ctx = this.srcContext(src);
     const slots = out === this.slotBuf ? this.slotCtx : this.makeSlots(out);
     const S = this.stateBytes;
     const pe = plan.events;
