@@ -23,7 +23,9 @@ export type LaneKind = FieldKind | 'thread' | 'undeclared';
 
 /** A field's kind as the trace declares it (Trace.fieldInfo); never guessed from its name. */
 export function laneKind(trace: Pick<Trace, 'fieldInfo'>, field: string): LaneKind {
-  return trace.fieldInfo?.[field]?.kind ?? 'undeclared';
+  // Own properties only: a field named like an Object.prototype member is no declaration.
+  const info = trace.fieldInfo && Object.hasOwn(trace.fieldInfo, field) ? trace.fieldInfo[field] : undefined;
+  return info && Object.hasOwn(COLORS, info.kind) ? info.kind : 'undeclared';
 }
 
 export const KIND_TEXT: Record<LaneKind, string> = {

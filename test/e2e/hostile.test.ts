@@ -90,6 +90,14 @@ describe('files read are regular files within their limits, valid against their 
     writeFileSync(join(tmp, 'changes.json'), JSON.stringify(doc));
     refused(run(['report', '--results', join(tmp, 'changes.json'), '--out', join(tmp, 'r')]), /at \$\.results\[\d+\]\.trace\.steps\[0\]\.changes, expected an array, got null$/m);
   });
+  it("results whose field kinds are not kinds (found by npm run fuzz: the timeline read a colour of 'toString')", () => {
+    const doc = JSON.parse(readFileSync(results, 'utf8'));
+    const trace = doc.results.find((r: { trace?: { fieldInfo?: unknown } }) => r.trace?.fieldInfo).trace;
+    const field = Object.keys(trace.fieldInfo)[0];
+    trace.fieldInfo[field].kind = 'toString';
+    writeFileSync(join(tmp, 'kinds.json'), JSON.stringify(doc));
+    refused(run(['report', '--results', join(tmp, 'kinds.json'), '--out', join(tmp, 'r')]), /\.fieldInfo\..*\.kind, expected a field kind: .*, got "toString"$/m);
+  });
   it('device files and FIFOs as --baseline: refused at once, never read', () => {
     refused(run([...trusting, '--baseline', '/dev/zero']), /^daxcheck: the baseline \/dev\/zero is a character device, not a regular file$/m);
     const fifo = join(tmp, 'fifo');
