@@ -19,6 +19,12 @@
  * of its pages (every word its own cache line, as in the model). Stores write a recognisable
  * pattern: PATTERN | value.
  *
+ * Px86 steps (the application's own x86 instructions, models/persistency.ts): `movnti T M B W V`
+ * (a non-temporal store of PATTERN | value to word W of each page of block B), `clwb`,
+ * `clflushopt`, `clflush T M B W` (that one line of each page) and `sfence T`, `mfence T`. clwb
+ * and clflushopt are used only where CPUID says the CPU has them; otherwise the step is done with
+ * clflush and says so (`DAXCHECK note step N clwb-as-clflush`).
+ *
  * With `files 2` the program also uses a second file g beside FILE (same directory, named g):
  * before the first step of segment 0 the replayer creates it with one written block, fsyncs it
  * and its directory and syncfs()es, so that g is clean and its metadata committed when the
@@ -369,7 +375,16 @@ static struct op parse_step(int li, char **a, int n) {
     o.t = T(0);
     o.m = M(1);
     o.b = num(a[5], 0, blocks - 1, "block", li);
-  } else if (!strcmp(op, "store")) {
+  } else if (!strcmp(op, "clwb") || !strcmp(op, "clflushopt") || !strcmp(op, "clflush")) {
+    ARGS(4);
+    o.t = T(0);
+    o.m = M(1);
+    o.b = num(a[5], 0, blocks - 1, "block", li);
+    o.w = num(a[6], 0, words - 1, "word", li);
+  } else if (!strcmp(op, "sfence") || !strcmp(op, "mfence")) {
+    ARGS(1);
+    o.t = T(0);
+  } else if (!strcmp(op, "store") || !strcmp(op, "movnti")) {
     ARGS(5);
     o.t = T(0);
     o.m = M(1);
@@ -467,8 +482,16 @@ static void execute(struct op o) {
     if (!need_fd(t, step)) return;
     long len = pages_per_block * PAGE;
     report(step, sync_file_range(fds[t], o.b * len, len, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER));
-  } else if (!strcmp(op, "fault") || !strcmp(op, "store") || !strcmp(op, "flush")) {
+  } else if (!strcmp(op, "sfence") || !strcmp(op, "mfence")) {
+    /* A fence of thread t: every thread runs in this one process, on one CPU (-smp 1). */
+    if (!strcmp(op, "sfence")) __asm__ volatile("sfence" ::: "memory");
+    else __asm__ volatile("mfence" ::: "memory");
+    say("DAXCHECK step %ld ok", step);
+  } else if (!strcmp(op, "fault") || !strcmp(op, "store") || !strcmp(op, "flush") || !strcmp(op, "movnti") || !strcmp(op, "clwb") ||
+             !strcmp(op, "clflushopt") || !strcmp(op, "clflush")) {
     if (!need_map(m, step, o.b)) return;
+    /* A line flush the CPU does not have is done with clflush, and said so. */
+    int as_clflush = (!strcmp(op, "clwb") && !has_clwb) || (!strcmp(op, "clflushopt") && !has_clflushopt);
     char *base = maps[m] + (size_t)o.b * pages_per_block * PAGE;
     sigbus_armed = 1;
     if (sigsetjmp(on_sigbus, 1)) {
@@ -484,11 +507,21 @@ static void execute(struct op o) {
         __atomic_fetch_add((volatile uint64_t *)page, 0, __ATOMIC_SEQ_CST);
       } else if (!strcmp(op, "store")) {
         *(volatile uint64_t *)(page + o.w * WORD_STRIDE) = PATTERN | (uint64_t)o.value;
+      } else if (!strcmp(op, "movnti")) {
+        /* A non-temporal store: movnti from a general register, no fence. */
+        uint64_t v = PATTERN | (uint64_t)o.value;
+        __asm__ volatile("movnti %1, %0" : "=m"(*(uint64_t *)(page + o.w * WORD_STRIDE)) : "r"(v) : "memory");
+      } else if (!strcmp(op, "clwb") || !strcmp(op, "clflushopt") || !strcmp(op, "clflush")) {
+        char *line = page + o.w * WORD_STRIDE;
+        if (as_clflush || !strcmp(op, "clflush")) __asm__ volatile("clflush (%0)" ::"r"(line) : "memory");
+        else if (!strcmp(op, "clwb")) __asm__ volatile(".byte 0x66, 0x0f, 0xae, 0x30" ::"a"(line) : "memory"); /* clwb (%rax) */
+        else __asm__ volatile(".byte 0x66, 0x0f, 0xae, 0x38" ::"a"(line) : "memory"); /* clflushopt (%rax) */
       } else {
         flush_range(page, PAGE);
       }
     }
     sigbus_armed = 0;
+    if (as_clflush) say("DAXCHECK note step %ld %s-as-clflush (this CPU has no %s)", step, op, op);
     say("DAXCHECK step %ld ok", step);
   } else if (!strcmp(op, "nop")) {
     /* An event with nothing to do on this rig (a cache-line eviction on an eADR-like platform). */

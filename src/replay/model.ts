@@ -111,7 +111,10 @@ const DECISIONS = new Set(['power.keep', 'power.drop', 'power.skip']);
  */
 export function predictOnRig(spec: AnySpec, config: DaxRunConfig, labels: string[]): Prediction | { reason: string } {
   // One more crash than the configuration allows, so that a crash can be appended.
-  const rigConfig: DaxRunConfig = { ...config, platform: 'eadr', crashBudget: config.crashBudget + 1 };
+  // A Px86 configuration's non-temporal stores reach the media at once on the rig (TCG emulates
+  // no write-combining buffers): eADR whose power-fail flush drains them.
+  const wc = config.appOptions?.persistency === 'px86' ? { wcBuffers: 'drained' as const } : {};
+  const rigConfig: DaxRunConfig = { ...config, platform: 'eadr', ...wc, crashBudget: config.crashBudget + 1 };
   const { sys, built } = compile(spec, rigConfig);
   let state = sys.initialStates()[0];
   const states = [state];

@@ -12,6 +12,10 @@
  *                                  one written block and syncs before the first step (`files 2`)
  *   store                          a store of PATTERN|value to word w of block b (each page of it)
  *   clwb_sfence                    clwb (or clflushopt) of every line of the block, then sfence
+ *   movnti                         (Px86) a non-temporal store of PATTERN|value to word w of block b
+ *   clwb, clflushopt, clflush      (Px86) that instruction on line w of block b (each page of it);
+ *                                  one the CPU lacks is done with clflush, and the log says so
+ *   sfence, mfence                 (Px86) the fence itself
  *   dax_iomap_fault, page_mkwrite, a locked add of zero to the block: the write fault the model
  *   dax_pfn_mkwrite                shows as its own step happens there, before the store
  *                                  (dax_finish_sync_fault is part of that same fault)
@@ -199,6 +203,18 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
   if (config.thirdParty?.policy && Object.keys(config.thirdParty.policy).length) {
     return notReplayable(`this configuration models a third party that breaks the kernel's rules (${Object.keys(config.thirdParty.policy).join(', ')}); Linux does not ship that variant`);
   }
+  const px86 = config.appOptions?.persistency === 'px86';
+  if (px86 && platform !== 'eadr') {
+    return notReplayable(
+      `this Px86 configuration is on ${platform.toUpperCase()}, where a dirty cache line not yet written back is lost at a power failure; the rig cannot lose one (under TCG every guest store reaches the NVDIMM's host file at once), so all that tells its flush sequences apart is out of its reach: its eADR twin ${config.name}-eadr is replayed`,
+    );
+  }
+  const wcLost = t.steps.findIndex((s) => s.actions.some((a) => a.type === 'wc_buffer_lost'));
+  if (wcLost >= 0) {
+    return notReplayable(
+      `step ${wcLost + 1} loses a non-temporal store still in a write-combining buffer at the power failure; the rig's emulated CPU has no WC buffers (under TCG movnti is a plain store that reaches the NVDIMM at once), so it behaves as eADR with drained WC buffers (px86-movnti-no-fence-eadr-drained)`,
+    );
+  }
   const pagesPerBlock = config.replay?.pagesPerBlock ?? 1;
   if (!Number.isInteger(pagesPerBlock) || pagesPerBlock < 1 || pagesPerBlock > LIMITS.pagesPerBlock) {
     return bad(t.source, `configuration ${config.name} has replay.pagesPerBlock ${pagesPerBlock}; 1..${LIMITS.pagesPerBlock}`);
@@ -206,6 +222,9 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
 
   const notes: string[] = [];
   if (platform !== 'eadr') notes.push(`predicted for the rig's eADR-like platform (the configuration's is ${platform})`);
+  if (px86 && (config.wcBuffers ?? 'volatile') === 'volatile' && t.steps.some((s) => s.actions.some((a) => a.type === 'movnti'))) {
+    notes.push("predicted with the write-combining buffers drained at the crash: the rig's emulated CPU has none (the configuration's are volatile)");
+  }
   if (pagesPerBlock > 1) notes.push(`each model block is ${pagesPerBlock} pages (${(pagesPerBlock * BLOCK_BYTES) / 1024} KiB)`);
 
   const prediction = predictOnRig(spec, config, labels);
@@ -292,6 +311,19 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
         case 'clwb_sfence':
           op(`flush ${p.t} ${p.m} ${p.b}`);
           break;
+        // Px86: the application's own instructions, one line (word) each.
+        case 'movnti':
+          op(`movnti ${p.t} ${p.m} ${p.b} ${p.w} ${p.value}`);
+          break;
+        case 'clwb':
+        case 'clflushopt':
+        case 'clflush':
+          op(`${a.type} ${p.t} ${p.m} ${p.b} ${p.w}`);
+          break;
+        case 'sfence':
+        case 'mfence':
+          op(`${a.type} ${p.t}`);
+          break;
         case 'dax_iomap_fault':
         case 'page_mkwrite':
         case 'dax_pfn_mkwrite':
@@ -327,6 +359,8 @@ export function planReplay(t: TraceInput, name: string): ReplayPlan | NotReplaya
         case 'journal_recover':
         case 'cache_line_reached_media':
         case 'cache_line_lost':
+        case 'cache_line_unobservable':
+        case 'wc_buffer_lost':
         case 'mount_and_recover':
         case 'app_believes_durable':
         case 'app_recovery_check':

@@ -1,5 +1,5 @@
 /**
- * The replay smoke set (issue 6, point 4; issue 13 added the write(2) and second-file cases): the
+ * The replay smoke set (issue 6, point 4; issue 13 added the write(2) and second-file cases and a Px86 eADR case): the
  * traces CI replays on the real kernel, on ext4 and XFS, after the unit tests. Each names the configuration, the property whose counterexample or
  * witness is replayed, and what it shows.
  */
@@ -32,6 +32,12 @@ export const SMOKE: SmokeCase[] = [
   },
   { spec: 'baseline', config: 'other-file-fsync', property: NAMES.finishes, shows: "fsync of another file after an allocating write to it commits f's allocation with it (crash appended)" },
   { spec: 'baseline', config: 'other-file-clean', property: NAMES.belief, shows: "fsync of another file with no dirty metadata commits nothing: f's allocation is lost" },
+  {
+    spec: 'map-sync',
+    config: 'px86-clwb-eadr',
+    property: NAMES.survives,
+    shows: 'Px86 on eADR: stores flushed instruction by instruction (store; clwb; sfence) through MAP_SYNC survive the crash',
+  },
 ];
 
 /**

@@ -91,6 +91,9 @@ describe('daxcheck replay --dry-run', () => {
     expect(r.out).toMatch(/step \d+ write 0 0 1 3/);
     expect(r.out).toContain('files 2');
     expect(r.out).toMatch(/step \d+ fsync_g 0/);
+    // The Px86 eADR case (issue 13 point 6): the application's own instructions.
+    expect(r.out).toContain('map-sync/px86-clwb-eadr/');
+    expect(r.out).toMatch(/step \d+ clwb 0 0 1 0\n\s+step \d+ sfence 0/);
   });
 });
 

@@ -249,3 +249,43 @@ describe('write(2), pwrite(2) and the second file g as replayer programs (issue 
     expect(p.program).not.toContain('_g ');
   });
 });
+
+describe('Px86 instructions as replayer operations (issue 13 point 6)', async () => {
+  const opsOf = (p: ReplayPlan) => p.program.trim().split('\n').filter((l) => l.startsWith('step ')).map((l) => l.replace(/^step \d+ /, ''));
+  const cases: [string, string[]][] = [
+    ['clwb', ['store 0 0 0 0 2', 'clwb 0 0 0 0', 'sfence 0']],
+    ['clflushopt', ['store 0 0 0 0 2', 'clflushopt 0 0 0 0', 'sfence 0']],
+    ['clflush', ['store 0 0 0 0 2', 'clflush 0 0 0 0', 'syncfs 0']],
+    ['clwb-mfence', ['store 0 0 0 0 2', 'clwb 0 0 0 0', 'mfence 0']],
+    ['movnti', ['movnti 0 0 0 0 2', 'sfence 0']],
+    ['wrong-line', ['store 0 0 0 0 2', 'clwb 0 0 0 1', 'sfence 0']],
+    ['no-fence', ['store 0 0 0 0 2', 'clwb 0 0 0 0', 'syncfs 0']],
+  ];
+  for (const [seq, wanted] of cases) {
+    it(`px86-${seq}-eadr: the header's store and its flush sequence, instruction by instruction`, async () => {
+      const p = plan(await traceOf('baseline', `px86-${seq}-eadr`, NAMES.pointer));
+      const ops = opsOf(p);
+      const at = ops.indexOf(wanted[0]);
+      expect(at, ops.join('; ')).toBeGreaterThanOrEqual(0);
+      expect(ops.slice(at, at + wanted.length)).toEqual(wanted);
+      // No step of the old one-step "clwb + sfence" is left in a Px86 program.
+      expect(ops.some((o) => o.startsWith('flush '))).toBe(false);
+    });
+  }
+
+  it('an ADR configuration is not replayed: the rig cannot lose a cache line, its eADR twin is named', async () => {
+    const t = await traceOf('baseline', 'px86-clwb', NAMES.pointer);
+    const r = planReplay(t, 'x');
+    expect('reason' in r && r.reason).toMatch(/on ADR.*the rig cannot lose one.*px86-clwb-eadr is replayed/);
+  });
+
+  it("a counterexample that loses a write-combining buffer is not replayed; the rig's prediction drains them", async () => {
+    const lost = planReplay(await traceOf('baseline', 'px86-movnti-no-fence-eadr', NAMES.belief), 'x');
+    expect('reason' in lost && lost.reason).toMatch(/write-combining buffer.*no WC buffers.*px86-movnti-no-fence-eadr-drained/);
+    // The same configuration's witness is replayed, predicted with the WC buffers drained.
+    const p = plan(await traceOf('baseline', 'px86-movnti-no-fence-eadr', NAMES.survives));
+    expect(p.notes.join(' ')).toContain('write-combining buffers drained');
+    expect(p.prediction.durable.records[0].found).toBe('record intact');
+    expect(opsOf(p).filter((o) => o.startsWith('movnti')).length).toBe(3);
+  });
+});
