@@ -24,7 +24,7 @@ import type { PropertyResult } from './check.ts';
 import { InputError, jsonPath, parseDocument, readDocument, type DocumentKind } from './input/read.ts';
 import { makeDirs, type OutputPlan } from './output.ts';
 import { termLine } from './terminal.ts';
-import type { Trace } from './trace.ts';
+import { statesOf, type Trace } from './trace.ts';
 
 export const ITF_FORMAT_DESCRIPTION = 'https://apalache-mc.org/docs/adr/015adr-trace.html';
 /** The value of a field a state does not have. */
@@ -46,16 +46,6 @@ export interface ItfTrace {
 type VarType = 'Int' | 'Bool' | 'Str';
 const WHOLE = /^(0|-?[1-9]\d*)$/;
 
-/** Every field's value in each state: [0] the initial state, [k] after step k (as the report's timeline reads a trace). */
-export function statesOf(trace: Trace): Record<string, string>[] {
-  const out: Record<string, string>[] = [{ ...trace.initialState }];
-  for (const s of trace.steps) {
-    const next = { ...out[out.length - 1] };
-    for (const c of s.changes) next[c.field] = c.after;
-    out.push(next);
-  }
-  return out;
-}
 
 /** The state variables: the initial state's fields, then those that appear only in changes. */
 function varsOf(trace: Trace): string[] {

@@ -105,3 +105,14 @@ export function buildTrace<C extends ByteContext>(sys: CompiledMachine<C>, rende
   }
   return trace;
 }
+
+/** Every field's value in each state of the trace: states[0] is the initial state, states[k] after step k. */
+export function statesOf(trace: Trace): Record<string, string>[] {
+  const out: Record<string, string>[] = [{ ...trace.initialState }];
+  for (const s of trace.steps) {
+    const next = { ...out[out.length - 1] };
+    for (const c of s.changes) next[c.field] = c.after;
+    out.push(next);
+  }
+  return out;
+}

@@ -15,7 +15,9 @@
  * named differently still gets one lane per field.
  */
 import type { FieldKind } from '../../specs/common/spec.ts';
-import type { Trace } from '../trace.ts';
+import { statesOf, type Trace } from '../trace.ts';
+
+export { statesOf };
 import { esc } from './html.ts';
 
 /** What a lane holds: a declared field kind, a thread's progress (deadlocks), or undeclared. */
@@ -93,16 +95,6 @@ export function groupLanes(fields: string[], kindOf: (field: string) => LaneKind
   return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** Every field's value in each state of the trace: states[0] is the initial state, states[k] after step k. */
-export function statesOf(trace: Trace): Record<string, string>[] {
-  const out: Record<string, string>[] = [{ ...trace.initialState }];
-  for (const s of trace.steps) {
-    const next = { ...out[out.length - 1] };
-    for (const c of s.changes) next[c.field] = c.after;
-    out.push(next);
-  }
-  return out;
-}
 
 /** Fields in the order the renderer lists them (then any that appear only in changes), and those that change. */
 export function fieldsOf(trace: Trace): { all: string[]; changing: string[] } {

@@ -12,9 +12,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RESULTS_FORMAT } from '../../src/check.ts';
 import { InputError } from '../../src/input/read.ts';
 import { validatorFor } from '../../src/input/schema.ts';
-import { itfValues, parseItf, readItf, statesOf } from '../../src/itf.ts';
+import { itfValues, parseItf, readItf } from '../../src/itf.ts';
 import { parseResults } from '../../src/report/results.ts';
-import type { Trace } from '../../src/trace.ts';
+import { statesOf, type Trace } from '../../src/trace.ts';
 
 const bin = join(import.meta.dirname, '../../bin/daxcheck.mjs');
 const schemaDir = join(import.meta.dirname, '../../docs/schema');
