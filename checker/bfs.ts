@@ -198,6 +198,8 @@ export async function explore<V>(
   });
 
   let depth = 0;
+  /** Bytes of the largest lookup batch (counted with the store's). */
+  let batchMax = 0;
   let stopReason: StopReason | undefined;
   let stopMessage: string | undefined;
 
@@ -285,6 +287,7 @@ export async function explore<V>(
       checking,
       checkNew: checkNew as (index: number, state: Uint8Array) => void,
       deadlockCount: deadlocks.length,
+      deadlockMask: 2 ** deadlocks.length - 1,
       progressEvent,
       onDeadlockCandidate: (i: number, progress: number) => {
         let view: V | undefined;
@@ -304,6 +307,9 @@ export async function explore<V>(
       sink: 0,
       progress: 0,
     };
+    // The batched lookup (StateStore.lookupBatch) where the store keeps every key.
+    let batch = store instanceof StateStore ? makeBatch(K, E, Math.max(4096, 2 * E)) : null;
+    batchMax = batch ? batchBytes(batch) : 0;
     for (let i = 0; i < store.count && !stopReason; ) {
       if (i === levelEnd) {
         depth++;
@@ -344,6 +350,13 @@ export async function explore<V>(
             next = -1;
             break;
           }
+        }
+      } else if (batch !== null) {
+        next = expandBatch(x, batch, i, levelEnd);
+        // A batch that filled up before the level ended: the next one is twice as large.
+        if (next >= 0 && next < levelEnd && batch.capacity < BATCH_SUCCESSORS) {
+          batch = makeBatch(K, E, Math.max(2 * E, Math.min(BATCH_SUCCESSORS, batch.capacity * 2)));
+          batchMax = Math.max(batchMax, batchBytes(batch));
         }
       } else next = expandChunk(x, i, to);
       if (next < 0) {
@@ -467,7 +480,7 @@ export async function explore<V>(
     frontier: splitStart >= 0 ? Math.ceil((splitEnd - splitStart - shard.index) / shard.count) : 0,
   };
   return {
-    ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes(), stateBits: codec.bits }),
+    ...runFigures({ stopReason, stopMessage, states, transitions: tally.transitions, depth, seconds, bytes: store.bytes() + batchMax, stateBits: codec.bits }),
     ...(shard ? { shard: shardFigures } : {}),
     ...(canon ? { symmetry: system.symmetry!.description } : {}),
     ...(store instanceof CompactStore ? { omissionProbability: store.omissionProbability() } : {}),
@@ -538,6 +551,8 @@ interface Expansion {
   checking: boolean;
   checkNew: (index: number, state: Uint8Array) => void;
   deadlockCount: number;
+  /** One bit per deadlock property. */
+  deadlockMask: number;
   progressEvent: Uint8Array[];
   onDeadlockCandidate: (i: number, progress: number) => void;
   encodeOrThrow: (state: Uint8Array) => void;
@@ -549,11 +564,12 @@ interface Expansion {
 }
 
 /**
- * Generates every successor of state i (decoded into x.src): keys into x.succKeys, events into
- * x.succEvent, counted, reduced under symmetry; sets x.progress (deadlock properties). Returns how many.
+ * Generates every successor of state i (decoded into x.src): keys into `succKeys` from key
+ * `base` on, events into `succEvent` from `base` on, counted, reduced under symmetry; sets
+ * x.progress (deadlock properties). Returns how many.
  */
-function generate(x: Expansion, i: number): number {
-  const { system, codec, store, K, E, src, dst, succKeys, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
+function generate(x: Expansion, i: number, succKeys: Int32Array, succEvent: Uint16Array, base: number): number {
+  const { system, codec, store, K, E, src, dst, succStates, succSlots, succRule, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
   codec.decode(store.keys, store.keyOffset(i), src);
   let ruleFires = tally.ruleFires;
   let transitions = 0;
@@ -561,9 +577,11 @@ function generate(x: Expansion, i: number): number {
   let progress = 0;
   if (succStates !== null) {
     // Every successor at once (TransitionSystem.successors).
-    n = system.successors!(src, succStates, succEvent, succRule);
+    n = system.successors!(src, succStates, x.succEvent, succRule);
+    const events = x.succEvent;
     for (let j = 0; j < n; j++) {
-      const e = succEvent[j];
+      const e = events[j];
+      succEvent[base + j] = e;
       const rule = succRule[j];
       const s = succSlots[j];
       if (fastTally && rule < ruleFires.length) {
@@ -576,7 +594,7 @@ function generate(x: Expansion, i: number): number {
       }
       if (canon !== null) canon(s);
       for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-      if (codec.encode(s, succKeys, j * K) >= 0) x.encodeOrThrow(s);
+      if (codec.encode(s, succKeys, (base + j) * K) >= 0) x.encodeOrThrow(s);
     }
   } else {
     for (let e = 0; e < E; e++) {
@@ -592,8 +610,8 @@ function generate(x: Expansion, i: number): number {
       }
       if (canon !== null) canon(dst);
       for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-      if (codec.encode(dst, succKeys, n * K) >= 0) x.encodeOrThrow(dst);
-      succEvent[n] = e;
+      if (codec.encode(dst, succKeys, (base + n) * K) >= 0) x.encodeOrThrow(dst);
+      succEvent[base + n] = e;
       n++;
     }
   }
@@ -610,7 +628,7 @@ function expandChunk(x: Expansion, from: number, to: number): number {
   const { codec, store, K, dst, succKeys, succEvent, succHash, maxStates, checking, deadlockCount } = x;
   let sink = 0;
   for (let i = from; i < to; i++) {
-    const n = generate(x, i);
+    const n = generate(x, i, succKeys, succEvent, 0);
     const progress = x.progress;
     let touched = 0;
     for (let j = 0; j < n; j++) {
@@ -636,3 +654,76 @@ function expandChunk(x: Expansion, from: number, to: number): number {
   return to;
 }
 
+
+/**
+ * Expands states [from, to) of one level with the state store's batched lookup
+ * (StateStore.lookupBatch): the successors of as many states as the batch holds are generated
+ * first, then looked up together in slot order, then the new ones are stored in the order they
+ * were generated: the same indices, parents and events as `expandChunk` gives. Returns the first
+ * state not expanded (at most `to`), or -1 when --max-states refused a new state.
+ */
+function expandBatch(x: Expansion, b: Batch, from: number, to: number): number {
+  const store = x.store as StateStore;
+  const { codec, K, E, dst, maxStates, checking, deadlockCount } = x;
+  const { keys, events, hashes, isNew, stateEnd, progress } = b;
+  let m = 0;
+  let i = from;
+  for (; i < to && m + E <= b.capacity; i++) {
+    const n = generate(x, i, keys, events, m);
+    m += n;
+    stateEnd[i - from] = m;
+    progress[i - from] = x.progress;
+  }
+  for (let j = 0; j < m; j++) hashes[j] = StateStore.hashAt(keys, j * K, K);
+  store.lookupBatch(keys, hashes, m, isNew);
+  let j = 0;
+  for (let s = from; s < i; s++) {
+    const end = stateEnd[s - from];
+    for (; j < end; j++) {
+      if (isNew[j] === 0) continue;
+      if (store.count >= maxStates) return -1;
+      const index = store.append(keys, j * K, s, events[j]);
+      if (checking) {
+        codec.decode(keys, j * K, dst);
+        x.checkNew(index, dst);
+      }
+    }
+    if (deadlockCount > 0 && (progress[s - from] & x.deadlockMask) !== x.deadlockMask) {
+      codec.decode(store.keys, store.keyOffset(s), x.src);
+      x.onDeadlockCandidate(s, progress[s - from]);
+    }
+  }
+  return i;
+}
+
+/** The buffers of `expandBatch`: one batch of successors. */
+interface Batch {
+  capacity: number;
+  keys: Int32Array;
+  events: Uint16Array;
+  hashes: Int32Array;
+  isNew: Uint8Array;
+  /** Per state of the batch: where its successors end, and its deadlock progress bits. */
+  stateEnd: Int32Array;
+  progress: Int32Array;
+}
+
+function makeBatch(K: number, E: number, capacity: number): Batch {
+  return {
+    capacity,
+    keys: new Int32Array(capacity * K),
+    events: new Uint16Array(capacity),
+    hashes: new Int32Array(capacity),
+    isNew: new Uint8Array(capacity),
+    stateEnd: new Int32Array(capacity),
+    progress: new Int32Array(capacity),
+  };
+}
+
+/** Bytes of a batch's buffers (counted in the run's bytes per state). */
+function batchBytes(b: Batch): number {
+  return b.keys.byteLength + b.events.byteLength + b.hashes.byteLength + b.isNew.byteLength + b.stateEnd.byteLength + b.progress.byteLength;
+}
+
+/** Successors per batch of `expandBatch`: it starts small (small systems) and doubles up to this. */
+const BATCH_SUCCESSORS = 1 << 16;

@@ -45,6 +45,9 @@ export function checkRss(limit: RssLimit | undefined, extra = 0): void {
 export const SEEN = -1;
 export const REFUSED = -2;
 
+/** Keys whose slots `StateStore.lookupBatch` loads together before probing them (the cache holds them meanwhile). */
+const TOUCH_BLOCK = 256;
+
 export class StateStore {
   /** Words per packed state. */
   readonly K: number;
@@ -180,6 +183,78 @@ export class StateStore {
     this.via[index] = via;
     this.count = index + 1;
     if (this.count * 10 > this.slots * 7) this.growTable();
+    return index;
+  }
+
+  /**
+   * Looks up `m` keys at once (`keys[j*K..]`, hashes in `hashes`), inserting into the index each
+   * key not yet there; `isNew[j]` is set to 1 for a key seen for the first time (the first of
+   * several equal keys in the batch), else 0. Nothing is added to the arena: the caller appends
+   * the new keys in batch order (`append`), so indices, parents and events are exactly what
+   * looking them up one by one in that order gives.
+   *
+   * The table is far larger than the caches: a lookup is a memory miss, and a probe that waits
+   * for it (its branches depend on the slot's contents) stalls the processor. Here the first slot
+   * of every key of a block is loaded first, in a loop whose loads are independent, so the memory
+   * serves them together; the probes that follow find them in the cache.
+   */
+  lookupBatch(keys: Int32Array, hashes: Int32Array, m: number, isNew: Uint8Array): void {
+    while ((this.count + m) * 10 > this.slots * 7) this.growTable();
+    const K = this.K;
+    const last = K - 1;
+    const table = this.table;
+    const mask = this.slots - 1;
+    let sink = 0;
+    for (let from = 0; from < m; from += TOUCH_BLOCK) {
+      const to = Math.min(m, from + TOUCH_BLOCK);
+      // Every first slot of the block is loaded before any is probed: the loads are independent,
+      // so the memory fetches them all at once; the probes then find them in the cache.
+      for (let j = from; j < to; j++) sink ^= table[(hashes[j] & mask) * K + last];
+      for (let j = from; j < to; j++) {
+        const offset = j * K;
+        let slot = hashes[j] & mask;
+        let found = false;
+        for (;;) {
+          const base = slot * K;
+          if (table[base + last] === 0) break;
+          let same = true;
+          for (let i = 0; i < K; i++) {
+            if (table[base + i] !== keys[offset + i]) {
+              same = false;
+              break;
+            }
+          }
+          if (same) {
+            found = true;
+            break;
+          }
+          slot = (slot + 1) & mask;
+        }
+        if (found) isNew[j] = 0;
+        else {
+          const base = slot * K;
+          for (let i = 0; i < K; i++) table[base + i] = keys[offset + i];
+          isNew[j] = 1;
+        }
+      }
+    }
+    if (sink === 0x7fffffff) this.sink++;
+  }
+
+  /** Keeps the loads of `lookupBatch` from being optimised away. */
+  private sink = 0;
+
+  /** Appends a key `lookupBatch` found new to the arena; returns its index. */
+  append(keys: Int32Array, offset: number, parent: number, via: number): number {
+    const index = this.count;
+    if (index === this.parent.length) this.growArena();
+    const K = this.K;
+    const arena = this.keys;
+    const at = index * K;
+    for (let i = 0; i < K; i++) arena[at + i] = keys[offset + i];
+    this.parent[index] = parent;
+    this.via[index] = via;
+    this.count = index + 1;
     return index;
   }
 

@@ -35,6 +35,27 @@ import {
   type TD,
 } from './semantics.ts';
 
+/** `CompiledMachine.successors` of one configuration, generated (`generateSuccessors`). */
+type GeneratedSuccessors = (src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array, ctx: ByteContext, slots: ByteContext[], cfg: Config) => number;
+
+/** States a configuration is expanded in before its `successors` is generated: cold ones are not worth compiling. */
+const GENERATE_AFTER = 256;
+
+/**
+ * The function and params behind a compiled guard or action that only calls the machine's own
+ * implementation with constant params: generated code calls that directly.
+ */
+const directForms = new WeakMap<object, { fn: unknown; params: unknown }>();
+
+function direct<F extends object>(wrapper: F, fn: unknown, params: unknown): F {
+  directForms.set(wrapper, { fn, params });
+  return wrapper;
+}
+
+function directOf(f: object): { fn: unknown; params: unknown } | undefined {
+  return directForms.get(f);
+}
+
 /** A machine construct the compiler cannot explore soundly, or a malformed context. */
 export class UnsupportedMachineError extends Error {}
 
@@ -93,6 +114,10 @@ export interface Config {
   sel: (Sel | null | undefined)[];
   /** The events some transition of this configuration handles, in index order, with their selections (`successors`). */
   plan?: { events: Int32Array; sels: Sel[] };
+  /** States expanded in this configuration by `successors` (until it is generated). */
+  expanded: number;
+  /** `successors` for this configuration as generated code (`generateSuccessors`), once it is hot. */
+  generated?: GeneratedSuccessors | null;
   single: (Micro | undefined)[];
   multi: Map<string, Micro>;
 }
@@ -122,6 +147,11 @@ export interface CompileOptions {
   bounds?: Record<string, number | ArrayLike<number>>;
   /** Label of an event for traces; defaults to `type{payload}`. */
   eventLabel?: (event: EventObject) => string;
+  /**
+   * States a configuration is expanded in by `successors` before its successor function is
+   * generated as code (default 256; 0 at once, Infinity never). The results are the same.
+   */
+  generateAfter?: number;
   /** Tests only: compile a deliberately broken variant (see `Mutation`). Absent, nothing changes. */
   mutate?: Mutation;
 }
@@ -209,12 +239,14 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   /** Copies a state vector to `dst` at `offset`. */
   private copyAt!: (src: Uint8Array, dst: Uint8Array, offset: number) => void;
   private readonly mutation: Mutation | undefined;
+  private readonly generateAfter: number;
 
   constructor(
     private readonly machine: AnyStateMachine,
     options: CompileOptions,
   ) {
     this.mutation = options.mutate;
+    this.generateAfter = options.generateAfter ?? GENERATE_AFTER;
     this.name = options.name ?? machine.id;
     this.root = machine.root as unknown as SN;
     this.nodes = [...((machine as unknown as { idMap: Map<string, SN> }).idMap).values()].sort((a, b) => a.order - b.order);
@@ -385,9 +417,12 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
   successors(src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array): number {
     const id = src[0] | (src[1] << 8);
     const cfg = this.configs[id] ?? this.configOf(id);
-    const plan = cfg.plan ?? this.planOf(cfg);
     const ctx = this.srcContext(src);
     const slots = out === this.slotBuf ? this.slotCtx : this.makeSlots(out);
+    const generated = cfg.generated;
+    if (generated) return generated(src, out, events, rules, ctx, slots, cfg);
+    if (generated === undefined && ++cfg.expanded > this.generateAfter) cfg.generated = this.generateSuccessors(cfg);
+    const plan = cfg.plan ?? this.planOf(cfg);
     const S = this.stateBytes;
     const pe = plan.events;
     const ps = plan.sels;
@@ -424,6 +459,91 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       sels.push(sel);
     }
     return (cfg.plan = { events: Int32Array.from(events), sels });
+  }
+
+  /**
+   * `successors` for one configuration as straight-line code: for each event its configuration
+   * handles, the guards of its candidate transitions in order, then the copy, the actions and the
+   * next configuration of the first that passes. Every guard and action is called from a call
+   * site of its own with its event and params as constants, so V8 inlines them, where the
+   * general loop calls every guard and action of the machine from one site. Same results as the
+   * loop, event by event (test/checker/xstate-compile.test.ts); null where it does not apply
+   * (a copy with a planted bug, or an error building a step, which the loop then reports).
+   *
+   * Every candidate's step is built here, also of transitions not yet taken: rule numbers are
+   * then given in a different order than by the loop, which changes nothing outside this class
+   * (they are counted per machine transition).
+   */
+  private generateSuccessors(cfg: Config): GeneratedSuccessors | null {
+    if (this.mutation) return null;
+    const plan = cfg.plan ?? this.planOf(cfg);
+    const consts: unknown[] = [];
+    const c = (v: unknown) => {
+      consts.push(v);
+      return `c${consts.length - 1}`;
+    };
+    const S = this.stateBytes;
+    const copyAt = c(this.copyAt);
+    const A = c({ context: null, event: null });
+    const calls: string[] = [`${A}.context = ctx;`];
+    try {
+      for (let k = 0; k < plan.events.length; k++) {
+        const event = plan.events[k];
+        const sel = plan.sels[k];
+        const ev = c(this.events[event]);
+        if (sel.parts.length > 0) {
+          // Transitions of several regions at once: the general selection.
+          calls.push(`if (${c(this.oneSuccessor)}.call(${c(this)}, ${c(sel)}, ${event}, ctx, src, out, events, rules, slots, cfg, n)) n++;`);
+          continue;
+        }
+        const lines: string[] = [`${A}.event = ${ev};`];
+        const branches: string[] = [];
+        for (const t of sel.fallback) {
+          const micro = cfg.single[t.id] ?? (cfg.single[t.id] = this.buildMicro(cfg, [t]));
+          let test = '';
+          if (t.guard !== null) {
+            const d = directOf(t.guard);
+            test = d ? `${c(d.fn)}(${A}, ${c(d.params)})` : `${c(t.guard)}(ctx, ${ev}, cfg)`;
+          }
+          const body = [`${copyAt}(src, out, n * ${S});`, 'const o = slots[n];'];
+          for (const run of micro.runs) {
+            const d = directOf(run);
+            body.push(d ? `${c(d.fn)}(o, ${ev}, ${c(d.params)});` : `${c(run)}(o, ${ev});`);
+          }
+          body.push(`out[n * ${S}] = ${micro.next & 0xff};`, `out[n * ${S} + 1] = ${micro.next >> 8};`, `events[n] = ${event};`, `rules[n] = ${micro.rule};`, 'n++;');
+          branches.push(test ? `if (${test}) {\n${body.join('\n')}\n}` : `{\n${body.join('\n')}\n}`);
+          if (!test) break;
+        }
+        lines.push(branches.join(' else '));
+        calls.push(...lines);
+      }
+    } catch {
+      return null;
+    }
+    const source = `${consts.map((_, i) => `const c${i} = C[${i}];`).join('\n')}\nreturn function successors(src, out, events, rules, ctx, slots, cfg) {\nlet n = 0;\n${calls.join('\n')}\nreturn n;\n};`;
+    return new Function('C', source)(consts) as GeneratedSuccessors;
+  }
+
+  /** How many configurations have their successor function generated (tests). */
+  generatedConfigurations(): number {
+    return this.configs.filter((c) => c?.generated).length;
+  }
+
+  /** The general path of one event for generated code: writes successor n and returns true when the event is enabled. */
+  private oneSuccessor(sel: Sel, event: number, ctx: ByteContext, src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array, slots: ByteContext[], cfg: Config, n: number): boolean {
+    const ev = this.events[event];
+    const micro = this.pick(sel, ctx, ev, cfg);
+    if (micro === null) return false;
+    const off = n * this.stateBytes;
+    this.copyAt(src, out, off);
+    const o = slots[n];
+    const runs = micro.runs;
+    for (let i = 0; i < runs.length; i++) runs[i](o, ev);
+    out[off] = micro.next & 0xff;
+    out[off + 1] = micro.next >> 8;
+    events[n] = event;
+    rules[n] = micro.rule;
+    return true;
   }
 
   private slotBuf: Uint8Array | null = null;
@@ -719,11 +839,15 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     const fn = impl as (args: unknown, params: unknown) => boolean;
     const args = { context: null as unknown, event: null as unknown };
     if (!hasParams) {
-      return (ctx, ev) => {
-        args.context = ctx;
-        args.event = ev;
-        return fn(args, undefined);
-      };
+      return direct(
+        (ctx, ev) => {
+          args.context = ctx;
+          args.event = ev;
+          return fn(args, undefined);
+        },
+        fn,
+        undefined,
+      );
     }
     if (typeof paramsSpec === 'function') {
       const p = paramsSpec as (a: unknown) => unknown;
@@ -733,11 +857,15 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
         return fn(args, p({ context: ctx, event: ev }));
       };
     }
-    return (ctx, ev) => {
-      args.context = ctx;
-      args.event = ev;
-      return fn(args, paramsSpec);
-    };
+    return direct(
+      (ctx, ev) => {
+        args.context = ctx;
+        args.event = ev;
+        return fn(args, paramsSpec);
+      },
+      fn,
+      paramsSpec,
+    );
   }
 
   private compileAction(a: unknown, origin: string): CompiledAction {
@@ -766,7 +894,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       const run: Run =
         typeof paramsSpec === 'function'
           ? (ctx, ev) => mutation(ctx, ev, params(ctx, ev))
-          : (ctx, ev) => mutation(ctx, ev, paramsSpec);
+          : direct((ctx, ev) => mutation(ctx, ev, paramsSpec), mutation, paramsSpec);
       return { type, origin, run, params };
     }
     const builtin = impl as { type?: string; assignment?: unknown; resolve?: unknown };
@@ -903,6 +1031,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
       reversed,
       value: stateValue(this.root, nodeSet),
       sel: new Array(this.eventCount),
+      expanded: 0,
       single: [],
       multi: this.mutation === 'multi-cache-by-first' ? new FirstIdMap<Micro>() : new Map(),
     };
