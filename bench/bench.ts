@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --workers 2] [-- --no-spin] [-- --no-check] [-- --replays]`
+ * `npm run bench [-- --json] [-- --T 2 --B 4] [-- --workers 2] [-- --repeat 3] [-- --sources] [-- --no-spin] [-- --no-check] [-- --replays]`
  *
- * Measures, in one run so the ratios mean something on a noisy machine:
- *  - the explorer on the reference model of ../shared/bench/MODEL.md (an XState machine, through
+ * Measures, in one run so the ratios mean something on a noisy machine, each tool `--repeat`
+ * times interleaved (explorer, parallel explorer, Spin; again), giving the medians and every run:
+ *  - the explorer (compiled, from dist/, when in step with the sources, as the CLI runs it; the
+ *    sources through tsx otherwise or with --sources) on the reference model of ../shared/bench/MODEL.md (an XState machine, through
  *    the same compiler and explorer as every spec): states, transitions, seconds, states/s,
  *    bytes per state; then the parallel explorer with --workers threads (default 2, the cores of
  *    this project's machines), which must count the same. Both are told MODEL.md's state count as
@@ -29,12 +31,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { explore } from '../checker/bfs.ts';
-import { exploreParallel } from '../checker/parallel.ts';
-import { compileMachine } from '../checker/xstate/compile.ts';
 import { checkCounts, MODEL_MD_COUNTS, type SpinResult } from './counts.ts';
-import { referenceModel, type RefContext } from './reference-model.ts';
+import type { RefContext } from './reference-model.ts';
 import { startup } from './startup.ts';
+import { distStatus } from '../bin/dist-status.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -42,6 +42,8 @@ const root = join(here, '..');
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean' },
+    repeat: { type: 'string', default: '3' },
+    sources: { type: 'boolean' },
     T: { type: 'string', default: '2' },
     B: { type: 'string', default: '4' },
     'no-spin': { type: 'boolean' },
@@ -61,6 +63,24 @@ if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
   process.stderr.write(`bench: --workers must be an integer from 1 to 16, got ${values.workers}\n`);
   process.exit(2);
 }
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 21) {
+  process.stderr.write(`bench: --repeat must be an integer from 1 to 21, got ${values.repeat}\n`);
+  process.exit(2);
+}
+
+// The explorer measured is the one the CLI runs: the compiled dist/ when it is in step with the
+// sources (npm run build), else the sources through tsx (or with --sources). The same code,
+// but what tsx makes of it runs measurably slower.
+const status = distStatus(root) as { fresh: boolean; reason?: string };
+const compiled = status.fresh && !values.sources;
+const codeDir = compiled ? '../dist/' : '../';
+const ext = compiled ? '.js' : '.ts';
+const code = compiled ? 'dist (compiled)' : `sources through tsx (${values.sources ? '--sources' : status.reason})`;
+const { explore } = (await import(`${codeDir}checker/bfs${ext}`)) as typeof import('../checker/bfs.ts');
+const { exploreParallel } = (await import(`${codeDir}checker/parallel${ext}`)) as typeof import('../checker/parallel.ts');
+const { compileMachine } = (await import(`${codeDir}checker/xstate/compile${ext}`)) as typeof import('../checker/xstate/compile.ts');
+const { referenceModel } = (await import(`${codeDir}bench/reference-model${ext}`)) as typeof import('./reference-model.ts');
 
 function log(msg: string) {
   if (!values.json) process.stderr.write(msg + '\n');
@@ -71,7 +91,7 @@ async function explorer(workers: number) {
   const t0 = performance.now();
   const sys = compileMachine<RefContext>(m.machine, { events: m.events, bounds: m.bounds });
   const compileMs = performance.now() - t0;
-  const loader = { module: new URL('./reference-model.ts', import.meta.url).href, export: 'loadReference', args: [T, B] };
+  const loader = { module: new URL(`${codeDir}bench/reference-model${ext}`, import.meta.url).href, export: 'loadReference', args: [T, B] };
   const expectedStates = MODEL_MD_COUNTS[`${T},${B}`]?.states;
   const r = workers > 1 ? await exploreParallel(sys, m.properties, loader, { workers, expectedStates }) : await explore(sys, m.properties, { expectedStates });
   return {
@@ -153,20 +173,41 @@ function replays() {
   };
 }
 
-log(`bench: explorer on the reference model T=${T}, B=${B} ...`);
-const ours = await explorer(1);
-const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, ...ours };
-if (workers > 1) {
-  log(`bench: parallel explorer, ${workers} workers ...`);
-  const par = await explorer(workers);
-  result.parallel = { workers, ...par };
+// The machines this runs on are shared and noisy (the same run can take 1.5 times as long a minute
+// later): each tool runs `repeat` times, interleaved (explorer, parallel explorer, Spin, again),
+// so that each sees the same conditions, and the figures are the medians, every run listed.
+type Ours = Awaited<ReturnType<typeof explorer>>;
+const runsSeq: Ours[] = [];
+const runsPar: Ours[] = [];
+const runsSpin: SpinResult[] = [];
+for (let k = 1; k <= repeat; k++) {
+  log(`bench: round ${k} of ${repeat}: explorer on the reference model T=${T}, B=${B} (${code}) ...`);
+  runsSeq.push(await explorer(1));
+  if (workers > 1) {
+    log(`bench: round ${k} of ${repeat}: parallel explorer, ${workers} workers ...`);
+    runsPar.push(await explorer(workers));
+  }
+  if (!values['no-spin']) {
+    log(`bench: round ${k} of ${repeat}: Spin on the same model ...`);
+    runsSpin.push(spin());
+  }
 }
+/** The run with the median states/s (the lower middle one of an even count). */
+const rateOf = (r: object) => (r as { statesPerSecond?: unknown }).statesPerSecond;
+function median<X extends object>(runs: X[]): X {
+  const ok = runs.filter((r) => typeof rateOf(r) === 'number');
+  if (ok.length === 0) return runs[0];
+  return [...ok].sort((a, b) => (rateOf(a) as number) - (rateOf(b) as number))[Math.floor((ok.length - 1) / 2)];
+}
+const rates = (runs: object[]) => runs.map((r) => rateOf(r) ?? null);
+const ours = median(runsSeq);
+const result: Record<string, unknown> = { model: `MODEL.md T=${T} B=${B}`, code, repeat, ...ours, runs: rates(runsSeq) };
+if (workers > 1) result.parallel = { workers, ...median(runsPar), runs: rates(runsPar) };
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 const par = result.parallel as { statesPerSecond: number } | undefined;
 if (!values['no-spin']) {
-  log('bench: Spin on the same model ...');
-  const s = spin();
-  result.spin = s;
+  const s = median(runsSpin);
+  result.spin = { ...s, runs: rates(runsSpin) };
   if (typeof s.statesPerSecond === 'number') {
     result.vsSpin = ratio(ours.statesPerSecond, s.statesPerSecond);
     if (par) result.parallelVsSpin = ratio(par.statesPerSecond, s.statesPerSecond);
@@ -194,6 +235,11 @@ result.ratios = {
   bytesPerState: { value: ours.bytesPerState, target: 48 },
 };
 const counts = checkCounts(T, B, ours, (result.parallel as typeof ours | undefined) ?? null, (result.spin as SpinResult | undefined) ?? null);
+// Every round must have counted the same.
+for (const [name, runs] of [['explorer', runsSeq], ['parallel explorer', runsPar], ['Spin', runsSpin]] as const) {
+  const differing = (runs as { states?: unknown }[]).filter((r) => typeof r.states === 'number' && r.states !== ours.states);
+  if (differing.length) counts.failures.push(`a round of the ${name} counted ${differing[0].states} states, not ${ours.states}`);
+}
 // Spin's multi-core mode must count the same states too.
 const ncore = result.spinNcore as SpinResult | undefined;
 if (ncore && typeof ncore.states === 'number') {

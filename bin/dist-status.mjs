@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const DIST = join(ROOT, 'dist');
 export const STAMP = join(DIST, 'build.json');
-/** The folders the build compiles, and the files besides them whose change changes its output. */
-export const SOURCE_DIRS = ['checker', 'models', 'specs', 'src'];
+/** The folders the build compiles (bench/: `npm run bench` measures the compiled explorer), and the files besides them whose change changes its output. */
+export const SOURCE_DIRS = ['checker', 'models', 'specs', 'src', 'bench'];
 /** The JSON Schemas, compiled into dist/src/input/validators.cjs. */
 export const SCHEMA_DIR = 'docs/schema';
 export const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json'];

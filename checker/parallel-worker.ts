@@ -25,7 +25,7 @@ async function main() {
       } else if (msg.type === 'seed') post({ type: 'seeded', added: ctx!.seed() });
       else if (msg.type === 'expand') {
         const out = ctx!.expand();
-        post({ type: 'expanded', outboxes: out.outboxes, lengths: out.lengths, added: out.stats.added }, out.outboxes);
+        post({ type: 'expanded', outboxes: out.outboxes, lengths: out.lengths, added: out.stats.added });
       } else if (msg.type === 'absorb') post({ type: 'absorbed', added: ctx!.absorb(msg.inboxes, msg.lengths) });
       else if (msg.type === 'finish') post({ type: 'finished', ...ctx!.finish() });
       else if (msg.type === 'node') post({ type: 'node', ...ctx!.node(msg.index) });
@@ -111,9 +111,29 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const succSlots = succStates ? Array.from({ length: E1 }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [];
   const succRule = new Int32Array(E1);
 
-  /** Outboxes, one growable Int32Array per destination worker (filled by expandRange). */
-  let out: Int32Array[] = [];
-  let outLen = new Int32Array(0);
+  /** The successors of a run of states this worker owns, looked up together (expandRange). */
+  const batchBytes = Math.max(BATCH, 2 * E1) * (K * 4 + 4 + 4 + 2 + 1);
+  const batch = {
+    capacity: Math.max(BATCH, 2 * E1),
+    keys: new Int32Array(Math.max(BATCH, 2 * E1) * K),
+    hashes: new Int32Array(Math.max(BATCH, 2 * E1)),
+    parents: new Int32Array(Math.max(BATCH, 2 * E1)),
+    events: new Uint16Array(Math.max(BATCH, 2 * E1)),
+    isNew: new Uint8Array(Math.max(BATCH, 2 * E1)),
+  };
+
+  /**
+   * Outboxes, one growable Int32Array per destination worker (filled by expandRange), over shared
+   * memory: the owner reads them in place, and they are used again the next level. (Fresh
+   * buffers every level cost a page fault per 4 KB written: seconds on a large run.)
+   */
+  // Sized at once for this worker's share of the expected states (memory is only taken where it
+  // is written): growing means a new buffer, a copy and fresh pages.
+  const outboxWords = Math.max(1 << 14, Math.min(1 << 28, Math.ceil((expectedStates || 0) * (K + EXTRA))));
+  let out: Int32Array[] = Array.from({ length: W }, (_, w) => new Int32Array(new SharedArrayBuffer(w === me ? 4 : outboxWords * 4)));
+  let outLen = new Int32Array(W);
+  /** The most words an outbox held (counted in the bytes per state). */
+  let outboxPeak = 0;
 
 
   return {
@@ -134,48 +154,51 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
      * (in expansion order), the others go to their owners' outboxes.
      */
     expand() {
-      out = Array.from({ length: W }, () => new Int32Array(1024));
-      outLen = new Int32Array(W);
+      outLen.fill(0);
       const frontierEnd = store.count;
       let added = 0;
       const loop: Loop = {
         system, codec, store, K, E, W, me, src, dst, key, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally,
-        fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0, rssLimit,
+        fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0, rssLimit, batch,
       };
-      expandRange(loop, frontierStart, frontierEnd);
+      for (let i = frontierStart; i < frontierEnd; ) i = expandRange(loop, i, frontierEnd);
       out = loop.out;
       added = loop.added;
       frontierStart = frontierEnd;
       level++;
-      // Whole buffers are handed over (no copy), with how many words of each are filled.
-      const outboxes = out.map((o) => o.buffer as ArrayBuffer);
+      for (let w = 0; w < W; w++) outboxPeak = Math.max(outboxPeak, outLen[w]);
+      // The shared buffers are handed over (no copy), with how many words of each are filled;
+      // this worker writes to them again only after their owners have absorbed them.
+      const outboxes = out.map((o) => o.buffer as SharedArrayBuffer);
       return { outboxes, lengths: Array.from(outLen), stats: { added } };
     },
 
     /** Inserts shipped successors (of the level just expanded), in the order of their senders. */
-    absorb(inboxes: ArrayBuffer[], lengths: number[]): number {
+    absorb(inboxes: SharedArrayBuffer[], lengths: number[]): number {
       let added = 0;
       const stride = K + EXTRA;
-      const hashes = new Int32Array(64);
-      let sink = 0;
       for (let b = 0; b < inboxes.length; b++) {
         const box = new Int32Array(inboxes[b], 0, lengths[b]);
         const count = box.length / stride;
-        // In runs of 64: hash and touch every slot first, then insert in order.
-        for (let from = 0; from < count; from += 64) {
-          const to = Math.min(count, from + 64);
-          for (let k = from; k < to; k++) {
-            const h = StateStore.hashAt(box, k * stride, K);
-            hashes[k - from] = h;
-            sink ^= store.touch(h);
-          }
-          for (let k = from; k < to; k++) {
+        // In batches (StateStore.lookupBatch), the new ones stored in the senders' order.
+        for (let from = 0; from < count; from += batch.capacity) {
+          const m = Math.min(count, from + batch.capacity) - from;
+          const hashes = batch.hashes;
+          for (let k = 0; k < m; k++) hashes[k] = StateStore.hashAt(box, (from + k) * stride, K);
+          const view = box.subarray(from * stride);
+          store.lookupBatch(view, hashes, m, batch.isNew, stride);
+          for (let k = 0; k < m; k++) {
+            if (batch.isNew[k] === 0) continue;
             const at = k * stride;
-            if (insert(box, at, hashes[k - from], box[at + K], box[at + K + 1], level) >= 0) added++;
+            const index = store.append(view, at, view[at + K], view[at + K + 1]);
+            added++;
+            if (checking) {
+              codec.decode(store.keys, index * K, scratch);
+              checkNew(index, scratch, level);
+            }
           }
         }
       }
-      if (sink === 0x7fffffff) added += 0;
       return added;
     },
 
@@ -188,7 +211,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
         ruleFires: [...tally.ruleFires.keys()].filter((r) => tally.ruleFires[r] > 0).map((r) => [ruleKey(system, r), tally.ruleFires[r]] as [string, number]),
         measures: tally.measured,
         found,
-        bytes: store.bytes(),
+        bytes: store.bytes() + batchBytes + outboxPeak * 4 * (W - 1),
       };
     },
 
@@ -234,31 +257,34 @@ interface Loop {
   rssLimit: RssLimit | undefined;
   level: number;
   added: number;
+  batch: { capacity: number; keys: Int32Array; hashes: Int32Array; parents: Int32Array; events: Uint16Array; isNew: Uint8Array };
 }
 
 /**
- * Expands this worker's states [from, to) of the current level: every successor of a state first,
- * hashed and, where it is this worker's, its slot touched (see StateStore.touch); then, in event
- * order, each is inserted (this worker's) or put in its owner's outbox.
+ * Expands this worker's states from `from` on, up to `to` or as many as one batch of successors
+ * holds, and returns where it stopped. Each successor is hashed: those this worker owns go into
+ * the batch, looked up together once the states are expanded (StateStore.lookupBatch) and the
+ * new ones stored in expansion order; the others go, in order, into their owners' outboxes.
  */
-function expandRange(c: Loop, from: number, to: number): void {
-  const { system, codec, store, K, E, W, me, src, dst, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, deadlocks, progressEvents, checking, scratch, outLen, rssLimit } = c;
+function expandRange(c: Loop, from: number, to: number): number {
+  const { system, codec, store, K, E, W, me, src, dst, succKeys, succEvent, succStates, succSlots, succRule, canon, tally, fastTally, deadlocks, progressEvents, checking, scratch, outLen, rssLimit, batch } = c;
   const out = c.out;
   const eventFires = tally.eventFires;
   const stride = K + EXTRA;
   const depth = c.level + 1;
+  const { keys: bKeys, hashes: bHashes, parents: bParents, events: bEvents, isNew } = batch;
   let ruleFires = tally.ruleFires;
   let transitions = 0;
-  let sink = 0;
   let added = 0;
-  for (let i = from; i < to; i++) {
+  let m = 0;
+  let i = from;
+  for (; i < to && m + E <= batch.capacity; i++) {
     if ((i & 1023) === 0) checkRss(rssLimit);
     codec.decode(store.keys, i * K, src);
     const gid = i * W + me;
     let progress = 0;
-    let n = 0;
-    const m = succStates !== null ? system.successors!(src, succStates, succEvent, succRule) : E;
-    for (let k = 0; k < m; k++) {
+    const n = succStates !== null ? system.successors!(src, succStates, succEvent, succRule) : E;
+    for (let k = 0; k < n; k++) {
       let e: number;
       let rule: number;
       let s: Uint8Array;
@@ -282,39 +308,28 @@ function expandRange(c: Loop, from: number, to: number): void {
       }
       if (canon !== null) canon(s);
       for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
-      if (codec.encode(s, succKeys, n * K) >= 0) c.encode(s, c.key, 0);
-      const h = StateStore.hashAt(succKeys, n * K, K);
-      succHash[n] = h;
-      succEvent[n] = e;
-      if (((h >>> 16) * W) >>> 16 === me) sink ^= store.touch(h);
-      n++;
-    }
-    for (let j = 0; j < n; j++) {
-      const h = succHash[j];
+      if (codec.encode(s, succKeys, 0) >= 0) c.encode(s, c.key, 0);
+      const h = StateStore.hashAt(succKeys, 0, K);
       const owner = ((h >>> 16) * W) >>> 16;
       if (owner === me) {
-        const index = store.internAt(succKeys, j * K, h, gid, succEvent[j], true);
-        if (index >= 0) {
-          added++;
-          if (checking) {
-            codec.decode(store.keys, index * K, scratch);
-            c.checkNew(index, scratch, depth);
-          }
-        }
+        for (let w = 0; w < K; w++) bKeys[m * K + w] = succKeys[w];
+        bHashes[m] = h;
+        bParents[m] = gid;
+        bEvents[m] = e;
+        m++;
       } else {
         let at = outLen[owner];
         let o = out[owner];
         if (at + stride > o.length) {
           const length = Math.max(at + stride, o.length * 2);
           checkRss(rssLimit, length * 4);
-          const grown = new Int32Array(length);
+          const grown = new Int32Array(new SharedArrayBuffer(length * 4));
           grown.set(o.subarray(0, at));
           out[owner] = o = grown;
         }
-        const off = j * K;
-        for (let w = 0; w < K; w++) o[at++] = succKeys[off + w];
+        for (let w = 0; w < K; w++) o[at++] = succKeys[w];
         o[at++] = gid;
-        o[at++] = succEvent[j];
+        o[at++] = e;
         outLen[owner] = at;
       }
     }
@@ -325,9 +340,22 @@ function expandRange(c: Loop, from: number, to: number): void {
       if (!p.isDone(system.view(src))) c.found[pi] = { level: c.level, index: i };
     }
   }
+  store.lookupBatch(bKeys, bHashes, m, isNew);
+  for (let j = 0; j < m; j++) {
+    if (isNew[j] === 0) continue;
+    const index = store.append(bKeys, j * K, bParents[j], bEvents[j]);
+    added++;
+    if (checking) {
+      codec.decode(store.keys, index * K, scratch);
+      c.checkNew(index, scratch, depth);
+    }
+  }
   tally.transitions += transitions;
-  if (sink === 0x7fffffff) added += 0;
   c.added += added;
+  return i;
 }
+
+/** Successors per batch of expandRange and absorb. */
+const BATCH = 1 << 16;
 
 main();

@@ -29,7 +29,7 @@ export type ToWorker =
   | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number; maxRss?: number; maxRssLabel?: string }
   | { type: 'seed' }
   | { type: 'expand' }
-  | { type: 'absorb'; inboxes: ArrayBuffer[]; lengths: number[] }
+  | { type: 'absorb'; inboxes: SharedArrayBuffer[]; lengths: number[] }
   | { type: 'finish' }
   | { type: 'node'; index: number }
   | { type: 'exit' };
@@ -47,7 +47,7 @@ type Finished = {
 export type ToMain =
   | { type: 'ready' }
   | { type: 'seeded'; added: number }
-  | { type: 'expanded'; outboxes: ArrayBuffer[]; lengths: number[]; added: number }
+  | { type: 'expanded'; outboxes: SharedArrayBuffer[]; lengths: number[]; added: number }
   | { type: 'absorbed'; added: number }
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
@@ -172,7 +172,7 @@ export async function exploreParallel<V>(
         peers.map((p, v) => {
           const inboxes = expanded.map((e) => e.outboxes[v]).filter((_, w) => w !== v);
           const lengths = expanded.map((e) => e.lengths[v]).filter((_, w) => w !== v);
-          return p.ask({ type: 'absorb', inboxes, lengths }, 'absorbed', inboxes);
+          return p.ask({ type: 'absorb', inboxes, lengths }, 'absorbed');
         }),
       );
       frontier = expanded.reduce((n, e) => n + e.added, 0) + absorbed.reduce((n, a) => n + a.added, 0);

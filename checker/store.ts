@@ -187,7 +187,7 @@ export class StateStore {
   }
 
   /**
-   * Looks up `m` keys at once (`keys[j*K..]`, hashes in `hashes`), inserting into the index each
+   * Looks up `m` keys at once (key j at `keys[j*stride..]`, hashes in `hashes`), inserting into the index each
    * key not yet there; `isNew[j]` is set to 1 for a key seen for the first time (the first of
    * several equal keys in the batch), else 0. Nothing is added to the arena: the caller appends
    * the new keys in batch order (`append`), so indices, parents and events are exactly what
@@ -198,7 +198,7 @@ export class StateStore {
    * of every key of a block is loaded first, in a loop whose loads are independent, so the memory
    * serves them together; the probes that follow find them in the cache.
    */
-  lookupBatch(keys: Int32Array, hashes: Int32Array, m: number, isNew: Uint8Array): void {
+  lookupBatch(keys: Int32Array, hashes: Int32Array, m: number, isNew: Uint8Array, stride = this.K): void {
     while ((this.count + m) * 10 > this.slots * 7) this.growTable();
     const K = this.K;
     const last = K - 1;
@@ -211,7 +211,7 @@ export class StateStore {
       // so the memory fetches them all at once; the probes then find them in the cache.
       for (let j = from; j < to; j++) sink ^= table[(hashes[j] & mask) * K + last];
       for (let j = from; j < to; j++) {
-        const offset = j * K;
+        const offset = j * stride;
         let slot = hashes[j] & mask;
         let found = false;
         for (;;) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run build (and `prepare`, so npm install and npm ci build too): compiles the CLI's TypeScript
-// (checker/, models/, specs/, src/) into dist/ with tsc (tsconfig.build.json: emit only, the type
+// (checker/, models/, specs/, src/, bench/) into dist/ with tsc (tsconfig.build.json: emit only, the type
 // check is npm test's), copies the two plain .mjs modules beside their compiled neighbours,
 // compiles the JSON Schemas of docs/schema/ into dist/src/input/validators.cjs, and writes
 // dist/build.json, which bin/daxcheck.mjs reads to know dist/ is in step with the sources.
