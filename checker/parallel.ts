@@ -139,7 +139,7 @@ export async function exploreParallel<V>(
   try {
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
     // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
-    const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.05) : 0;
+    const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.01) : 0;
     await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
     const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;

@@ -2,7 +2,10 @@
  * The set of visited states: an arena of packed keys in discovery order, a parent pointer and the
  * event that led to each state (so any state's shortest path can be rebuilt), and an
  * open-addressing hash index whose slots hold just the key words. A slot whose last word is zero
- * is empty: the codec sets a presence bit in every key's last word.
+ * is empty: the codec sets a presence bit in every key's last word. The index is kept at most
+ * three quarters full (linear probing; a key of two words shares its cache line with seven
+ * others, so a longer probe is seldom another miss): measured on the bench model, lookups cost
+ * the same at 0.72 as at 0.36, and half the table is half the pages to touch for the first time.
  *
  * A JavaScript Set or Map cannot be used: both fail at 2^24 entries, and their per-entry cost is
  * ten times this layout's.
@@ -72,7 +75,7 @@ export class StateStore {
     this.slotWords = K;
     let capacity = Math.max(1 << 12, expected);
     let slots = 1 << 13;
-    while (capacity * 10 > slots * 7) slots *= 2;
+    while (capacity * 4 > slots * 3) slots *= 2;
     if (capacity > 1 << 12) {
       // A hint that does not fit the limits is dropped: the store grows as it goes instead.
       try {
@@ -182,7 +185,7 @@ export class StateStore {
     this.parent[index] = parent;
     this.via[index] = via;
     this.count = index + 1;
-    if (this.count * 10 > this.slots * 7) this.growTable();
+    if (this.count * 4 > this.slots * 3) this.growTable();
     return index;
   }
 
@@ -199,7 +202,7 @@ export class StateStore {
    * serves them together; the probes that follow find them in the cache.
    */
   lookupBatch(keys: Int32Array, hashes: Int32Array, m: number, isNew: Uint8Array, stride = this.K): void {
-    while ((this.count + m) * 10 > this.slots * 7) this.growTable();
+    while ((this.count + m) * 4 > this.slots * 3) this.growTable();
     const K = this.K;
     const last = K - 1;
     const table = this.table;
