@@ -111,16 +111,13 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const succSlots = succStates ? Array.from({ length: E1 }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [];
   const succRule = new Int32Array(E1);
 
-  /** The successors of a run of states this worker owns, looked up together (expandRange). */
-  const batchBytes = Math.max(BATCH, 2 * E1) * (K * 4 + 4 + 4 + 2 + 1);
-  const batch = {
-    capacity: Math.max(BATCH, 2 * E1),
-    keys: new Int32Array(Math.max(BATCH, 2 * E1) * K),
-    hashes: new Int32Array(Math.max(BATCH, 2 * E1)),
-    parents: new Int32Array(Math.max(BATCH, 2 * E1)),
-    events: new Uint16Array(Math.max(BATCH, 2 * E1)),
-    isNew: new Uint8Array(Math.max(BATCH, 2 * E1)),
-  };
+  /**
+   * The successors of a run of states this worker owns, in the layout of an outbox (key, parent,
+   * event), looked up together (expandRange).
+   */
+  const batchCapacity = Math.max(BATCH, 2 * E1);
+  const batch = { capacity: batchCapacity, own: new Int32Array(batchCapacity * (K + EXTRA)), hashes: new Int32Array(batchCapacity), isNew: new Uint8Array(batchCapacity) };
+  const batchBytes = batchCapacity * ((K + EXTRA) * 4 + 4 + 1);
 
   /**
    * Outboxes, one growable Int32Array per destination worker (filled by expandRange), over shared
@@ -130,7 +127,8 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   // Sized at once for this worker's share of the expected states (memory is only taken where it
   // is written): growing means a new buffer, a copy and fresh pages.
   const outboxWords = Math.max(1 << 14, Math.min(1 << 28, Math.ceil((expectedStates || 0) * (K + EXTRA))));
-  let out: Int32Array[] = Array.from({ length: W }, (_, w) => new Int32Array(new SharedArrayBuffer(w === me ? 4 : outboxWords * 4)));
+  // This worker's own "outbox" is the batch.
+  let out: Int32Array[] = Array.from({ length: W }, (_, w) => (w === me ? batch.own : new Int32Array(new SharedArrayBuffer(outboxWords * 4))));
   let outLen = new Int32Array(W);
   /** The most words an outbox held (counted in the bytes per state). */
   let outboxPeak = 0;
@@ -166,10 +164,10 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       added = loop.added;
       frontierStart = frontierEnd;
       level++;
-      for (let w = 0; w < W; w++) outboxPeak = Math.max(outboxPeak, outLen[w]);
+      for (let w = 0; w < W; w++) if (w !== me) outboxPeak = Math.max(outboxPeak, outLen[w]);
       // The shared buffers are handed over (no copy), with how many words of each are filled;
       // this worker writes to them again only after their owners have absorbed them.
-      const outboxes = out.map((o) => o.buffer as SharedArrayBuffer);
+      const outboxes = out.map((o, w) => (w === me ? NOTHING : (o.buffer as SharedArrayBuffer)));
       return { outboxes, lengths: Array.from(outLen), stats: { added } };
     },
 
@@ -257,7 +255,7 @@ interface Loop {
   rssLimit: RssLimit | undefined;
   level: number;
   added: number;
-  batch: { capacity: number; keys: Int32Array; hashes: Int32Array; parents: Int32Array; events: Uint16Array; isNew: Uint8Array };
+  batch: { capacity: number; own: Int32Array; hashes: Int32Array; isNew: Uint8Array };
 }
 
 /**
@@ -272,13 +270,13 @@ function expandRange(c: Loop, from: number, to: number): number {
   const eventFires = tally.eventFires;
   const stride = K + EXTRA;
   const depth = c.level + 1;
-  const { keys: bKeys, hashes: bHashes, parents: bParents, events: bEvents, isNew } = batch;
+  const { own, hashes, isNew } = batch;
   let ruleFires = tally.ruleFires;
   let transitions = 0;
   let added = 0;
-  let m = 0;
+  outLen[me] = 0;
   let i = from;
-  for (; i < to && m + E <= batch.capacity; i++) {
+  for (; i < to && outLen[me] + E * stride <= own.length; i++) {
     if ((i & 1023) === 0) checkRss(rssLimit);
     codec.decode(store.keys, i * K, src);
     const gid = i * W + me;
@@ -310,14 +308,10 @@ function expandRange(c: Loop, from: number, to: number): number {
       for (let d = 0; d < deadlocks.length; d++) if (progressEvents[deadlocks[d].i][e]) progress |= 1 << d;
       if (codec.encode(s, succKeys, 0) >= 0) c.encode(s, c.key, 0);
       const h = StateStore.hashAt(succKeys, 0, K);
+      // Every successor goes to its owner's outbox, this worker's own too (the batch): one path,
+      // no branch on a coin toss.
       const owner = ((h >>> 16) * W) >>> 16;
-      if (owner === me) {
-        for (let w = 0; w < K; w++) bKeys[m * K + w] = succKeys[w];
-        bHashes[m] = h;
-        bParents[m] = gid;
-        bEvents[m] = e;
-        m++;
-      } else {
+      {
         let at = outLen[owner];
         let o = out[owner];
         if (at + stride > o.length) {
@@ -340,10 +334,13 @@ function expandRange(c: Loop, from: number, to: number): number {
       if (!p.isDone(system.view(src))) c.found[pi] = { level: c.level, index: i };
     }
   }
-  store.lookupBatch(bKeys, bHashes, m, isNew);
+  const m = outLen[me] / stride;
+  for (let j = 0; j < m; j++) hashes[j] = StateStore.hashAt(own, j * stride, K);
+  store.lookupBatch(own, hashes, m, isNew, stride);
   for (let j = 0; j < m; j++) {
     if (isNew[j] === 0) continue;
-    const index = store.append(bKeys, j * K, bParents[j], bEvents[j]);
+    const at = j * stride;
+    const index = store.append(own, at, own[at + K], own[at + K + 1]);
     added++;
     if (checking) {
       codec.decode(store.keys, index * K, scratch);
@@ -354,6 +351,9 @@ function expandRange(c: Loop, from: number, to: number): number {
   c.added += added;
   return i;
 }
+
+/** An empty outbox: what a worker ships to itself. */
+const NOTHING = new SharedArrayBuffer(4);
 
 /** Successors per batch of expandRange and absorb. */
 const BATCH = 1 << 16;
