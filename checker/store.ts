@@ -153,30 +153,16 @@ export class StateStore {
 
   /** `intern` for the key at `keys[offset..offset+K)` whose hash is already known. */
   internAt(keys: Int32Array, offset: number, hash: number, parent: number, via: number, allowInsert = true): number {
-    const K = this.K;
-    const last = K - 1;
-    const table = this.table;
-    const mask = this.slots - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const base = slot * K;
-      if (table[base + last] === 0) break;
-      let same = true;
-      for (let i = 0; i < K; i++) {
-        if (table[base + i] !== keys[offset + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return SEEN;
-      slot = (slot + 1) & mask;
-    }
+    const found = this.probe(keys, offset, hash);
+    if (found >= 0) return SEEN;
     if (!allowInsert) return REFUSED;
+    const K = this.K;
+    const table = this.table;
     const index = this.count;
     if (index === this.parent.length) this.growArena();
     const arena = this.keys;
     const at = index * K;
-    const base = slot * K;
+    const base = ~found * K;
     for (let i = 0; i < K; i++) {
       const w = keys[offset + i];
       arena[at + i] = w;
@@ -215,27 +201,10 @@ export class StateStore {
       for (let j = from; j < to; j++) sink ^= table[(hashes[j] & mask) * K + last];
       for (let j = from; j < to; j++) {
         const offset = j * stride;
-        let slot = hashes[j] & mask;
-        let found = false;
-        for (;;) {
-          const base = slot * K;
-          if (table[base + last] === 0) break;
-          let same = true;
-          for (let i = 0; i < K; i++) {
-            if (table[base + i] !== keys[offset + i]) {
-              same = false;
-              break;
-            }
-          }
-          if (same) {
-            found = true;
-            break;
-          }
-          slot = (slot + 1) & mask;
-        }
-        if (found) isNew[j] = 0;
+        const found = this.probe(keys, offset, hashes[j]);
+        if (found >= 0) isNew[j] = 0;
         else {
-          const base = slot * K;
+          const base = ~found * K;
           for (let i = 0; i < K; i++) table[base + i] = keys[offset + i];
           isNew[j] = 1;
         }
@@ -246,6 +215,24 @@ export class StateStore {
 
   /** Keeps the loads of `lookupBatch` from being optimised away. */
   private sink = 0;
+
+  /**
+   * Linear probing for the key at `keys[offset..offset+K)` from its hash's slot: the slot holding
+   * it, or the complement (`~slot`, negative) of the empty slot where it belongs.
+   */
+  private probe(keys: Int32Array, offset: number, hash: number): number {
+    const K = this.K;
+    const last = K - 1;
+    const table = this.table;
+    const mask = this.slots - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const base = slot * K;
+      if (table[base + last] === 0) return ~slot;
+      let i = 0;
+      while (i < K && table[base + i] === keys[offset + i]) i++;
+      if (i === K) return slot;
+    }
+  }
 
   /** Appends a key `lookupBatch` found new to the arena; returns its index. */
   append(keys: Int32Array, offset: number, parent: number, via: number): number {

@@ -423,28 +423,10 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     if (generated) return generated(src, out, events, rules, ctx, slots, cfg);
     if (generated === undefined && ++cfg.expanded > this.generateAfter) cfg.generated = this.generateSuccessors(cfg);
     const plan = cfg.plan ?? this.planOf(cfg);
-    const S = this.stateBytes;
     const pe = plan.events;
     const ps = plan.sels;
-    const all = this.events;
-    const copyAt = this.copyAt;
     let n = 0;
-    for (let k = 0; k < pe.length; k++) {
-      const event = pe[k];
-      const ev = all[event];
-      const micro = this.pick(ps[k], ctx, ev, cfg);
-      if (micro === null) continue;
-      const off = n * S;
-      copyAt(src, out, off);
-      const o = slots[n];
-      const runs = micro.runs;
-      for (let i = 0; i < runs.length; i++) runs[i](o, ev);
-      out[off] = micro.next & 0xff;
-      out[off + 1] = micro.next >> 8;
-      events[n] = event;
-      rules[n] = micro.rule;
-      n++;
-    }
+    for (let k = 0; k < pe.length; k++) if (this.oneSuccessor(ps[k], pe[k], ctx, src, out, events, rules, slots, cfg, n)) n++;
     return n;
   }
 
@@ -529,7 +511,7 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     return this.configs.filter((c) => c?.generated).length;
   }
 
-  /** The general path of one event for generated code: writes successor n and returns true when the event is enabled. */
+  /** One event in the general loop (and in generated code, for transitions of several regions): writes successor n and returns true when the event is enabled. */
   private oneSuccessor(sel: Sel, event: number, ctx: ByteContext, src: Uint8Array, out: Uint8Array, events: Uint16Array, rules: Int32Array, slots: ByteContext[], cfg: Config, n: number): boolean {
     const ev = this.events[event];
     const micro = this.pick(sel, ctx, ev, cfg);
@@ -838,17 +820,6 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
     if ('check' in impl) return this.compileGuard(impl, where, depth + 1);
     const fn = impl as (args: unknown, params: unknown) => boolean;
     const args = { context: null as unknown, event: null as unknown };
-    if (!hasParams) {
-      return direct(
-        (ctx, ev) => {
-          args.context = ctx;
-          args.event = ev;
-          return fn(args, undefined);
-        },
-        fn,
-        undefined,
-      );
-    }
     if (typeof paramsSpec === 'function') {
       const p = paramsSpec as (a: unknown) => unknown;
       return (ctx, ev) => {
@@ -857,14 +828,16 @@ export class CompiledMachine<C extends ByteContext = ByteContext> implements Tra
         return fn(args, p({ context: ctx, event: ev }));
       };
     }
+    // Constant params (or none): generated code may call `fn` itself.
+    const params = hasParams ? paramsSpec : undefined;
     return direct(
       (ctx, ev) => {
         args.context = ctx;
         args.event = ev;
-        return fn(args, paramsSpec);
+        return fn(args, params);
       },
       fn,
-      paramsSpec,
+      params,
     );
   }
 
