@@ -305,7 +305,8 @@ export async function explore<V>(
       },
       transitions: 0,
       sink: 0,
-      progress: 0,
+      oneEnd: new Int32Array(1),
+      oneProgress: new Int32Array(1),
     };
     // The batched lookup (StateStore.lookupBatch) where the store keeps every key.
     let batch = store instanceof StateStore ? makeBatch(K, E, Math.max(4096, 2 * E)) : null;
@@ -559,65 +560,74 @@ interface Expansion {
   /** Transitions counted here (fast path), added to the tally's at the end. */
   transitions: number;
   sink: number;
-  /** Deadlock properties with a progress event enabled in the state just generated (bits). */
-  progress: number;
+  /** `generateRange`'s outputs for one state (`expandChunk`). */
+  oneEnd: Int32Array;
+  oneProgress: Int32Array;
 }
 
 /**
- * Generates every successor of state i (decoded into x.src): keys into `succKeys` from key
- * `base` on, events into `succEvent` from `base` on, counted, reduced under symmetry; sets
- * x.progress (deadlock properties). Returns how many.
+ * Generates every successor of states `from`, `from + 1`, ... (each decoded into x.src in turn)
+ * while there is room for a state's successors within `capacity`, up to `to`: keys into `keys`,
+ * events into `events`, in order, counted and reduced under symmetry; for the k-th state, where
+ * its successors end (`ends[k]`) and its deadlock progress bits (`progress[k]`). Returns the
+ * first state not expanded. One call for many states: the hot loop's variables are read once.
+ * (parallel-worker.ts's `expandRange` takes the same steps per successor, writing each to its
+ * owner's outbox instead: kept apart, as a call per successor would cost in both hot loops.)
  */
-function generate(x: Expansion, i: number, succKeys: Int32Array, succEvent: Uint16Array, base: number): number {
-  const { system, codec, store, K, E, src, dst, succStates, succSlots, succRule, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
-  codec.decode(store.keys, store.keyOffset(i), src);
+function generateRange(x: Expansion, from: number, to: number, keys: Int32Array, events: Uint16Array, ends: Int32Array, progressOut: Int32Array, capacity: number): number {
+  const { system, codec, store, K, E, src, dst, succStates, succSlots, succRule, succEvent, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
   let ruleFires = tally.ruleFires;
   let transitions = 0;
-  let n = 0;
-  let progress = 0;
-  if (succStates !== null) {
-    // Every successor at once (TransitionSystem.successors).
-    n = system.successors!(src, succStates, x.succEvent, succRule);
-    const events = x.succEvent;
-    for (let j = 0; j < n; j++) {
-      const e = events[j];
-      succEvent[base + j] = e;
-      const rule = succRule[j];
-      const s = succSlots[j];
-      if (fastTally && rule < ruleFires.length) {
-        transitions++;
-        eventFires[e]++;
-        ruleFires[rule]++;
-      } else {
-        tally.count(src, e, rule, s);
-        ruleFires = tally.ruleFires;
+  let m = 0;
+  let i = from;
+  for (; i < to && m + E <= capacity; i++) {
+    codec.decode(store.keys, store.keyOffset(i), src);
+    let progress = 0;
+    if (succStates !== null) {
+      // Every successor at once (TransitionSystem.successors).
+      const n = system.successors!(src, succStates, succEvent, succRule);
+      for (let j = 0; j < n; j++) {
+        const e = succEvent[j];
+        events[m] = e;
+        const rule = succRule[j];
+        const s = succSlots[j];
+        if (fastTally && rule < ruleFires.length) {
+          transitions++;
+          eventFires[e]++;
+          ruleFires[rule]++;
+        } else {
+          tally.count(src, e, rule, s);
+          ruleFires = tally.ruleFires;
+        }
+        if (canon !== null) canon(s);
+        for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
+        if (codec.encode(s, keys, m * K) >= 0) x.encodeOrThrow(s);
+        m++;
       }
-      if (canon !== null) canon(s);
-      for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-      if (codec.encode(s, succKeys, (base + j) * K) >= 0) x.encodeOrThrow(s);
-    }
-  } else {
-    for (let e = 0; e < E; e++) {
-      const rule = system.step(src, e, dst);
-      if (rule < 0) continue;
-      if (fastTally && rule < ruleFires.length) {
-        transitions++;
-        eventFires[e]++;
-        ruleFires[rule]++;
-      } else {
-        tally.count(src, e, rule, dst);
-        ruleFires = tally.ruleFires;
+    } else {
+      for (let e = 0; e < E; e++) {
+        const rule = system.step(src, e, dst);
+        if (rule < 0) continue;
+        if (fastTally && rule < ruleFires.length) {
+          transitions++;
+          eventFires[e]++;
+          ruleFires[rule]++;
+        } else {
+          tally.count(src, e, rule, dst);
+          ruleFires = tally.ruleFires;
+        }
+        if (canon !== null) canon(dst);
+        for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
+        if (codec.encode(dst, keys, m * K) >= 0) x.encodeOrThrow(dst);
+        events[m] = e;
+        m++;
       }
-      if (canon !== null) canon(dst);
-      for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-      if (codec.encode(dst, succKeys, (base + n) * K) >= 0) x.encodeOrThrow(dst);
-      succEvent[base + n] = e;
-      n++;
     }
+    ends[i - from] = m;
+    progressOut[i - from] = progress;
   }
   x.transitions += transitions;
-  x.progress = progress;
-  return n;
+  return i;
 }
 
 /**
@@ -625,11 +635,12 @@ function generate(x: Expansion, i: number, succKeys: Int32Array, succEvent: Uint
  * StateStore.touch). Returns `to`, or -1 when --max-states refused a new state.
  */
 function expandChunk(x: Expansion, from: number, to: number): number {
-  const { codec, store, K, dst, succKeys, succEvent, succHash, maxStates, checking, deadlockCount } = x;
+  const { codec, store, K, E, dst, succKeys, succEvent, succHash, maxStates, checking, deadlockCount } = x;
   let sink = 0;
   for (let i = from; i < to; i++) {
-    const n = generate(x, i, succKeys, succEvent, 0);
-    const progress = x.progress;
+    generateRange(x, i, i + 1, succKeys, succEvent, x.oneEnd, x.oneProgress, E);
+    const n = x.oneEnd[0];
+    const progress = x.oneProgress[0];
     let touched = 0;
     for (let j = 0; j < n; j++) {
       const h = store.hashAt(succKeys, j * K);
@@ -664,16 +675,10 @@ function expandChunk(x: Expansion, from: number, to: number): number {
  */
 function expandBatch(x: Expansion, b: Batch, from: number, to: number): number {
   const store = x.store as StateStore;
-  const { codec, K, E, dst, maxStates, checking, deadlockCount } = x;
+  const { codec, K, dst, maxStates, checking, deadlockCount } = x;
   const { keys, events, hashes, isNew, stateEnd, progress } = b;
-  let m = 0;
-  let i = from;
-  for (; i < to && m + E <= b.capacity; i++) {
-    const n = generate(x, i, keys, events, m);
-    m += n;
-    stateEnd[i - from] = m;
-    progress[i - from] = x.progress;
-  }
+  const i = generateRange(x, from, to, keys, events, stateEnd, progress, b.capacity);
+  const m = i > from ? stateEnd[i - from - 1] : 0;
   for (let j = 0; j < m; j++) hashes[j] = StateStore.hashAt(keys, j * K, K);
   store.lookupBatch(keys, hashes, m, isNew);
   let j = 0;
