@@ -104,7 +104,6 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   };
   const E1 = Math.max(1, E);
   const succKeys = new Int32Array(E1 * K);
-  const succHash = new Int32Array(E1);
   const succEvent = new Uint16Array(E1);
   const fastTally = measures.length === 0;
   const succStates = typeof system.successors === 'function' ? new Uint8Array(E1 * system.stateBytes) : null;
@@ -156,7 +155,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       const frontierEnd = store.count;
       let added = 0;
       const loop: Loop = {
-        system, codec, store, K, E, W, me, src, dst, key, succKeys, succHash, succEvent, succStates, succSlots, succRule, canon, tally,
+        system, codec, store, K, E, W, me, src, dst, key, succKeys, succEvent, succStates, succSlots, succRule, canon, tally,
         fastTally, deadlocks, progressEvents, found, checking, checkNew, encode, scratch, out, outLen, level, added: 0, rssLimit, batch,
       };
       for (let i = frontierStart; i < frontierEnd; ) i = expandRange(loop, i, frontierEnd);
@@ -233,7 +232,6 @@ interface Loop {
   dst: Uint8Array;
   key: Int32Array;
   succKeys: Int32Array;
-  succHash: Int32Array;
   succEvent: Uint16Array;
   succStates: Uint8Array | null;
   succSlots: Uint8Array[];
