@@ -125,6 +125,8 @@ export interface ExploreResult<V> {
    * property holds is then only probable.
    */
   omissionProbability?: number;
+  /** Parallel explorer: chunks of a level a worker expanded for another (work stealing). */
+  stolenChunks?: number;
 }
 
 export interface Path {
@@ -174,17 +176,15 @@ export async function explore<V>(
   if (E > 0xffff) throw new ModelError(`${system.name}: ${E} events; at most 65535 are supported`);
   checkPropertyIds(system.name, properties as Property<unknown>[]);
   if (properties.filter((p) => p.kind === 'deadlock').length > 30) throw new ModelError('at most 30 deadlock properties');
-  const src = new Uint8Array(system.stateBytes);
-  const dst = new Uint8Array(system.stateBytes);
+  const buffers = generationBuffers(system as TransitionSystem<unknown>);
+  const { src } = buffers;
   const key = new Int32Array(K);
   const canon = options.symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
   if (canon && !fixesStates(system.symmetry!, system.initialStates())) {
     throw new ModelError(`${system.name}: the declared symmetry (${system.symmetry!.description}) does not map the initial state to itself`);
   }
   const succKeys = new Int32Array(E * K);
-  const succEvent = new Uint16Array(E);
   const succHash = new Int32Array(E);
-  const succStates = typeof system.successors === 'function' ? new Uint8Array(E * system.stateBytes) : null;
   let sink = 0;
 
   const always = properties.flatMap((p, i) => (p.kind === 'always' ? [{ p, i }] : []));
@@ -271,14 +271,9 @@ export async function explore<V>(
       store,
       K,
       E,
-      src,
-      dst,
+      ...buffers,
       succKeys,
-      succEvent,
       succHash,
-      succStates,
-      succSlots: succStates ? Array.from({ length: E }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [],
-      succRule: new Int32Array(E),
       canon,
       tally: tally as Tally<unknown>,
       fastTally: measures.length === 0,
@@ -528,17 +523,22 @@ export function runFigures(r: {
 }
 
 /** What `expandChunk` works with: everything the hot loop reads, in one object. */
-interface Expansion {
+/** Where `generateRange` reads the keys of the states it expands. */
+export interface KeySource {
+  keys: Int32Array;
+  keyOffset(i: number): number;
+}
+
+/** What `generateRange` works with: the system, its codec and buffers, the tally. */
+export interface Generation {
   system: TransitionSystem<unknown>;
   codec: ReturnType<typeof makeCodec>;
-  store: StateStore | CompactStore;
+  store: KeySource;
   K: number;
   E: number;
   src: Uint8Array;
   dst: Uint8Array;
-  succKeys: Int32Array;
   succEvent: Uint16Array;
-  succHash: Int32Array;
   /** With TransitionSystem.successors: the successors' buffer, a view of each, their rules. */
   succStates: Uint8Array | null;
   succSlots: Uint8Array[];
@@ -548,17 +548,40 @@ interface Expansion {
   /** No measures: count transitions here, not through the tally. */
   fastTally: boolean;
   eventFires: Float64Array;
-  maxStates: number;
-  checking: boolean;
-  checkNew: (index: number, state: Uint8Array) => void;
   deadlockCount: number;
-  /** One bit per deadlock property. */
-  deadlockMask: number;
   progressEvent: Uint8Array[];
-  onDeadlockCandidate: (i: number, progress: number) => void;
   encodeOrThrow: (state: Uint8Array) => void;
   /** Transitions counted here (fast path), added to the tally's at the end. */
   transitions: number;
+}
+
+/**
+ * A Generation's buffers for `system` (the sequential explorer's and each parallel worker's):
+ * the successors' states, events and rules, and the decoded source and successor.
+ */
+export function generationBuffers(system: TransitionSystem<unknown>) {
+  const E = Math.max(1, system.eventCount);
+  const succStates = typeof system.successors === 'function' ? new Uint8Array(E * system.stateBytes) : null;
+  return {
+    src: new Uint8Array(system.stateBytes),
+    dst: new Uint8Array(system.stateBytes),
+    succEvent: new Uint16Array(E),
+    succStates,
+    succSlots: succStates ? Array.from({ length: E }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [],
+    succRule: new Int32Array(E),
+  };
+}
+
+interface Expansion extends Generation {
+  store: StateStore | CompactStore;
+  succKeys: Int32Array;
+  succHash: Int32Array;
+  maxStates: number;
+  checking: boolean;
+  checkNew: (index: number, state: Uint8Array) => void;
+  /** One bit per deadlock property. */
+  deadlockMask: number;
+  onDeadlockCandidate: (i: number, progress: number) => void;
   sink: number;
   /** `generateRange`'s outputs for one state (`expandChunk`). */
   oneEnd: Int32Array;
@@ -571,10 +594,9 @@ interface Expansion {
  * events into `events`, in order, counted and reduced under symmetry; for the k-th state, where
  * its successors end (`ends[k]`) and its deadlock progress bits (`progress[k]`). Returns the
  * first state not expanded. One call for many states: the hot loop's variables are read once.
- * (parallel-worker.ts's `expandRange` takes the same steps per successor, writing each to its
- * owner's outbox instead: kept apart, as a call per successor would cost in both hot loops.)
+ * The parallel explorer's workers generate with it too (checker/parallel-worker.ts).
  */
-function generateRange(x: Expansion, from: number, to: number, keys: Int32Array, events: Uint16Array, ends: Int32Array, progressOut: Int32Array, capacity: number): number {
+export function generateRange(x: Generation, from: number, to: number, keys: Int32Array, events: Uint16Array, ends: Int32Array, progressOut: Int32Array, capacity: number): number {
   const { system, codec, store, K, E, src, dst, succStates, succSlots, succRule, succEvent, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
   let ruleFires = tally.ruleFires;
   let transitions = 0;

@@ -2,11 +2,17 @@
  * The parallel explorer: breadth-first search over several worker threads, each owning the states
  * whose hash falls in its partition (as distributed Spin and Stern–Dill's Murφ do).
  *
- * Level by level: every worker expands its part of the frontier, inserts the successors it owns
- * at once and ships the others to their owners; when all have expanded, each inserts what it was
- * sent, taking the senders in worker order. Every step of that is deterministic, so a run with W
- * workers gives the same states, counts and traces every time; the state space, the verdicts
- * and the counterexamples' lengths are those of the sequential explorer (test/checker/engines).
+ * Level by level, in two phases. Expand: each worker's part of the level is cut into chunks; a
+ * worker expands its own from the front, storing at once the successors it owns, and when they
+ * are gone takes the others' from the back (work stealing: a worker on a faster or less busy
+ * core does more). Successors not stored at once go to their owners' outboxes. Absorb: each
+ * worker stores what it was shipped. A worker's states are stored in one order whoever expanded
+ * what: the successors of its own frontier, in state order (those of the chunks it expanded
+ * first, stored at once, then those of the chunks taken from it), then those of the other
+ * workers' frontiers, in worker then state order. So a run with W workers gives the same
+ * states, indices, counts and traces every time, whatever the chunk size; the state space, the
+ * verdicts and the counterexamples' lengths are those of the sequential explorer
+ * (test/checker/engines).
  *
  * Workers build their own copy of the system from a loader (a module and an exported function),
  * since functions cannot be sent to a thread. The caller's copy renders traces.
@@ -26,10 +32,10 @@ export interface Loader {
 }
 
 export type ToWorker =
-  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number; maxRss?: number; maxRssLabel?: string }
+  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number; claim: SharedArrayBuffer; slow: boolean; maxRss?: number; maxRssLabel?: string }
   | { type: 'seed' }
-  | { type: 'expand' }
-  | { type: 'absorb'; inboxes: SharedArrayBuffer[]; lengths: number[] }
+  | { type: 'expand'; frontiers: Int32Array; size: number; sources: SharedArrayBuffer[] }
+  | { type: 'absorb'; inboxes: SharedArrayBuffer[]; runs: Int32Array }
   | { type: 'finish' }
   | { type: 'node'; index: number }
   | { type: 'exit' };
@@ -40,15 +46,27 @@ type Finished = {
   eventFires: number[];
   ruleFires: [string, number][];
   measures: { name: string; unit: string; max: number | null; transitions: number }[];
-  found: { level: number; index: number }[];
+  found: Found[];
   bytes: number;
+  /** Chunks of other workers' frontiers this one expanded. */
+  stolen: number;
 };
+
+/** A state found for a property: its BFS level, its owner and its index there (-1: none). */
+export interface Found {
+  level: number;
+  owner: number;
+  index: number;
+}
+
+/** What a worker's store holds after a phase: states added, the count, where the keys are. */
+type StoreFigures = { added: number; count: number; keys: SharedArrayBuffer };
 
 export type ToMain =
   | { type: 'ready' }
-  | { type: 'seeded'; added: number }
-  | { type: 'expanded'; outboxes: SharedArrayBuffer[]; lengths: number[]; added: number }
-  | { type: 'absorbed'; added: number }
+  | ({ type: 'seeded' } & StoreFigures)
+  | { type: 'expanded'; added: number; outboxes: SharedArrayBuffer[]; spans: Int32Array }
+  | ({ type: 'absorbed' } & StoreFigures)
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
   | { type: 'error'; message: string; memory: boolean };
@@ -78,11 +96,11 @@ class Peer {
       w?.({ type: 'error', message: err.message, memory: false });
     });
   }
-  async ask<T extends ToMain['type']>(msg: ToWorker, expect: T, transfer: ArrayBuffer[] = []): Promise<Extract<ToMain, { type: T }>> {
+  async ask<T extends ToMain['type']>(msg: ToWorker, expect: T): Promise<Extract<ToMain, { type: T }>> {
     if (this.failed) throw this.failed;
     const reply = await new Promise<ToMain>((resolve) => {
       this.waiting = resolve;
-      this.worker.postMessage(msg, transfer);
+      this.worker.postMessage(msg);
     });
     if (reply.type === 'error') throw new WorkerError(reply.message, reply.memory);
     if (reply.type !== expect) throw new Error(`parallel explorer: expected ${expect}, got ${reply.type}`);
@@ -105,6 +123,52 @@ async function everyReply<T>(asks: Promise<T>[]): Promise<T[]> {
   return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+export interface ParallelOptions {
+  workers: number;
+  /** States per chunk of a level (tests: 1 makes every state a chunk); by default from the level's size. */
+  chunkStates?: number;
+  /** Tests: this worker pauses after each chunk, so that the others take its chunks. */
+  slowWorker?: number;
+}
+
+/** States per chunk of a level at most (a large level; a small one is cut finer, to share it out). */
+const CHUNK = 1024;
+
+/**
+ * The order in which worker v stores what it was shipped: the successors of the chunks of its
+ * own frontier that others took, then those of the other workers' frontiers (worker 0, 1, ...,
+ * v skipped), chunk by chunk in state order. Returns (sender, start, end) triples of words in the
+ * senders' outboxes to v, consecutive ones merged. `spans` of each sender: per chunk it
+ * expanded, the chunk's owner and number, a start per destination and an end per destination.
+ */
+function absorbOrder(expanded: { spans: Int32Array }[], v: number, W: number, chunkCounts: number[]): Int32Array {
+  const base = chunkCounts.map((_, o) => chunkCounts.slice(0, o).reduce((a, b) => a + b, 0));
+  const count = base[W - 1] + chunkCounts[W - 1];
+  const sender = new Int32Array(count);
+  const start = new Int32Array(count);
+  const end = new Int32Array(count);
+  const record = 2 + 2 * W;
+  expanded.forEach((e, x) => {
+    for (let r = 0; r < e.spans.length; r += record) {
+      const c = base[e.spans[r]] + e.spans[r + 1];
+      sender[c] = x;
+      start[c] = e.spans[r + 2 + v];
+      end[c] = e.spans[r + 2 + W + v];
+    }
+  });
+  const runs: number[] = [];
+  const owners = [v, ...chunkCounts.keys()].filter((o, k) => k === 0 || o !== v);
+  for (const o of owners) {
+    for (let c = base[o]; c < base[o] + chunkCounts[o]; c++) {
+      if (end[c] === start[c]) continue;
+      const n = runs.length;
+      if (n > 0 && runs[n - 3] === sender[c] && runs[n - 1] === start[c]) runs[n - 1] = end[c];
+      else runs.push(sender[c], start[c], end[c]);
+    }
+  }
+  return Int32Array.from(runs);
+}
+
 /**
  * Explores with `workers` threads. `system` and `properties` are the caller's copies (for
  * decoding states and labels); the workers load theirs with `loader`.
@@ -113,7 +177,7 @@ export async function exploreParallel<V>(
   system: TransitionSystem<V>,
   properties: Property<V>[],
   loader: Loader,
-  options: ExploreOptions & { workers: number },
+  options: ExploreOptions & ParallelOptions,
 ): Promise<ExploreResult<V>> {
   checkPropertyIds(system.name, properties as Property<unknown>[]);
   // Liveness needs every edge of the graph, which the workers do not keep: the sequential
@@ -140,7 +204,10 @@ export async function exploreParallel<V>(
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
     // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
     const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.01) : 0;
-    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
+    // Per worker, the chunks of its frontier not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
+    const claim = new SharedArrayBuffer(4 * W);
+    const claims = new Int32Array(claim);
+    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
     const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
     try {
@@ -148,7 +215,8 @@ export async function exploreParallel<V>(
     } catch (err) {
       throw new WorkerError(`${(err as Error).message} with ${W} workers started, before exploring`, true);
     }
-    states = (await everyReply(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')))).reduce((n, r) => n + r.added, 0);
+    let stores: StoreFigures[] = await everyReply(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')));
+    states = stores.reduce((n, r) => n + r.added, 0);
     let frontier = states;
     let lastProgress = performance.now();
     while (frontier > 0) {
@@ -166,16 +234,23 @@ export async function exploreParallel<V>(
         stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels)`;
         break;
       }
-      const expanded = await everyReply(peers.map((p) => p.ask({ type: 'expand' }, 'expanded')));
-      // Worker v receives, in sender order, what every other worker shipped to it.
-      const absorbed = await everyReply(
-        peers.map((p, v) => {
-          const inboxes = expanded.map((e) => e.outboxes[v]).filter((_, w) => w !== v);
-          const lengths = expanded.map((e) => e.lengths[v]).filter((_, w) => w !== v);
-          return p.ask({ type: 'absorb', inboxes, lengths }, 'absorbed');
-        }),
-      );
-      frontier = expanded.reduce((n, e) => n + e.added, 0) + absorbed.reduce((n, a) => n + a.added, 0);
+      // Each worker's frontier, cut into chunks of `size` states (at most 65,535 per worker).
+      const frontiers = new Int32Array(2 * W);
+      let largest = 0;
+      for (let o = 0; o < W; o++) {
+        frontiers[2 * o] = stores[o].count - stores[o].added;
+        frontiers[2 * o + 1] = stores[o].count;
+        largest = Math.max(largest, stores[o].added);
+      }
+      const size = Math.max(options.chunkStates ?? Math.max(64, Math.min(CHUNK, Math.ceil(frontier / (W * 8)))), Math.ceil(largest / 0xffff));
+      const chunkCounts = stores.map((r) => Math.ceil(r.added / size));
+      chunkCounts.forEach((n, o) => Atomics.store(claims, o, n << 16));
+      const sources = stores.map((r) => r.keys);
+      const expanded = await everyReply(peers.map((p) => p.ask({ type: 'expand', frontiers, size, sources }, 'expanded')));
+      const absorbed = await everyReply(peers.map((p, v) => p.ask({ type: 'absorb', inboxes: expanded.map((e) => e.outboxes[v]), runs: absorbOrder(expanded, v, W, chunkCounts) }, 'absorbed')));
+      // The next frontier: what each worker stored at once and was shipped.
+      stores = absorbed.map((r, o) => ({ ...r, added: r.added + expanded[o].added }));
+      frontier = stores.reduce((n, r) => n + r.added, 0);
       states += frontier;
       if (frontier > 0) depth++;
       const now = performance.now();
@@ -209,18 +284,14 @@ export async function exploreParallel<V>(
     const maxes = all.map((x) => x.max).filter((x): x is number => x !== null);
     return { name: m.name, unit: m.unit, max: maxes.length ? Math.max(...maxes) : null, transitions: all.reduce((n, x) => n + x.transitions, 0) };
   });
-  // The shortest witness of each property: the lowest level, then the lowest worker.
+  // The shortest witness of each property: the lowest level, then the lowest owner and index.
   const outcomes: PropertyOutcome<V>[] = properties.map((property, i) => {
-    let best = -1;
-    let bestLevel = Infinity;
-    finished.forEach((f, w) => {
+    let best: Found | null = null;
+    for (const f of finished) {
       const x = f.found[i];
-      if (x.index >= 0 && x.level < bestLevel) {
-        bestLevel = x.level;
-        best = x.index * W + w;
-      }
-    });
-    return { property, state: best };
+      if (x.index >= 0 && (best === null || x.level < best.level || (x.level === best.level && (x.owner < best.owner || (x.owner === best.owner && x.index < best.index))))) best = x;
+    }
+    return { property, state: best === null ? -1 : best.index * W + best.owner };
   });
 
   // Paths are rebuilt by asking the owners for each state's parent, then decoded here.
@@ -259,6 +330,7 @@ export async function exploreParallel<V>(
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions, depth, seconds, bytes, stateBits: codec.bits }),
     ...(canon ? { symmetry: system.symmetry!.description } : {}),
+    stolenChunks: finished.reduce((n, f) => n + f.stolen, 0),
     outcomes,
     measures,
     eventFires,

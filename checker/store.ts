@@ -70,7 +70,11 @@ export class StateStore {
    * `expected`: how many states to make room for at once (a hint, e.g. the count a manifest
    * records, as Spin's -w sizes its hash table): no growing, copying and rehashing up to it.
    */
-  constructor(K: number, private readonly maxBytes: number, expected = 0, private readonly rssLimit?: RssLimit) {
+  /**
+   * `shared`: the keys live in shared memory (a SharedArrayBuffer), so that other threads can
+   * read them (the parallel explorer's workers expand each other's states).
+   */
+  constructor(K: number, private readonly maxBytes: number, expected = 0, private readonly rssLimit?: RssLimit, private readonly shared = false) {
     this.K = K;
     this.slotWords = K;
     let capacity = Math.max(1 << 12, expected);
@@ -86,7 +90,7 @@ export class StateStore {
       }
     }
     this.check(capacity * (K * 4 + 6) + slots * K * 4);
-    this.keys = new Int32Array(capacity * K);
+    this.keys = this.keyArray(capacity * K);
     this.parent = new Int32Array(capacity);
     this.via = new Uint16Array(capacity);
     this.slots = slots;
@@ -248,6 +252,10 @@ export class StateStore {
     return index;
   }
 
+  private keyArray(words: number): Int32Array {
+    return this.shared ? new Int32Array(new SharedArrayBuffer(words * 4)) : new Int32Array(words);
+  }
+
   private check(extra: number): void {
     const need = (this.keys ? this.bytes() : 0) + extra;
     if (need > this.maxBytes) throw new MemoryLimitError(need, this.maxBytes);
@@ -257,7 +265,7 @@ export class StateStore {
   private growArena(): void {
     const cap = this.parent.length * 2;
     this.check(cap * (this.K * 4 + 4 + 2));
-    const keys = new Int32Array(cap * this.K);
+    const keys = this.keyArray(cap * this.K);
     keys.set(this.keys);
     const parent = new Int32Array(cap);
     parent.set(this.parent);

@@ -47,6 +47,19 @@ describe('the parallel explorer agrees with the sequential one', () => {
     expect(a.path(a.outcomes[0].state)).toEqual(b.path(b.outcomes[0].state));
   });
 
+  it('stores the same states in the same order whoever expands which chunk (work stealing)', async () => {
+    const { system, properties } = loadFixture('grid', 9, 9);
+    for (const workers of [2, 3]) {
+      const usual = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers });
+      // Every state a chunk, and worker 0 pausing after each: the others take most of its chunks.
+      const stolen = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers, chunkStates: 1, slowWorker: 0 });
+      expect(stolen.stolenChunks).toBeGreaterThan(10);
+      expect([stolen.states, stolen.transitions, stolen.depth]).toEqual([usual.states, usual.transitions, usual.depth]);
+      expect(stolen.outcomes.map((o) => o.state)).toEqual(usual.outcomes.map((o) => o.state));
+      for (const o of usual.outcomes) if (o.state >= 0) expect(stolen.path(o.state)).toEqual(usual.path(o.state));
+    }
+  });
+
   it('stops between levels at --max-states and says so', async () => {
     const { system, properties } = loadFixture('bits', 14);
     const r = await exploreParallel(system, properties, loader('bits', [14]), { workers: 2, maxStates: 100 });
