@@ -211,19 +211,28 @@ export async function explore<V>(
       );
     }
   };
-  const checking = always.length + sometimes.length > 0;
+  // Properties not yet violated or witnessed: once all are decided, new states are not looked at.
+  let undecided = always.length + sometimes.length;
+  let expansion: Expansion | undefined;
   const measures = (options.measures ?? []) as Measure<V>[];
   const tally = new Tally(system, measures);
   /** Property checks on a state seen for the first time. */
   const checkNew = (index: number, state: Uint8Array) => {
-    if (always.length === 0 && sometimes.length === 0) return;
+    if (undecided === 0) return;
     const view = system.view(state);
     for (const { p, i } of always) {
-      if (outcomes[i].state < 0 && p.kind === 'always' && !p.holds(view)) outcomes[i].state = index;
+      if (outcomes[i].state < 0 && p.kind === 'always' && !p.holds(view)) {
+        outcomes[i].state = index;
+        undecided--;
+      }
     }
     for (const { p, i } of sometimes) {
-      if (outcomes[i].state < 0 && p.kind === 'sometimes' && p.reached(view)) outcomes[i].state = index;
+      if (outcomes[i].state < 0 && p.kind === 'sometimes' && p.reached(view)) {
+        outcomes[i].state = index;
+        undecided--;
+      }
     }
+    if (undecided === 0 && expansion) expansion.checking = false;
   };
 
   // Sharding: the split level [splitStart, splitEnd), of which this shard expands every count-th state.
@@ -279,7 +288,7 @@ export async function explore<V>(
       fastTally: measures.length === 0,
       eventFires: tally.eventFires,
       maxStates,
-      checking,
+      checking: undecided > 0,
       checkNew: checkNew as (index: number, state: Uint8Array) => void,
       deadlockCount: deadlocks.length,
       deadlockMask: 2 ** deadlocks.length - 1,
@@ -303,6 +312,7 @@ export async function explore<V>(
       oneEnd: new Int32Array(1),
       oneProgress: new Int32Array(1),
     };
+    expansion = x;
     // The batched lookup (StateStore.lookupBatch) where the store keeps every key.
     let batch = store instanceof StateStore ? makeBatch(K, E, Math.max(4096, 2 * E)) : null;
     batchMax = batch ? batchBytes(batch) : 0;
@@ -577,6 +587,7 @@ interface Expansion extends Generation {
   succKeys: Int32Array;
   succHash: Int32Array;
   maxStates: number;
+  /** Some property is still undecided: new states are checked (cleared once all are decided). */
   checking: boolean;
   checkNew: (index: number, state: Uint8Array) => void;
   /** One bit per deadlock property. */

@@ -100,7 +100,9 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   };
   // Properties judged on every new state (always, sometimes).
   const judged = properties.flatMap((p, i) => (p.kind === 'deadlock' ? [] : [{ p, i }]));
-  const checking = judged.length > 0;
+  // Once this worker has found a state for every property, new states are not looked at.
+  let undecided = judged.length;
+  let checking = undecided > 0;
   const scratch = new Uint8Array(system.stateBytes);
   /** Property checks on a new state (local index) at BFS depth `depth`. */
   const checkNew = (index: number, depth: number) => {
@@ -111,7 +113,10 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
       if (found[i].index >= 0) continue;
       view ??= system.view(scratch);
       const hit = p.kind === 'always' ? !p.holds(view) : p.kind === 'sometimes' && p.reached(view);
-      if (hit) found[i] = { level: depth, owner: me, index };
+      if (hit) {
+        found[i] = { level: depth, owner: me, index };
+        checking = --undecided > 0;
+      }
     }
   };
 
