@@ -186,7 +186,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
    * successors it owns are looked up and stored at once, in order. Returns how many were new.
    */
   const expandChunk = (source: SharedKeys, o: number, from: number, to: number, insert: boolean): number => {
-    const { keys, events, ends, progress, own, hashes, isNew } = batch;
+    const { keys, events, ends, progress, own, hashes } = batch;
     let added = 0;
     for (let i = from; i < to; ) {
       checkRss(rssLimit);
@@ -212,17 +212,26 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
         // Deadlock: no progress event enabled in a state that is not done.
         if (deadlocks.length > 0 && (progress[s - i] & deadlockMask) !== deadlockMask) deadlockCandidate(source, o, s, progress[s - i]);
       }
-      if (m > 0) {
-        store.lookupBatch(own, hashes, m, isNew, stride);
-        for (let k = 0; k < m; k++) {
-          if (isNew[k] === 0) continue;
-          const at = k * stride;
-          const index = store.append(own, at, own[at + K], own[at + K + 1]);
-          added++;
-          if (checking) checkNew(index, level + 1);
-        }
-      }
+      if (m > 0) added += storeNew(own, m);
       i = next;
+    }
+    return added;
+  };
+
+  /**
+   * Looks up `m` successors in outbox layout (key, parent, event; hashes in batch.hashes) and
+   * stores the new ones in that order, checking the properties on each. Returns how many.
+   */
+  const storeNew = (box: Int32Array, m: number): number => {
+    const { hashes, isNew } = batch;
+    store.lookupBatch(box, hashes, m, isNew, stride);
+    let added = 0;
+    for (let k = 0; k < m; k++) {
+      if (isNew[k] === 0) continue;
+      const at = k * stride;
+      const index = store.append(box, at, box[at + K], box[at + K + 1]);
+      added++;
+      if (checking) checkNew(index, level + 1);
     }
     return added;
   };
@@ -312,24 +321,16 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
      */
     absorb(inboxes: SharedArrayBuffer[], runs: Int32Array) {
       let added = 0;
-      const depth = level + 1;
-      const { hashes, isNew } = batch;
+      const { hashes } = batch;
       const boxes = inboxes.map((b) => new Int32Array(b));
       for (let r = 0; r < runs.length; r += 3) {
         const box = boxes[runs[r]];
         const end = runs[r + 2];
         for (let from = runs[r + 1]; from < end; from += capacity * stride) {
           const m = Math.min(capacity, (end - from) / stride);
-          for (let k = 0; k < m; k++) hashes[k] = StateStore.hashAt(box, from + k * stride, K);
           const view = box.subarray(from);
-          store.lookupBatch(view, hashes, m, isNew, stride);
-          for (let k = 0; k < m; k++) {
-            if (isNew[k] === 0) continue;
-            const at = k * stride;
-            const index = store.append(view, at, view[at + K], view[at + K + 1]);
-            added++;
-            if (checking) checkNew(index, depth);
-          }
+          for (let k = 0; k < m; k++) hashes[k] = StateStore.hashAt(view, k * stride, K);
+          added += storeNew(view, m);
         }
       }
       level++;
