@@ -164,21 +164,13 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   /** Tests (ParallelOptions.slowWorker): a pause after each chunk. */
   const pause = slow ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
-  /** Appends a successor to its owner's outbox, growing it when full. */
-  const ship = (dest: number, keys: Int32Array, at: number, gid: number, event: number) => {
-    let o = out[dest];
-    let n = outLen[dest];
-    if (n + stride > o.length) {
-      const length = Math.max(n + stride, o.length * 2);
-      checkRss(rssLimit, length * 4);
-      const grown = new Int32Array(new SharedArrayBuffer(length * 4));
-      grown.set(o.subarray(0, n));
-      out[dest] = o = grown;
-    }
-    for (let w = 0; w < K; w++) o[n++] = keys[at + w];
-    o[n++] = gid;
-    o[n++] = event;
-    outLen[dest] = n;
+  /** Grows the outbox to `dest`, whose first `n` words are filled; returns the new one. */
+  const grow = (dest: number, n: number): Int32Array => {
+    const length = Math.max(n + stride, out[dest].length * 2);
+    checkRss(rssLimit, length * 4);
+    const grown = new Int32Array(new SharedArrayBuffer(length * 4));
+    grown.set(out[dest].subarray(0, n));
+    return (out[dest] = grown);
   };
 
   /**
@@ -186,44 +178,58 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
    * successors it owns are looked up and stored at once, in order. Returns how many were new.
    */
   const expandChunk = (source: SharedKeys, o: number, from: number, to: number, insert: boolean): number => {
-    const { keys, events, ends, progress, own, hashes } = batch;
+    const { keys, events, ends, progress, own } = batch;
     let added = 0;
     for (let i = from; i < to; ) {
       checkRss(rssLimit);
       gen.store = source;
       const next = generateRange(gen, i, to, keys, events, ends, progress, capacity);
+      // Every successor is written the same way, to out[its owner]; for this worker's own chunk,
+      // out[me] is the batch looked up below (no branch on which, a coin toss the processor
+      // would mispredict half the time). The batch holds as many successors as generateRange
+      // gives at most, so only outboxes grow.
+      const selfBox = out[me];
+      const selfLen = outLen[me];
+      if (insert) {
+        out[me] = own;
+        outLen[me] = 0;
+      }
       let j = 0;
-      let m = 0;
       for (let s = i; s < next; s++) {
         const end = ends[s - i];
         const gid = s * W + o;
         for (; j < end; j++) {
           const at = j * K;
-          const h = StateStore.hashAt(keys, at, K);
-          const dest = owner(h, W);
-          if (insert && dest === me) {
-            const to = m * stride;
-            for (let w = 0; w < K; w++) own[to + w] = keys[at + w];
-            own[to + K] = gid;
-            own[to + K + 1] = events[j];
-            hashes[m++] = h;
-          } else ship(dest, keys, at, gid, events[j]);
+          const dest = owner(StateStore.hashAt(keys, at, K), W);
+          let box = out[dest];
+          const n = outLen[dest];
+          if (n + stride > box.length) box = grow(dest, n);
+          for (let w = 0; w < K; w++) box[n + w] = keys[at + w];
+          box[n + K] = gid;
+          box[n + K + 1] = events[j];
+          outLen[dest] = n + stride;
         }
         // Deadlock: no progress event enabled in a state that is not done.
         if (deadlocks.length > 0 && (progress[s - i] & deadlockMask) !== deadlockMask) deadlockCandidate(source, o, s, progress[s - i]);
       }
-      if (m > 0) added += storeNew(own, m);
+      if (insert) {
+        const m = outLen[me] / stride;
+        out[me] = selfBox;
+        outLen[me] = selfLen;
+        if (m > 0) added += storeNew(own, m);
+      }
       i = next;
     }
     return added;
   };
 
   /**
-   * Looks up `m` successors in outbox layout (key, parent, event; hashes in batch.hashes) and
-   * stores the new ones in that order, checking the properties on each. Returns how many.
+   * Looks up `m` successors in outbox layout (key, parent, event) and stores the new ones in
+   * that order, checking the properties on each. Returns how many.
    */
   const storeNew = (box: Int32Array, m: number): number => {
     const { hashes, isNew } = batch;
+    for (let k = 0; k < m; k++) hashes[k] = StateStore.hashAt(box, k * stride, K);
     store.lookupBatch(box, hashes, m, isNew, stride);
     let added = 0;
     for (let k = 0; k < m; k++) {
@@ -321,16 +327,13 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
      */
     absorb(inboxes: SharedArrayBuffer[], runs: Int32Array) {
       let added = 0;
-      const { hashes } = batch;
       const boxes = inboxes.map((b) => new Int32Array(b));
       for (let r = 0; r < runs.length; r += 3) {
         const box = boxes[runs[r]];
         const end = runs[r + 2];
         for (let from = runs[r + 1]; from < end; from += capacity * stride) {
           const m = Math.min(capacity, (end - from) / stride);
-          const view = box.subarray(from);
-          for (let k = 0; k < m; k++) hashes[k] = StateStore.hashAt(view, k * stride, K);
-          added += storeNew(view, m);
+          added += storeNew(box.subarray(from), m);
         }
       }
       level++;
