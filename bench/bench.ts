@@ -13,7 +13,8 @@
  *    and Spin's multi-core mode with --workers cores (bench/spin-ncore.sh, -DNCORE) as a second
  *    reference;
  *  - `ratios`: the sequential explorer against Spin's single-core DFS (target 1.5), two workers
- *    against one (target 1.7), bytes per state (target at most 48), with the raw figures;
+ *    against one (target 1.7), bytes per state (target at most 48), with the raw figures: each
+ *    as the ratio of the medians (`value`) and round by round (`rounds`, `roundsMedian`);
  *  - `daxcheck check` over every spec's default configurations;
  *  - the CLI's start-up (bench/startup.ts: `check baseline --config trusting` from dist/ and from
  *    the sources, `help`).
@@ -222,16 +223,34 @@ if (!values['no-spin']) {
     }
   }
 }
-// The three figures the explorer is held to, with their targets, from this run's raw figures.
+// The three figures the explorer is held to, with their targets, from this run's raw figures:
+// `value` is the ratio of the medians; `rounds` the ratio within each round (the two runs of a
+// round are back to back, so a slow minute slows both), and `roundsMedian` their median.
 const spinRate = (result.spin as { statesPerSecond?: number } | undefined)?.statesPerSecond;
+const perRound = (a: object[], b: object[]) =>
+  a.map((x, k) => {
+    const p = rateOf(x);
+    const q = k < b.length ? rateOf(b[k]) : undefined;
+    return typeof p === 'number' && typeof q === 'number' ? ratio(p, q) : null;
+  });
+const middle = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null).sort((p, q) => p - q);
+  return v.length ? v[Math.floor((v.length - 1) / 2)] : null;
+};
+const spinRounds = perRound(runsSeq, runsSpin);
+const parRounds = perRound(runsPar, runsSeq);
 result.ratios = {
   sequentialVsSpin: {
     value: typeof spinRate === 'number' ? ratio(ours.statesPerSecond, spinRate) : null,
     target: 1.5,
     ours: ours.statesPerSecond,
     spin: spinRate ?? null,
+    rounds: spinRounds,
+    roundsMedian: middle(spinRounds),
   },
-  workersVsOne: par ? { workers, value: ratio(par.statesPerSecond, ours.statesPerSecond), target: 1.7, parallel: par.statesPerSecond, one: ours.statesPerSecond } : null,
+  workersVsOne: par
+    ? { workers, value: ratio(par.statesPerSecond, ours.statesPerSecond), target: 1.7, parallel: par.statesPerSecond, one: ours.statesPerSecond, rounds: parRounds, roundsMedian: middle(parRounds) }
+    : null,
   bytesPerState: { value: ours.bytesPerState, target: 48 },
 };
 const counts = checkCounts(T, B, ours, (result.parallel as typeof ours | undefined) ?? null, (result.spin as SpinResult | undefined) ?? null);
