@@ -548,10 +548,12 @@ export interface Generation {
   E: number;
   src: Uint8Array;
   dst: Uint8Array;
-  succEvent: Uint16Array;
-  /** With TransitionSystem.successors: the successors' buffer, a view of each, their rules. */
-  succStates: Uint8Array | null;
+  /** The system gives every successor at once (TransitionSystem.successors); else one `step` per event. */
+  batched: boolean;
+  /** A state's successors: their buffer, a view of each, their events and rules. */
+  succStates: Uint8Array;
   succSlots: Uint8Array[];
+  succEvent: Uint16Array;
   succRule: Int32Array;
   canon: ((s: Uint8Array) => boolean) | null;
   tally: Tally<unknown>;
@@ -571,13 +573,14 @@ export interface Generation {
  */
 export function generationBuffers(system: TransitionSystem<unknown>) {
   const E = Math.max(1, system.eventCount);
-  const succStates = typeof system.successors === 'function' ? new Uint8Array(E * system.stateBytes) : null;
+  const succStates = new Uint8Array(E * system.stateBytes);
   return {
     src: new Uint8Array(system.stateBytes),
     dst: new Uint8Array(system.stateBytes),
-    succEvent: new Uint16Array(E),
+    batched: typeof system.successors === 'function',
     succStates,
-    succSlots: succStates ? Array.from({ length: E }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)) : [],
+    succSlots: Array.from({ length: E }, (_, k) => succStates.subarray(k * system.stateBytes, (k + 1) * system.stateBytes)),
+    succEvent: new Uint16Array(E),
     succRule: new Int32Array(E),
   };
 }
@@ -608,7 +611,7 @@ interface Expansion extends Generation {
  * The parallel explorer's workers generate with it too (checker/parallel-worker.ts).
  */
 export function generateRange(x: Generation, from: number, to: number, keys: Int32Array, events: Uint16Array, ends: Int32Array, progressOut: Int32Array, capacity: number): number {
-  const { system, codec, store, K, E, src, dst, succStates, succSlots, succRule, succEvent, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
+  const { system, codec, store, K, E, src, batched, succStates, succSlots, succRule, succEvent, canon, tally, fastTally, eventFires, deadlockCount, progressEvent } = x;
   let ruleFires = tally.ruleFires;
   let transitions = 0;
   let m = 0;
@@ -616,45 +619,35 @@ export function generateRange(x: Generation, from: number, to: number, keys: Int
   for (; i < to && m + E <= capacity; i++) {
     codec.decode(store.keys, store.keyOffset(i), src);
     let progress = 0;
-    if (succStates !== null) {
-      // Every successor at once (TransitionSystem.successors).
-      const n = system.successors!(src, succStates, succEvent, succRule);
-      for (let j = 0; j < n; j++) {
-        const e = succEvent[j];
-        events[m] = e;
-        const rule = succRule[j];
-        const s = succSlots[j];
-        if (fastTally && rule < ruleFires.length) {
-          transitions++;
-          eventFires[e]++;
-          ruleFires[rule]++;
-        } else {
-          tally.count(src, e, rule, s);
-          ruleFires = tally.ruleFires;
-        }
-        if (canon !== null) canon(s);
-        for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-        if (codec.encode(s, keys, m * K) >= 0) x.encodeOrThrow(s);
-        m++;
-      }
-    } else {
+    // Every successor at once (TransitionSystem.successors), or one step per event into the same buffers.
+    let n = 0;
+    if (batched) n = system.successors!(src, succStates, succEvent, succRule);
+    else {
       for (let e = 0; e < E; e++) {
-        const rule = system.step(src, e, dst);
+        const rule = system.step(src, e, succSlots[n]);
         if (rule < 0) continue;
-        if (fastTally && rule < ruleFires.length) {
-          transitions++;
-          eventFires[e]++;
-          ruleFires[rule]++;
-        } else {
-          tally.count(src, e, rule, dst);
-          ruleFires = tally.ruleFires;
-        }
-        if (canon !== null) canon(dst);
-        for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
-        if (codec.encode(dst, keys, m * K) >= 0) x.encodeOrThrow(dst);
-        events[m] = e;
-        m++;
+        succEvent[n] = e;
+        succRule[n] = rule;
+        n++;
       }
+    }
+    for (let j = 0; j < n; j++) {
+      const e = succEvent[j];
+      events[m] = e;
+      const rule = succRule[j];
+      const s = succSlots[j];
+      if (fastTally && rule < ruleFires.length) {
+        transitions++;
+        eventFires[e]++;
+        ruleFires[rule]++;
+      } else {
+        tally.count(src, e, rule, s);
+        ruleFires = tally.ruleFires;
+      }
+      if (canon !== null) canon(s);
+      for (let d = 0; d < deadlockCount; d++) if (progressEvent[d][e]) progress |= 1 << d;
+      if (codec.encode(s, keys, m * K) >= 0) x.encodeOrThrow(s);
+      m++;
     }
     ends[i - from] = m;
     progressOut[i - from] = progress;
