@@ -9,6 +9,12 @@
  * on a faster or less busy core does more), shipping all their successors. Absorb: each worker
  * stores what it was shipped, in the order parallel.ts gives, which does not depend on who
  * expanded which chunk: every run gives the same states and indices.
+ *
+ * One request (`step`) absorbs a level and expands the next: a worker that has stored what it
+ * was shipped publishes its part of the next level (shared memory) and starts on it at once,
+ * while others may still be absorbing; it takes their chunks once they have published theirs.
+ * So a worker on a faster core is not idle while a slower one absorbs. Outboxes alternate
+ * between two sets, since a level's are still being read while the next one's are written.
  */
 import { parentPort } from 'node:worker_threads';
 import { generateRange, generationBuffers, type Generation } from './bfs.ts';
@@ -17,7 +23,7 @@ import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.t
 import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
-import type { Found, Loader, ToMain, ToWorker } from './parallel.ts';
+import { board as at, END, FAILED, FIRST, MOVES, PUBLISHED, SIZE, type Found, type ToMain, type ToWorker } from './parallel.ts';
 
 /** Words of one shipped successor beyond its key: parent (global id) and event. */
 const EXTRA = 2;
@@ -31,11 +37,10 @@ async function main() {
   port.on('message', async (msg: ToWorker) => {
     try {
       if (msg.type === 'init') {
-        ctx = await init(msg.loader, msg.worker, msg.workers, msg.maxBytes, msg.symmetry, msg.expectedStates, msg.claim, msg.slow, msg.maxRss, msg.maxRssLabel);
+        ctx = await init(msg);
         post({ type: 'ready' });
       } else if (msg.type === 'seed') post({ type: 'seeded', ...ctx!.seed() });
-      else if (msg.type === 'expand') post({ type: 'expanded', ...ctx!.expand(msg.frontiers, msg.size, msg.sources) });
-      else if (msg.type === 'absorb') post({ type: 'absorbed', ...ctx!.absorb(msg.inboxes, msg.runs) });
+      else if (msg.type === 'step') post({ type: 'stepped', ...ctx!.step(msg.absorb, msg.expand, msg.sources, msg.generations) });
       else if (msg.type === 'finish') post({ type: 'finished', ...ctx!.finish() });
       else if (msg.type === 'node') post({ type: 'node', ...ctx!.node(msg.index) });
       else if (msg.type === 'exit') process.exit(0);
@@ -60,7 +65,11 @@ class SharedKeys {
   }
 }
 
-async function init(loader: Loader, me: number, W: number, maxBytes: number, symmetry: boolean, expectedStates: number, claim: SharedArrayBuffer, slow: boolean, maxRss?: number, maxRssLabel?: string) {
+/** States per chunk of a worker's part of a level at most (a small part is cut finer, to share it out). */
+const CHUNK = 1024;
+
+async function init(msg: Extract<ToWorker, { type: 'init' }>) {
+  const { loader, worker: me, workers: W, maxBytes, symmetry, expectedStates, claim, slow, maxRss, maxRssLabel, chunkStates } = msg;
   const mod = (await import(loader.module)) as Record<string, (...args: unknown[]) => unknown>;
   const loaded = (await mod[loader.export](...loader.args)) as {
     system: TransitionSystem<unknown>;
@@ -80,7 +89,20 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   const key = new Int32Array(K);
   const canon = symmetry && system.symmetry ? canonicalizer(system.symmetry, system.stateBytes) : null;
   const claims = new Int32Array(claim);
+  const board = new Int32Array(msg.board);
   let level = 0;
+  /** Where the level after the one being expanded begins in the store. */
+  let nextStart = 0;
+  /** How many times the store's keys moved to a larger buffer (others read them where they are). */
+  let moves = 0;
+  let lastKeys = null as Int32Array | null;
+  const keysMoved = () => {
+    if (store.keys !== lastKeys) {
+      if (lastKeys !== null) moves++;
+      lastKeys = store.keys;
+    }
+    return moves;
+  };
   const tally = new Tally(system, measures);
   /** The first state (level, owner, local index) violating or witnessing each property this worker saw. */
   const found: Found[] = properties.map(() => ({ level: -1, owner: -1, index: -1 }));
@@ -158,12 +180,15 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
    * size before, made them grow there (0.4 s of copying and faults in a 12 s run).
    */
   const outboxWords = Math.max(1 << 14, Math.min(1 << 28, Math.ceil(2 * (expectedStates || 0) * stride)));
-  const out: Int32Array[] = Array.from({ length: W }, () => new Int32Array(new SharedArrayBuffer(outboxWords * 4)));
+  /** Two sets, a level's being read by their owners while the next one's are written. */
+  const sets: Int32Array[][] = [0, 1].map(() => Array.from({ length: W }, () => new Int32Array(new SharedArrayBuffer(outboxWords * 4))));
+  let out = sets[0];
+  let expansions = 0;
   const outLen = new Int32Array(W);
-  /** The most words the outboxes held at once (counted in the bytes per state). */
-  let outboxPeak = 0;
+  /** The most words each set held (counted in the bytes per state). */
+  const outboxPeak = [0, 0];
   let stolen = 0;
-  /** Tests (ParallelOptions.slowWorker): a pause after each chunk. */
+  /** Tests (ParallelOptions.slowWorker): a pause after each chunk expanded and each batch absorbed. */
   const pause = slow ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
   /** Grows the outbox to `dest`, whose first `n` words are filled; returns the new one. */
@@ -259,7 +284,114 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
   };
 
   /** What the main thread needs after the store changed: how many states, and where the keys are. */
-  const storeFigures = (added: number) => ({ added, count: store.count, keys: store.keys.buffer as SharedArrayBuffer });
+  const storeFigures = (added: number) => ({ added, count: store.count, keys: store.keys.buffer as SharedArrayBuffer, moves: keysMoved() });
+
+  /**
+   * Stores the successors of the level just expanded that this worker owns: `runs` are
+   * (sender, start, end) triples of words in the senders' outboxes (`inboxes`), in the order to
+   * store them. Looked up a batch at a time (StateStore.lookupBatch), the new ones stored in that
+   * order. Returns how many were new.
+   */
+  const absorb = (inboxes: SharedArrayBuffer[], runs: Int32Array): number => {
+    let added = 0;
+    const boxes = inboxes.map((b) => new Int32Array(b));
+    for (let r = 0; r < runs.length; r += 3) {
+      const box = boxes[runs[r]];
+      const end = runs[r + 2];
+      for (let from = runs[r + 1]; from < end; from += capacity * stride) {
+        const m = Math.min(capacity, (end - from) / stride);
+        added += storeNew(box.subarray(from), m);
+        if (pause) Atomics.wait(pause, 0, 0, 2);
+      }
+    }
+    level++;
+    return added;
+  };
+
+  /**
+   * Publishes this worker's part of the level about to be expanded (the states stored since the
+   * last expansion began), cut into chunks; an empty part when `empty` (this worker failed).
+   * Returns the number of chunks.
+   */
+  const publish = (empty: boolean): number => {
+    const first = nextStart;
+    const end = empty ? first : store.count;
+    nextStart = end;
+    const n = end - first;
+    const size = Math.max(chunkStates ?? Math.max(64, Math.min(CHUNK, Math.ceil(n / 8))), Math.ceil(n / 0xffff));
+    const chunks = Math.ceil(n / size);
+    board[at(me, FIRST)] = first;
+    board[at(me, END)] = end;
+    board[at(me, SIZE)] = size;
+    board[at(me, MOVES)] = keysMoved();
+    Atomics.store(claims, me, chunks << 16);
+    // Release: whoever reads the level number reads the fields above, and the keys, as written.
+    Atomics.store(board, at(me, PUBLISHED), level + 1);
+    Atomics.notify(board, at(me, PUBLISHED));
+    return chunks;
+  };
+
+  /** Waits until worker `o` has published the level being expanded; false if a worker failed. */
+  const awaitPublished = (o: number): boolean => {
+    const want = level + 1;
+    for (;;) {
+      const v = Atomics.load(board, at(o, PUBLISHED));
+      if (v >= want) return true;
+      if (Atomics.load(board, FAILED) !== 0) return false;
+      Atomics.wait(board, at(o, PUBLISHED), v, 20);
+    }
+  };
+
+  /**
+   * Expands this worker's chunks of the level from the front, then takes the other workers'
+   * from the back until none is left (`claims`, shared, holds per worker the next chunk from the
+   * front in its low 16 bits and the end of those not taken in its high 16 bits). Another
+   * worker's chunks are taken only once it has published its part, and only when its keys are
+   * still where `sources` says (else it expands all of its own).
+   *
+   * Successors of its own chunks that this worker owns are looked up and stored at once; it
+   * takes its chunks in order, so they are stored in expansion order. Every other successor goes
+   * to its owner's outbox, this worker's own too for a chunk taken from another. Returns the
+   * outboxes and, per chunk expanded, where its successors are in each: (owner, chunk, then a
+   * start per destination, then an end per destination).
+   */
+  const expand = (sources: SharedArrayBuffer[], generations: number[]) => {
+    out = sets[expansions++ & 1];
+    outLen.fill(0);
+    const spans: number[] = [];
+    let added = 0;
+    for (let k = 0; k < W; k++) {
+      const o = (me + k) % W;
+      if (o !== me && (!awaitPublished(o) || Atomics.load(board, at(o, MOVES)) !== generations[o])) continue;
+      const source = new SharedKeys(o === me ? store.keys : new Int32Array(sources[o]), K);
+      const first = board[at(o, FIRST)];
+      const end = board[at(o, END)];
+      const size = board[at(o, SIZE)];
+      for (;;) {
+        const v = Atomics.load(claims, o);
+        const lo = v & 0xffff;
+        const hi = v >>> 16;
+        if (lo >= hi) break;
+        const chunk = o === me ? lo : hi - 1;
+        const next = o === me ? lo + 1 + (hi << 16) : lo + ((hi - 1) << 16);
+        if (Atomics.compareExchange(claims, o, v, next | 0) !== v) continue;
+        const from = first + chunk * size;
+        spans.push(o, chunk);
+        for (let w = 0; w < W; w++) spans.push(outLen[w]);
+        added += expandChunk(source, o, from, Math.min(end, from + size), o === me);
+        for (let w = 0; w < W; w++) spans.push(outLen[w]);
+        if (o !== me) stolen++;
+        if (pause) Atomics.wait(pause, 0, 0, 2);
+      }
+    }
+    let words = 0;
+    for (let w = 0; w < W; w++) words += outLen[w];
+    const set = (expansions - 1) & 1;
+    outboxPeak[set] = Math.max(outboxPeak[set], words);
+    // The shared buffers are handed over (no copy); this worker writes to them again only two
+    // expansions later, after their owners have absorbed them.
+    return { added, outboxes: out.map((o) => o.buffer as SharedArrayBuffer), spans: Int32Array.from(spans) };
+  };
 
   return {
     /** Initial states: keep those we own. */
@@ -278,68 +410,26 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
     },
 
     /**
-     * Expands this worker's chunks of the level from the front, then takes the other workers'
-     * from the back until none is left. `frontiers` holds each worker's first and end state,
-     * cut into chunks of `size` states; `claims` (shared) holds per worker the next chunk from
-     * the front (low 16 bits) and the end of those not taken (high 16 bits).
-     *
-     * Successors of its own chunks that this worker owns are looked up and stored at once; it
-     * takes its chunks in order, so they are stored in expansion order. Every other successor
-     * goes to its owner's outbox, this worker's own too for a chunk taken from another. Returns
-     * the outboxes and, per chunk expanded, where its successors are in each: (owner, chunk,
-     * then a start per destination, then an end per destination).
+     * Stores what this worker was shipped of the level just expanded (`absorbing`, absent before
+     * the first level), then, with `expand`, publishes its part of the next level and expands
+     * it. Returns how many states the absorb added, this worker's chunk count, and the
+     * expansion (states stored at once, outboxes, spans).
      */
-    expand(frontiers: Int32Array, size: number, sources: SharedArrayBuffer[]) {
-      outLen.fill(0);
-      const views = sources.map((b) => new SharedKeys(new Int32Array(b), K));
-      const spans: number[] = [];
-      let added = 0;
-      for (let k = 0; k < W; k++) {
-        const o = (me + k) % W;
-        for (;;) {
-          const v = Atomics.load(claims, o);
-          const lo = v & 0xffff;
-          const hi = v >>> 16;
-          if (lo >= hi) break;
-          const chunk = o === me ? lo : hi - 1;
-          const next = o === me ? lo + 1 + (hi << 16) : lo + ((hi - 1) << 16);
-          if (Atomics.compareExchange(claims, o, v, next | 0) !== v) continue;
-          const first = frontiers[2 * o] + chunk * size;
-          spans.push(o, chunk);
-          for (let w = 0; w < W; w++) spans.push(outLen[w]);
-          added += expandChunk(views[o], o, first, Math.min(frontiers[2 * o + 1], first + size), o === me);
-          for (let w = 0; w < W; w++) spans.push(outLen[w]);
-          if (o !== me) stolen++;
-          if (pause) Atomics.wait(pause, 0, 0, 2);
-        }
+    step(absorbing: { inboxes: SharedArrayBuffer[]; runs: Int32Array } | null, expanding: boolean, sources: SharedArrayBuffer[], generations: number[]) {
+      let absorbed = 0;
+      let chunks = 0;
+      try {
+        if (absorbing) absorbed = absorb(absorbing.inboxes, absorbing.runs);
+      } catch (err) {
+        // No worker may wait for a part this one will not publish.
+        if (expanding) publish(true);
+        Atomics.store(board, FAILED, 1);
+        Atomics.notify(board, at(me, PUBLISHED));
+        throw err;
       }
-      let words = 0;
-      for (let w = 0; w < W; w++) words += outLen[w];
-      outboxPeak = Math.max(outboxPeak, words);
-      // The shared buffers are handed over (no copy); this worker writes to them again only
-      // after their owners have absorbed them.
-      return { added, outboxes: out.map((o) => o.buffer as SharedArrayBuffer), spans: Int32Array.from(spans) };
-    },
-
-    /**
-     * Inserts the successors of the level just expanded that this worker owns: `runs` are
-     * (sender, start, end) triples of words in the senders' outboxes (`inboxes`), in the order
-     * to insert them. Looked up a batch at a time (StateStore.lookupBatch), the new ones stored
-     * in that order.
-     */
-    absorb(inboxes: SharedArrayBuffer[], runs: Int32Array) {
-      let added = 0;
-      const boxes = inboxes.map((b) => new Int32Array(b));
-      for (let r = 0; r < runs.length; r += 3) {
-        const box = boxes[runs[r]];
-        const end = runs[r + 2];
-        for (let from = runs[r + 1]; from < end; from += capacity * stride) {
-          const m = Math.min(capacity, (end - from) / stride);
-          added += storeNew(box.subarray(from), m);
-        }
-      }
-      level++;
-      return storeFigures(added);
+      if (expanding) chunks = publish(false);
+      const expansion = expanding ? expand(sources, generations) : { added: 0, outboxes: [], spans: new Int32Array(0) };
+      return { ...storeFigures(absorbed), chunks, expansion };
     },
 
     finish() {
@@ -353,7 +443,7 @@ async function init(loader: Loader, me: number, W: number, maxBytes: number, sym
         ruleFires: [...tally.ruleFires.keys()].filter((r) => tally.ruleFires[r] > 0).map((r) => [ruleKey(system, r), tally.ruleFires[r]] as [string, number]),
         measures: tally.measured,
         found,
-        bytes: store.bytes() + batchBytes + outboxPeak * 4,
+        bytes: store.bytes() + batchBytes + (outboxPeak[0] + outboxPeak[1]) * 4,
         stolen,
       };
     },

@@ -14,6 +14,15 @@
  * verdicts and the counterexamples' lengths are those of the sequential explorer
  * (test/checker/engines).
  *
+ * The phases overlap: one request (`step`) has a worker absorb a level and go on to expand the
+ * next, whose part it publishes in shared memory (`board`). A worker that has absorbed its share
+ * starts on its own chunks while the others still absorb theirs, and takes their chunks once
+ * they have published. Without this, the level waited for the slowest absorb: a worker's
+ * shipped successors can be stored only by it, and when one core ran slower (often, on the
+ * machines measured) the other was idle 0.4 to 1.3 s of a 12 s run. So a level is done when
+ * the step after its expansion returns; a stop is taken between steps, after absorbing the level
+ * being expanded, so every level explored is complete.
+ *
  * Workers build their own copy of the system from a loader (a module and an exported function),
  * since functions cannot be sent to a thread. The caller's copy renders traces.
  */
@@ -32,10 +41,26 @@ export interface Loader {
 }
 
 export type ToWorker =
-  | { type: 'init'; loader: Loader; worker: number; workers: number; maxBytes: number; symmetry: boolean; expectedStates: number; claim: SharedArrayBuffer; slow: boolean; maxRss?: number; maxRssLabel?: string }
+  | {
+      type: 'init';
+      loader: Loader;
+      worker: number;
+      workers: number;
+      maxBytes: number;
+      symmetry: boolean;
+      expectedStates: number;
+      /** Per worker, the chunks of its part of the level not yet taken. */
+      claim: SharedArrayBuffer;
+      /** Per worker, its part of the level being expanded (parallel-worker.ts). */
+      board: SharedArrayBuffer;
+      chunkStates?: number;
+      slow: boolean;
+      maxRss?: number;
+      maxRssLabel?: string;
+    }
   | { type: 'seed' }
-  | { type: 'expand'; frontiers: Int32Array; size: number; sources: SharedArrayBuffer[] }
-  | { type: 'absorb'; inboxes: SharedArrayBuffer[]; runs: Int32Array }
+  /** Absorb the level expanded last (if any), then expand the next (if `expand`). */
+  | { type: 'step'; absorb: { inboxes: SharedArrayBuffer[]; runs: Int32Array } | null; expand: boolean; sources: SharedArrayBuffer[]; generations: number[] }
   | { type: 'finish' }
   | { type: 'node'; index: number }
   | { type: 'exit' };
@@ -52,6 +77,23 @@ type Finished = {
   stolen: number;
 };
 
+/**
+ * What the workers share besides keys and outboxes (`board`, an Int32Array over shared memory).
+ * Word FAILED: set when a worker failed, so that none waits for it. Then per worker: the level it
+ * has published (PUBLISHED: the level's number plus one), its part of that level (FIRST and END
+ * state, chunk SIZE) and how many times its keys have MOVED to a larger buffer.
+ */
+export const FAILED = 0;
+export const PUBLISHED = 0;
+export const FIRST = 1;
+export const END = 2;
+export const SIZE = 3;
+export const MOVES = 4;
+const FIELDS = 5;
+/** Where worker `w`'s `field` is on the board. */
+export const board = (w: number, field: number) => 1 + w * FIELDS + field;
+const boardWords = (W: number) => 1 + W * FIELDS;
+
 /** A state found for a property: its BFS level, its owner and its index there (-1: none). */
 export interface Found {
   level: number;
@@ -59,14 +101,16 @@ export interface Found {
   index: number;
 }
 
-/** What a worker's store holds after a phase: states added, the count, where the keys are. */
-type StoreFigures = { added: number; count: number; keys: SharedArrayBuffer };
+/** What a worker's store holds after a phase: states added, the count, where the keys are and how many times they moved. */
+type StoreFigures = { added: number; count: number; keys: SharedArrayBuffer; moves: number };
+
+/** A worker's expansion of its part of a level: states stored at once, outboxes, and per chunk where its successors are. */
+type Expansion = { added: number; outboxes: SharedArrayBuffer[]; spans: Int32Array };
 
 export type ToMain =
   | { type: 'ready' }
   | ({ type: 'seeded' } & StoreFigures)
-  | { type: 'expanded'; added: number; outboxes: SharedArrayBuffer[]; spans: Int32Array }
-  | ({ type: 'absorbed' } & StoreFigures)
+  | ({ type: 'stepped'; chunks: number; expansion: Expansion } & StoreFigures)
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
   | { type: 'error'; message: string; memory: boolean };
@@ -127,12 +171,9 @@ export interface ParallelOptions {
   workers: number;
   /** States per chunk of a level (tests: 1 makes every state a chunk); by default from the level's size. */
   chunkStates?: number;
-  /** Tests: this worker pauses after each chunk, so that the others take its chunks. */
+  /** Tests: this worker pauses after each chunk and each batch it absorbs, so that the others take its chunks and start on the next level before it. */
   slowWorker?: number;
 }
-
-/** States per chunk of a level at most (a large level; a small one is cut finer, to share it out). */
-const CHUNK = 1024;
 
 /**
  * The order in which worker v stores what it was shipped: the successors of the chunks of its
@@ -141,7 +182,7 @@ const CHUNK = 1024;
  * senders' outboxes to v, consecutive ones merged. `spans` of each sender: per chunk it
  * expanded, the chunk's owner and number, a start per destination and an end per destination.
  */
-function absorbOrder(expanded: { spans: Int32Array }[], v: number, W: number, chunkCounts: number[]): Int32Array {
+function absorbOrder(expanded: Expansion[], v: number, W: number, chunkCounts: number[]): Int32Array {
   const base = chunkCounts.map((_, o) => chunkCounts.slice(0, o).reduce((a, b) => a + b, 0));
   const count = base[W - 1] + chunkCounts[W - 1];
   const sender = new Int32Array(count);
@@ -204,10 +245,10 @@ export async function exploreParallel<V>(
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
     // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
     const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.01) : 0;
-    // Per worker, the chunks of its frontier not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
+    // Per worker, the chunks of its part of the level not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
     const claim = new SharedArrayBuffer(4 * W);
-    const claims = new Int32Array(claim);
-    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
+    const board = new SharedArrayBuffer(4 * boardWords(W));
+    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, board, chunkStates: options.chunkStates, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
     const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
     try {
@@ -217,42 +258,49 @@ export async function exploreParallel<V>(
     }
     let stores: StoreFigures[] = await everyReply(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')));
     states = stores.reduce((n, r) => n + r.added, 0);
-    let frontier = states;
+    // Each step absorbs the level expanded by the one before (`pending`) and expands the next:
+    // a level is done when the step after its expansion returns. A stop (interrupt, limit) is
+    // taken between steps, and the level being expanded is still absorbed, so every level
+    // explored is complete.
+    type Pending = { expansions: Expansion[]; chunks: number[] };
+    let pending: Pending | null = null;
+    let expand = states > 0;
     let lastProgress = performance.now();
-    while (frontier > 0) {
-      if (options.shouldStop?.()) {
-        stopReason = 'interrupted';
-        break;
+    for (;;) {
+      if (expand) {
+        if (options.shouldStop?.()) {
+          stopReason = 'interrupted';
+          expand = false;
+        } else {
+          try {
+            checkRss(limit);
+          } catch (err) {
+            throw new WorkerError((err as Error).message, true);
+          }
+          if (states >= maxStates) {
+            stopReason = 'max-states';
+            stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels, after the one it was exploring)`;
+            expand = false;
+          }
+        }
       }
-      try {
-        checkRss(limit);
-      } catch (err) {
-        throw new WorkerError((err as Error).message, true);
-      }
-      if (states >= maxStates) {
-        stopReason = 'max-states';
-        stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels)`;
-        break;
-      }
-      // Each worker's frontier, cut into chunks of `size` states (at most 65,535 per worker).
-      const frontiers = new Int32Array(2 * W);
-      let largest = 0;
-      for (let o = 0; o < W; o++) {
-        frontiers[2 * o] = stores[o].count - stores[o].added;
-        frontiers[2 * o + 1] = stores[o].count;
-        largest = Math.max(largest, stores[o].added);
-      }
-      const size = Math.max(options.chunkStates ?? Math.max(64, Math.min(CHUNK, Math.ceil(frontier / (W * 8)))), Math.ceil(largest / 0xffff));
-      const chunkCounts = stores.map((r) => Math.ceil(r.added / size));
-      chunkCounts.forEach((n, o) => Atomics.store(claims, o, n << 16));
+      if (!expand && !pending) break;
+      const absorbing: Pending | null = pending;
       const sources = stores.map((r) => r.keys);
-      const expanded = await everyReply(peers.map((p) => p.ask({ type: 'expand', frontiers, size, sources }, 'expanded')));
-      const absorbed = await everyReply(peers.map((p, v) => p.ask({ type: 'absorb', inboxes: expanded.map((e) => e.outboxes[v]), runs: absorbOrder(expanded, v, W, chunkCounts) }, 'absorbed')));
-      // The next frontier: what each worker stored at once and was shipped.
-      stores = absorbed.map((r, o) => ({ ...r, added: r.added + expanded[o].added }));
-      frontier = stores.reduce((n, r) => n + r.added, 0);
-      states += frontier;
-      if (frontier > 0) depth++;
+      const generations = stores.map((r) => r.moves);
+      const stepped: Extract<ToMain, { type: 'stepped' }>[] = await everyReply(
+        peers.map((p, v) => p.ask({ type: 'step', absorb: absorbing && { inboxes: absorbing.expansions.map((e) => e.outboxes[v]), runs: absorbOrder(absorbing.expansions, v, W, absorbing.chunks) }, expand, sources, generations }, 'stepped')),
+      );
+      stores = stepped;
+      if (absorbing) {
+        // The level just completed: what was stored at once while expanding the one before, and what was shipped.
+        const level = absorbing.expansions.reduce((n, e) => n + e.added, 0) + stepped.reduce((n, r) => n + r.added, 0);
+        states += level;
+        if (level > 0) depth++;
+        // An empty level: its expansion, just done, found nothing.
+        else expand = false;
+      }
+      pending = expand ? { expansions: stepped.map((r) => r.expansion), chunks: stepped.map((r) => r.chunks) } : null;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= (options.progressEveryMs ?? 250)) {
         lastProgress = now;

@@ -60,6 +60,22 @@ describe('the parallel explorer agrees with the sequential one', () => {
     }
   });
 
+  it('stores the same states when a worker starts a level while another still absorbs the last, keys moving meanwhile', async () => {
+    // The reference model of MODEL.md (T=2, B=3): 205,595 states, so each worker's keys move to
+    // larger buffers several times, some of them while it absorbs.
+    const { loadReference } = await import('../../bench/reference-model.ts');
+    const { system, properties } = loadReference(2, 3);
+    const ref: Loader = { module: new URL('../../bench/reference-model.ts', import.meta.url).href, export: 'loadReference', args: [2, 3] };
+    const usual = await exploreParallel(system, properties, ref, { workers: 2 });
+    // Worker 0 pauses after each chunk and each batch it absorbs: worker 1 publishes its part of
+    // the next level first, starts on it and takes worker 0's chunks once published.
+    const slow = await exploreParallel(system, properties, ref, { workers: 2, chunkStates: 64, slowWorker: 0 });
+    expect(slow.stolenChunks).toBeGreaterThan(10);
+    expect([slow.states, slow.transitions, slow.depth]).toEqual([usual.states, usual.transitions, usual.depth]);
+    expect(slow.outcomes.map((o) => o.state)).toEqual(usual.outcomes.map((o) => o.state));
+    for (const o of usual.outcomes) if (o.state >= 0) expect(slow.path(o.state)).toEqual(usual.path(o.state));
+  });
+
   it('stops between levels at --max-states and says so', async () => {
     const { system, properties } = loadFixture('bits', 14);
     const r = await exploreParallel(system, properties, loader('bits', [14]), { workers: 2, maxStates: 100 });
