@@ -110,7 +110,7 @@ type Expansion = { added: number; outboxes: SharedArrayBuffer[]; spans: Int32Arr
 export type ToMain =
   | { type: 'ready' }
   | ({ type: 'seeded' } & StoreFigures)
-  | ({ type: 'stepped'; chunks: number; expansion: Expansion } & StoreFigures)
+  | ({ type: 'stepped'; first: number; size: number; chunks: number; expansion: Expansion } & StoreFigures)
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
   | { type: 'error'; message: string; memory: boolean };
@@ -175,16 +175,21 @@ export interface ParallelOptions {
   slowWorker?: number;
 }
 
+/** Each worker's part of the level expanded: its first state, chunk size and chunk count. */
+type Parts = { first: number; size: number; chunks: number }[];
+
 /**
  * The order in which worker v stores what it was shipped: the successors of the chunks of its
- * own frontier that others took, then those of the other workers' frontiers (worker 0, 1, ...,
- * v skipped), chunk by chunk in state order. Returns (sender, start, end) triples of words in the
- * senders' outboxes to v, consecutive ones merged. `spans` of each sender: per chunk it
- * expanded, the chunk's owner and number, a start per destination and an end per destination.
+ * own part of the level that others took, then those of the other workers' parts (worker 0, 1,
+ * ..., v skipped), chunk by chunk in state order. Returns (sender, start, end, owner, first)
+ * quintuples, one per chunk with successors for v: words [start, end) of the sender's outbox to
+ * v hold them, and the chunk is the owner's that begins at state `first`. `spans` of each
+ * sender: per chunk it expanded, the chunk's owner and number, a start per destination and an
+ * end per destination.
  */
-function absorbOrder(expanded: Expansion[], v: number, W: number, chunkCounts: number[]): Int32Array {
-  const base = chunkCounts.map((_, o) => chunkCounts.slice(0, o).reduce((a, b) => a + b, 0));
-  const count = base[W - 1] + chunkCounts[W - 1];
+function absorbOrder(expanded: Expansion[], v: number, W: number, parts: Parts): Int32Array {
+  const base = parts.map((_, o) => parts.slice(0, o).reduce((a, p) => a + p.chunks, 0));
+  const count = base[W - 1] + parts[W - 1].chunks;
   const sender = new Int32Array(count);
   const start = new Int32Array(count);
   const end = new Int32Array(count);
@@ -198,13 +203,11 @@ function absorbOrder(expanded: Expansion[], v: number, W: number, chunkCounts: n
     }
   });
   const runs: number[] = [];
-  const owners = [v, ...chunkCounts.keys()].filter((o, k) => k === 0 || o !== v);
+  const owners = [v, ...parts.keys()].filter((o, k) => k === 0 || o !== v);
   for (const o of owners) {
-    for (let c = base[o]; c < base[o] + chunkCounts[o]; c++) {
-      if (end[c] === start[c]) continue;
-      const n = runs.length;
-      if (n > 0 && runs[n - 3] === sender[c] && runs[n - 1] === start[c]) runs[n - 1] = end[c];
-      else runs.push(sender[c], start[c], end[c]);
+    for (let k = 0; k < parts[o].chunks; k++) {
+      const c = base[o] + k;
+      if (end[c] > start[c]) runs.push(sender[c], start[c], end[c], o, parts[o].first + k * parts[o].size);
     }
   }
   return Int32Array.from(runs);
@@ -262,7 +265,7 @@ export async function exploreParallel<V>(
     // a level is done when the step after its expansion returns. A stop (interrupt, limit) is
     // taken between steps, and the level being expanded is still absorbed, so every level
     // explored is complete.
-    type Pending = { expansions: Expansion[]; chunks: number[] };
+    type Pending = { expansions: Expansion[]; parts: Parts };
     let pending: Pending | null = null;
     let expand = states > 0;
     let lastProgress = performance.now();
@@ -289,7 +292,7 @@ export async function exploreParallel<V>(
       const sources = stores.map((r) => r.keys);
       const generations = stores.map((r) => r.moves);
       const stepped: Extract<ToMain, { type: 'stepped' }>[] = await everyReply(
-        peers.map((p, v) => p.ask({ type: 'step', absorb: absorbing && { inboxes: absorbing.expansions.map((e) => e.outboxes[v]), runs: absorbOrder(absorbing.expansions, v, W, absorbing.chunks) }, expand, sources, generations }, 'stepped')),
+        peers.map((p, v) => p.ask({ type: 'step', absorb: absorbing && { inboxes: absorbing.expansions.map((e) => e.outboxes[v]), runs: absorbOrder(absorbing.expansions, v, W, absorbing.parts) }, expand, sources, generations }, 'stepped')),
       );
       stores = stepped;
       if (absorbing) {
@@ -300,7 +303,7 @@ export async function exploreParallel<V>(
         // An empty level: its expansion, just done, found nothing.
         else expand = false;
       }
-      pending = expand ? { expansions: stepped.map((r) => r.expansion), chunks: stepped.map((r) => r.chunks) } : null;
+      pending = expand ? { expansions: stepped.map((r) => r.expansion), parts: stepped.map(({ first, size, chunks }) => ({ first, size, chunks })) } : null;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= (options.progressEveryMs ?? 250)) {
         lastProgress = now;
