@@ -23,7 +23,7 @@ import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.t
 import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
-import { board as at, END, FAILED, FIRST, MOVES, PUBLISHED, SIZE, type Found, type ToMain, type ToWorker } from './parallel.ts';
+import { board as at, decided, END, FAILED, FIRST, MOVES, PUBLISHED, SIZE, type Found, type ToMain, type ToWorker } from './parallel.ts';
 
 /**
  * Words of one shipped successor beyond its key: one, the parent's place in its chunk (high 16
@@ -127,9 +127,14 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
   };
   // Properties judged on every new state (always, sometimes).
   const judged = properties.flatMap((p, i) => (p.kind === 'deadlock' ? [] : [{ p, i }]));
-  // Once this worker has found a state for every property, new states are not looked at.
-  let undecided = judged.length;
-  let checking = undecided > 0;
+  /**
+   * Whether a new state at BFS depth `depth` can still be the first for some property: not once
+   * this worker has found one, nor once any worker has found one at a lower level (the board
+   * keeps each property's lowest level found; at that level another owner may still come first).
+   */
+  const undecided = (i: number, depth: number) => found[i].index < 0 && Atomics.load(board, decided(W, i)) >= depth;
+  const anyUndecided = (depth: number) => judged.some(({ i }) => undecided(i, depth));
+  let checking = anyUndecided(0);
   const scratch = new Uint8Array(system.stateBytes);
   /** Property checks on a new state (local index) at BFS depth `depth`. */
   const checkNew = (index: number, depth: number) => {
@@ -137,12 +142,15 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
     let view: unknown;
     for (let k = 0; k < judged.length; k++) {
       const { p, i } = judged[k];
-      if (found[i].index >= 0) continue;
+      if (!undecided(i, depth)) continue;
       view ??= system.view(scratch);
       const hit = p.kind === 'always' ? !p.holds(view) : p.kind === 'sometimes' && p.reached(view);
       if (hit) {
         found[i] = { level: depth, owner: me, index };
-        checking = --undecided > 0;
+        for (let v = Atomics.load(board, decided(W, i)); v > depth; v = Atomics.load(board, decided(W, i))) {
+          if (Atomics.compareExchange(board, decided(W, i), v, depth) === v) break;
+        }
+        checking = anyUndecided(depth);
       }
     }
   };
@@ -301,6 +309,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    */
   const absorb = (inboxes: SharedArrayBuffer[], runs: Int32Array): number => {
     let added = 0;
+    checking &&= anyUndecided(level + 1);
     const boxes = inboxes.map((b) => new Int32Array(b));
     for (let r = 0; r < runs.length; r += 5) {
       const box = boxes[runs[r]];
@@ -364,6 +373,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    * start per destination, then an end per destination).
    */
   const expand = (sources: SharedArrayBuffer[], generations: number[]) => {
+    checking &&= anyUndecided(level + 1);
     out = sets[expansions++ & 1];
     outLen.fill(0);
     const spans: number[] = [];

@@ -81,7 +81,9 @@ type Finished = {
  * What the workers share besides keys and outboxes (`board`, an Int32Array over shared memory).
  * Word FAILED: set when a worker failed, so that none waits for it. Then per worker: the level it
  * has published (PUBLISHED: the level's number plus one), its part of that level (FIRST and END
- * state, chunk SIZE) and how many times its keys have MOVED to a larger buffer.
+ * state, chunk SIZE) and how many times its keys have MOVED to a larger buffer. Then per
+ * property, the lowest level at which a state was found for it: no state deeper can be the
+ * first, so workers stop checking it there.
  */
 export const FAILED = 0;
 export const PUBLISHED = 0;
@@ -92,7 +94,9 @@ export const MOVES = 4;
 const FIELDS = 5;
 /** Where worker `w`'s `field` is on the board. */
 export const board = (w: number, field: number) => 1 + w * FIELDS + field;
-const boardWords = (W: number) => 1 + W * FIELDS;
+/** After the workers' fields, per property: the lowest level at which a worker found a state for it (none: 2^31 - 1). */
+export const decided = (W: number, property: number) => 1 + W * FIELDS + property;
+const boardWords = (W: number, properties: number) => 1 + W * FIELDS + properties;
 
 /** A state found for a property: its BFS level, its owner and its index there (-1: none). */
 export interface Found {
@@ -250,7 +254,8 @@ export async function exploreParallel<V>(
     const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.01) : 0;
     // Per worker, the chunks of its part of the level not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
     const claim = new SharedArrayBuffer(4 * W);
-    const board = new SharedArrayBuffer(4 * boardWords(W));
+    const board = new SharedArrayBuffer(4 * boardWords(W, properties.length));
+    new Int32Array(board).fill(0x7fffffff, decided(W, 0));
     await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, board, chunkStates: options.chunkStates, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
     const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
