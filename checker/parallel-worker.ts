@@ -13,8 +13,8 @@
  * One request (`step`) absorbs a level and expands the next: a worker that has stored what it
  * was shipped publishes its part of the next level (shared memory) and starts on it at once,
  * while others may still be absorbing; it takes their chunks once they have published theirs.
- * So a worker on a faster core is not idle while a slower one absorbs. Outboxes alternate
- * between two sets, since a level's are still being read while the next one's are written.
+ * So a worker on a faster core is not idle while a slower one absorbs. What it ships meanwhile
+ * to a worker still reading its outbox waits in a private buffer until that one has published.
  */
 import { parentPort } from 'node:worker_threads';
 import { generateRange, generationBuffers, type Generation } from './bfs.ts';
@@ -193,23 +193,55 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    * size before, made them grow there (0.4 s of copying and faults in a 12 s run).
    */
   const outboxWords = Math.max(1 << 14, Math.min(1 << 28, Math.ceil(2 * (expectedStates || 0) * stride)));
-  /** Two sets, a level's being read by their owners while the next one's are written. */
-  const sets: Int32Array[][] = [0, 1].map(() => Array.from({ length: W }, () => new Int32Array(new SharedArrayBuffer(outboxWords * 4))));
-  let out = sets[0];
-  let expansions = 0;
+  const boxes: Int32Array[] = Array.from({ length: W }, () => new Int32Array(new SharedArrayBuffer(outboxWords * 4)));
+  /**
+   * When this worker starts a level while another is still absorbing the last one (reading this
+   * worker's outbox to it), what it ships to that worker is written here (private, used again
+   * every level) and moved into the outbox once that worker has published its part: a second
+   * outbox per destination would cost its pages (a page touched for the first time costs about
+   * 14 µs; a second set of outboxes made 64,000 more page faults in a 12 s run).
+   */
+  const early: Int32Array[] = Array.from({ length: W }, () => new Int32Array(1 << 16));
+  /** Per destination: 1 while its successors go to `early`. */
+  const waiting = new Uint8Array(W);
+  /** Where each destination's successors are written now (its outbox, its `early`, or the own batch). */
+  const out: Int32Array[] = boxes.slice();
   const outLen = new Int32Array(W);
-  /** The most words each set held (counted in the bytes per state). */
-  const outboxPeak = [0, 0];
+  /** The most words the outboxes held at once (counted in the bytes per state). */
+  let outboxPeak = 0;
   let stolen = 0;
   /** Tests (ParallelOptions.slowWorker): a pause after each chunk expanded and each batch absorbed. */
   const pause = slow ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
-  /** Grows the outbox to `dest`, whose first `n` words are filled; returns the new one. */
-  const grow = (dest: number, n: number): Int32Array => {
-    const length = Math.max(n + stride, out[dest].length * 2);
+  /** A buffer like `old` (shared or not) of at least `words` words, holding its first `n`. */
+  const larger = (old: Int32Array, words: number, n: number): Int32Array => {
+    const length = Math.max(words, old.length * 2);
     checkRss(rssLimit, length * 4);
-    const grown = new Int32Array(new SharedArrayBuffer(length * 4));
-    grown.set(out[dest].subarray(0, n));
+    const grown = old.buffer instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length);
+    grown.set(old.subarray(0, n));
+    return grown;
+  };
+
+  /**
+   * Moves what `early` holds for `dest` into its outbox when `dest` has published the level
+   * being expanded (it has absorbed the last one). Returns whether it had.
+   */
+  const settle = (dest: number): boolean => {
+    if (Atomics.load(board, at(dest, PUBLISHED)) < level + 1) return false;
+    const n = outLen[dest];
+    if (boxes[dest].length < n) boxes[dest] = larger(boxes[dest], n, 0);
+    boxes[dest].set(early[dest].subarray(0, n));
+    out[dest] = boxes[dest];
+    waiting[dest] = 0;
+    return true;
+  };
+
+  /** Makes room after the first `n` words written for `dest`; returns where to write. */
+  const grow = (dest: number, n: number): Int32Array => {
+    if (waiting[dest] && settle(dest) && n + stride <= out[dest].length) return out[dest];
+    const grown = larger(out[dest], n + stride, n);
+    if (waiting[dest]) early[dest] = grown;
+    else boxes[dest] = grown;
     return (out[dest] = grown);
   };
 
@@ -374,7 +406,10 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    */
   const expand = (sources: SharedArrayBuffer[], generations: number[]) => {
     checking &&= anyUndecided(level + 1);
-    out = sets[expansions++ & 1];
+    for (let d = 0; d < W; d++) {
+      waiting[d] = d !== me && Atomics.load(board, at(d, PUBLISHED)) < level + 1 ? 1 : 0;
+      out[d] = waiting[d] ? early[d] : boxes[d];
+    }
     outLen.fill(0);
     const spans: number[] = [];
     let added = 0;
@@ -393,6 +428,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         const chunk = o === me ? lo : hi - 1;
         const next = o === me ? lo + 1 + (hi << 16) : lo + ((hi - 1) << 16);
         if (Atomics.compareExchange(claims, o, v, next | 0) !== v) continue;
+        for (let d = 0; d < W; d++) if (waiting[d]) settle(d);
         const from = first + chunk * size;
         spans.push(o, chunk);
         for (let w = 0; w < W; w++) spans.push(outLen[w]);
@@ -402,13 +438,15 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         if (pause) Atomics.wait(pause, 0, 0, 2);
       }
     }
+    // Every other worker has published by now (this one waited for each before taking its
+    // chunks), unless one failed.
+    for (let d = 0; d < W; d++) if (waiting[d]) settle(d);
     let words = 0;
     for (let w = 0; w < W; w++) words += outLen[w];
-    const set = (expansions - 1) & 1;
-    outboxPeak[set] = Math.max(outboxPeak[set], words);
-    // The shared buffers are handed over (no copy); this worker writes to them again only two
-    // expansions later, after their owners have absorbed them.
-    return { added, outboxes: out.map((o) => o.buffer as SharedArrayBuffer), spans: Int32Array.from(spans) };
+    outboxPeak = Math.max(outboxPeak, words);
+    // The shared buffers are handed over (no copy); this worker writes to them again only after
+    // their owners have absorbed them.
+    return { added, outboxes: boxes.map((o) => o.buffer as SharedArrayBuffer), spans: Int32Array.from(spans) };
   };
 
   return {
@@ -461,7 +499,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         ruleFires: [...tally.ruleFires.keys()].filter((r) => tally.ruleFires[r] > 0).map((r) => [ruleKey(system, r), tally.ruleFires[r]] as [string, number]),
         measures: tally.measured,
         found,
-        bytes: store.bytes() + batchBytes + (outboxPeak[0] + outboxPeak[1]) * 4,
+        bytes: store.bytes() + batchBytes + outboxPeak * 4 + early.reduce((n, e) => n + e.byteLength, 0),
         stolen,
       };
     },
