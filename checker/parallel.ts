@@ -51,7 +51,7 @@ export type ToWorker =
       expectedStates: number;
       /** Per worker, the chunks of its part of the level not yet taken. */
       claim: SharedArrayBuffer;
-      /** Per worker, its part of the level being expanded (parallel-worker.ts). */
+      /** What the workers publish to each other (the board: its layout is below). */
       board: SharedArrayBuffer;
       chunkStates?: number;
       slow: boolean;
