@@ -181,8 +181,11 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
     own: new Int32Array(capacity * stride),
     hashes: new Int32Array(capacity),
     isNew: new Uint8Array(capacity),
+    /** Per successor generated: its hash, and the word shipped with it (parent's place, event). */
+    succHashes: new Int32Array(capacity),
+    words: new Int32Array(capacity),
   };
-  const batchBytes = capacity * (K * 4 + 2 + 4 + 4 + stride * 4 + 4 + 1);
+  const batchBytes = capacity * (K * 4 + 2 + 4 + 4 + stride * 4 + 4 + 1 + 4 + 4);
 
   /**
    * Outboxes, one per destination worker (this one's own included), over shared memory: the
@@ -210,6 +213,22 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
   /** The most words the outboxes held at once (counted in the bytes per state). */
   let outboxPeak = 0;
   let stolen = 0;
+  /** Keeps the cache loads of expandChunk from being optimised away. */
+  let touched = 0;
+  /**
+   * Successors this worker shipped or stored lately, by hash (direct-mapped, RECENT entries):
+   * per entry the key, the level it was generated in, and where its chunk comes in its owner's
+   * absorb order (`rank`). About half the successors of the bench model are found here: a state
+   * reached again from a sibling a few states on. One found from an earlier level is stored by
+   * now; one from this level is skipped only when it comes earlier in the owner's absorb order
+   * (or earlier in the same chunk), so the first occurrence, the one stored with its parent, is
+   * the same whoever expanded which chunk. A skipped successor is neither written, shipped, nor
+   * looked up in its owner's index.
+   */
+  const recentStride = K + 2;
+  const recent = new Int32Array(RECENT * recentStride);
+  /** Per destination, where the chunk being expanded comes in that destination's absorb order (see rank). */
+  const ranks = new Int32Array(W);
   /** Tests (ParallelOptions.slowWorker): a pause after each chunk expanded and each batch absorbed. */
   const pause = slow ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
@@ -249,8 +268,9 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    * Expands states [from, to) of `o`'s frontier; with `insert` (this worker's own chunk) the
    * successors it owns are looked up and stored at once, in order. Returns how many were new.
    */
-  const expandChunk = (source: SharedKeys, o: number, from: number, to: number, insert: boolean): number => {
-    const { keys, events, ends, progress, own } = batch;
+  const expandChunk = (source: SharedKeys, o: number, chunk: number, from: number, to: number, insert: boolean): number => {
+    const { keys, events, ends, progress, own, words, succHashes: hashes } = batch;
+    for (let d = 0; d < W; d++) ranks[d] = rank(o, d, chunk);
     let added = 0;
     for (let i = from; i < to; ) {
       checkRss(rssLimit);
@@ -266,28 +286,52 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         out[me] = own;
         outLen[me] = 0;
       }
+      // Per successor, its parent's place in the chunk and its event (the word shipped with it).
       let j = 0;
       for (let s = i; s < next; s++) {
         const end = ends[s - i];
         const parent = (s - from) << 16;
-        for (; j < end; j++) {
+        for (; j < end; j++) words[j] = parent | events[j];
+        // Deadlock: no progress event enabled in a state that is not done.
+        if (deadlocks.length > 0 && (progress[s - i] & deadlockMask) !== deadlockMask) deadlockCandidate(source, o, s, progress[s - i]);
+      }
+      const m = j;
+      let sink = 0;
+      for (let b = 0; b < m; b += TOUCH_BLOCK) {
+        const e = Math.min(m, b + TOUCH_BLOCK);
+        // The cache entries of a block are loaded first, in a loop whose loads are independent
+        // (the memory serves them together), then compared (see StateStore.lookupBatch).
+        for (let j = b; j < e; j++) {
+          const h = StateStore.hashAt(keys, j * K, K);
+          hashes[j] = h;
+          sink ^= recent[((h >>> RECENT_SHIFT) & (RECENT - 1)) * recentStride + K];
+        }
+        for (let j = b; j < e; j++) {
           const at = j * K;
-          const dest = owner(StateStore.hashAt(keys, at, K), W);
+          const h = hashes[j];
+          const dest = owner(h, W);
+          const r = ((h >>> RECENT_SHIFT) & (RECENT - 1)) * recentStride;
+          let diff = 0;
+          for (let w = 0; w < K; w++) diff |= recent[r + w] ^ keys[at + w];
+          // An entry's key is never all zero (a stored key's last word never is).
+          if (diff === 0 && (recent[r + K] < level || recent[r + K + 1] <= ranks[dest])) continue;
+          for (let w = 0; w < K; w++) recent[r + w] = keys[at + w];
+          recent[r + K] = level;
+          recent[r + K + 1] = ranks[dest];
           let box = out[dest];
           const n = outLen[dest];
           if (n + stride > box.length) box = grow(dest, n);
           for (let w = 0; w < K; w++) box[n + w] = keys[at + w];
-          box[n + K] = parent | events[j];
+          box[n + K] = words[j];
           outLen[dest] = n + stride;
         }
-        // Deadlock: no progress event enabled in a state that is not done.
-        if (deadlocks.length > 0 && (progress[s - i] & deadlockMask) !== deadlockMask) deadlockCandidate(source, o, s, progress[s - i]);
       }
+      if (sink === 0x7fffffff) touched++;
       if (insert) {
-        const m = outLen[me] / stride;
+        const mine = outLen[me] / stride;
         out[me] = selfBox;
         outLen[me] = selfLen;
-        if (m > 0) added += storeNew(own, m, from, o);
+        if (mine > 0) added += storeNew(own, mine, from, o);
       }
       i = next;
     }
@@ -432,7 +476,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         const from = first + chunk * size;
         spans.push(o, chunk);
         for (let w = 0; w < W; w++) spans.push(outLen[w]);
-        added += expandChunk(source, o, from, Math.min(end, from + size), o === me);
+        added += expandChunk(source, o, chunk, from, Math.min(end, from + size), o === me);
         for (let w = 0; w < W; w++) spans.push(outLen[w]);
         if (o !== me) stolen++;
         if (pause) Atomics.wait(pause, 0, 0, 2);
@@ -499,7 +543,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
         ruleFires: [...tally.ruleFires.keys()].filter((r) => tally.ruleFires[r] > 0).map((r) => [ruleKey(system, r), tally.ruleFires[r]] as [string, number]),
         measures: tally.measured,
         found,
-        bytes: store.bytes() + batchBytes + outboxPeak * 4 + early.reduce((n, e) => n + e.byteLength, 0),
+        bytes: store.bytes() + batchBytes + recent.byteLength + outboxPeak * 4 + early.reduce((n, e) => n + e.byteLength, 0),
         stolen,
       };
     },
@@ -509,6 +553,22 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
       return { key: Array.from(store.keys.subarray(index * K, index * K + K)), parent: store.parent[index], via: store.via[index] };
     },
   };
+}
+
+/** Entries of a worker's cache of recent successors (a power of two): 256 KB for a key of two words, which stays in the processor's cache (1 MB, with a few more hits, was slower). */
+const RECENT = 1 << 14;
+/** The cache's entry is picked by the hash's bits above this. */
+const RECENT_SHIFT = 2;
+/** Successors whose cache entries are loaded together before they are compared. */
+const TOUCH_BLOCK = 256;
+
+/**
+ * Where the chunk `chunk` of owner `o`'s part of a level comes in destination `d`'s absorb order
+ * (parallel.ts, absorbOrder): d's own chunks first, then the other owners' in owner order, each
+ * in chunk order. Lower is earlier.
+ */
+function rank(o: number, d: number, chunk: number): number {
+  return ((o === d ? 0 : o + 1) << 16) | chunk;
 }
 
 /** Owner of a hash: its top bits (the store's slots use the low ones, which must stay spread). */
