@@ -48,7 +48,7 @@ async function main() {
       else if (msg.type === 'step') post({ type: 'stepped', ...ctx!.step(msg.absorb, msg.expand, msg.sources, msg.generations) });
       else if (msg.type === 'finish') post({ type: 'finished', ...ctx!.finish() });
       else if (msg.type === 'node') post({ type: 'node', ...ctx!.node(msg.index) });
-      else if (msg.type === 'exit') process.exit(0);
+      else if (msg.type === 'release') ctx = undefined;
     } catch (err) {
       const memory = err instanceof MemoryLimitError || (err instanceof RangeError && /allocat|Array buffer/i.test(err.message));
       post({ type: 'error', message: (err as Error).message, memory });

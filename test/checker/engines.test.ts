@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../checker/bfs.ts';
-import { exploreParallel, type Loader } from '../../checker/parallel.ts';
+import { exploreParallel, workerThreads, type Loader } from '../../checker/parallel.ts';
 import { loadFixture } from './fixtures.ts';
 
 const fixtures: [string, number[]][] = [
@@ -74,6 +74,30 @@ describe('the parallel explorer agrees with the sequential one', () => {
     expect([slow.states, slow.transitions, slow.depth]).toEqual([usual.states, usual.transitions, usual.depth]);
     expect(slow.outcomes.map((o) => o.state)).toEqual(usual.outcomes.map((o) => o.state));
     for (const o of usual.outcomes) if (o.state >= 0) expect(slow.path(o.state)).toEqual(usual.path(o.state));
+  });
+
+  it('keeps its workers from run to run, another spec loaded in them, and starts new ones after a memory stop', async () => {
+    const grid = loadFixture('grid', 9, 9);
+    const bits = loadFixture('bits', 12);
+    await exploreParallel(grid.system, grid.properties, loader('grid', [9, 9]), { workers: 2 });
+    const before = workerThreads();
+    expect(before.resting).toBeGreaterThanOrEqual(2);
+    // Threads of the pool, now with another system loaded: the same answers as the sequential explorer.
+    const again = await exploreParallel(bits.system, bits.properties, loader('bits', [12]), { workers: 2 });
+    const seq = await explore(bits.system, bits.properties);
+    expect([again.states, again.transitions, again.depth, again.outcomes[0].state >= 0]).toEqual([seq.states, seq.transitions, seq.depth, true]);
+    expect(again.path(again.outcomes[0].state).events.length).toBe(seq.path(seq.outcomes[0].state).events.length);
+    expect(workerThreads()).toEqual(before);
+    // One more worker than the pool holds: one is started, and kept.
+    await exploreParallel(grid.system, grid.properties, loader('grid', [9, 9]), { workers: before.resting + 1 });
+    expect(workerThreads()).toEqual({ started: before.started + 1, resting: before.resting + 1 });
+    // Workers stopped by a memory limit are not kept.
+    const small = await exploreParallel(bits.system, bits.properties, loader('bits', [14]), { workers: 2, maxBytes: 200_000 });
+    expect(small.stopReason).toBe('memory');
+    expect(workerThreads()).toEqual({ started: before.started + 1, resting: before.resting - 1 });
+    const fresh = await exploreParallel(bits.system, bits.properties, loader('bits', [12]), { workers: before.resting + 1 });
+    expect(workerThreads()).toEqual({ started: before.started + 3, resting: before.resting + 1 });
+    expect([fresh.states, fresh.transitions]).toEqual([seq.states, seq.transitions]);
   });
 
   it('stops between levels at --max-states and says so', async () => {
