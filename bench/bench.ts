@@ -79,7 +79,7 @@ const codeDir = compiled ? '../dist/' : '../';
 const ext = compiled ? '.js' : '.ts';
 const code = compiled ? 'dist (compiled)' : `sources through tsx (${values.sources ? '--sources' : status.reason})`;
 const { explore } = (await import(`${codeDir}checker/bfs${ext}`)) as typeof import('../checker/bfs.ts');
-const { exploreParallel } = (await import(`${codeDir}checker/parallel${ext}`)) as typeof import('../checker/parallel.ts');
+const { exploreParallel, closeRestingWorkers } = (await import(`${codeDir}checker/parallel${ext}`)) as typeof import('../checker/parallel.ts');
 const { compileMachine } = (await import(`${codeDir}checker/xstate/compile${ext}`)) as typeof import('../checker/xstate/compile.ts');
 const { referenceModel } = (await import(`${codeDir}bench/reference-model${ext}`)) as typeof import('./reference-model.ts');
 
@@ -94,6 +94,9 @@ async function explorer(workers: number) {
   const compileMs = performance.now() - t0;
   const loader = { module: new URL(`${codeDir}bench/reference-model${ext}`, import.meta.url).href, export: 'loadReference', args: [T, B] };
   const expectedStates = MODEL_MD_COUNTS[`${T},${B}`]?.states;
+  // Each parallel run starts its own workers (the pool keeps them from run to run otherwise):
+  // the figure includes starting the threads and loading the model in each, as a single run's does.
+  if (workers > 1) await closeRestingWorkers();
   const r = workers > 1 ? await exploreParallel(sys, m.properties, loader, { workers, expectedStates }) : await explore(sys, m.properties, { expectedStates });
   return {
     states: r.states,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../checker/bfs.ts';
-import { exploreParallel, workerThreads, type Loader } from '../../checker/parallel.ts';
+import { closeRestingWorkers, exploreParallel, workerThreads, type Loader } from '../../checker/parallel.ts';
 import { loadFixture } from './fixtures.ts';
 
 const fixtures: [string, number[]][] = [
@@ -98,6 +98,11 @@ describe('the parallel explorer agrees with the sequential one', () => {
     const fresh = await exploreParallel(bits.system, bits.properties, loader('bits', [12]), { workers: before.resting + 1 });
     expect(workerThreads()).toEqual({ started: before.started + 3, resting: before.resting + 1 });
     expect([fresh.states, fresh.transitions]).toEqual([seq.states, seq.transitions]);
+    // The bench stops the resting workers before each run it measures: that run starts its own.
+    await closeRestingWorkers();
+    expect(workerThreads()).toEqual({ started: before.started + 3, resting: 0 });
+    await exploreParallel(bits.system, bits.properties, loader('bits', [12]), { workers: 2 });
+    expect(workerThreads()).toEqual({ started: before.started + 5, resting: 2 });
   });
 
   it('stops between levels at --max-states and says so', async () => {
