@@ -712,13 +712,7 @@ function expandBatch(x: Expansion, b: Batch, from: number, to: number): number {
   let sink = 0;
   for (let from = 0; from < m; from += RECENT_BLOCK) {
     const to = Math.min(m, from + RECENT_BLOCK);
-    // The entries of a block are loaded first, in a loop whose loads are independent (the memory
-    // serves them together), then compared (as StateStore.lookupBatch does).
-    for (let j = from; j < to; j++) {
-      const h = StateStore.hashAt(keys, j * K, K);
-      hashes[j] = h;
-      sink ^= recent[recentSlot(h) * K];
-    }
+    sink ^= hashAndTouch(keys, K, from, to, hashes, recent, K, 0);
     for (let j = from; j < to; j++) {
       const at = j * K;
       const r = recentSlot(hashes[j]) * K;
@@ -804,15 +798,33 @@ function batchBytes(b: Batch): number {
 }
 
 /**
- * Entries of `expandBatch`'s cache of recent successors (a power of two): 128 KB for a key of
- * two words, which stays in the processor's cache. On the bench model about half the successors
- * are found there: a state reached again from a sibling a few states on.
+ * Entries of a cache of recent successors (a power of two), `expandBatch`'s and each parallel
+ * worker's: 128 KB for a key of two words (256 KB in a worker, which keeps two more words per
+ * entry), which stays in the processor's cache; 1 MB, with a few more hits, was slower. On the
+ * bench model 65 % of the successors are found there: a state reached again from a sibling a few
+ * states on.
  */
-const RECENT = 1 << 14;
+export const RECENT = 1 << 14;
 /** The cache entry of a hash: its bits above the lowest two (the store's slots use the low ones). */
-const recentSlot = (h: number) => (h >>> 2) & (RECENT - 1);
+export const recentSlot = (h: number): number => (h >>> 2) & (RECENT - 1);
 /** Successors whose cache entries are loaded together before they are compared. */
-const RECENT_BLOCK = 256;
+export const RECENT_BLOCK = 256;
+
+/**
+ * Hashes keys [from, to) into `hashes` and loads word `word` of each one's cache entry
+ * (`stride` words each) in a loop whose loads are independent, so the memory serves them
+ * together and the comparisons that follow find them in the processor's cache (as
+ * StateStore.lookupBatch does). Returns what was loaded, folded, to keep the loads.
+ */
+export function hashAndTouch(keys: Int32Array, K: number, from: number, to: number, hashes: Int32Array, recent: Int32Array, stride: number, word: number): number {
+  let sink = 0;
+  for (let j = from; j < to; j++) {
+    const h = StateStore.hashAt(keys, j * K, K);
+    hashes[j] = h;
+    sink ^= recent[recentSlot(h) * stride + word];
+  }
+  return sink;
+}
 
 /** Successors per batch of `expandBatch`: it starts small (small systems) and doubles up to this. */
 const BATCH_SUCCESSORS = 1 << 16;

@@ -17,7 +17,7 @@
  * to a worker still reading its outbox waits in a private buffer until that one has published.
  */
 import { parentPort } from 'node:worker_threads';
-import { generateRange, generationBuffers, type Generation } from './bfs.ts';
+import { generateRange, generationBuffers, hashAndTouch, RECENT, RECENT_BLOCK, recentSlot, type Generation } from './bfs.ts';
 import { makeCodec } from './codec.ts';
 import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.ts';
 import { canonicalizer } from './symmetry.ts';
@@ -297,20 +297,14 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
       }
       const m = j;
       let sink = 0;
-      for (let b = 0; b < m; b += TOUCH_BLOCK) {
-        const e = Math.min(m, b + TOUCH_BLOCK);
-        // The cache entries of a block are loaded first, in a loop whose loads are independent
-        // (the memory serves them together), then compared (see StateStore.lookupBatch).
-        for (let j = b; j < e; j++) {
-          const h = StateStore.hashAt(keys, j * K, K);
-          hashes[j] = h;
-          sink ^= recent[((h >>> RECENT_SHIFT) & (RECENT - 1)) * recentStride + K];
-        }
+      for (let b = 0; b < m; b += RECENT_BLOCK) {
+        const e = Math.min(m, b + RECENT_BLOCK);
+        sink ^= hashAndTouch(keys, K, b, e, hashes, recent, recentStride, K);
         for (let j = b; j < e; j++) {
           const at = j * K;
           const h = hashes[j];
           const dest = owner(h, W);
-          const r = ((h >>> RECENT_SHIFT) & (RECENT - 1)) * recentStride;
+          const r = recentSlot(h) * recentStride;
           let diff = 0;
           for (let w = 0; w < K; w++) diff |= recent[r + w] ^ keys[at + w];
           // An entry's key is never all zero (a stored key's last word never is).
@@ -555,12 +549,6 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
   };
 }
 
-/** Entries of a worker's cache of recent successors (a power of two): 256 KB for a key of two words, which stays in the processor's cache (1 MB, with a few more hits, was slower). */
-const RECENT = 1 << 14;
-/** The cache's entry is picked by the hash's bits above this. */
-const RECENT_SHIFT = 2;
-/** Successors whose cache entries are loaded together before they are compared. */
-const TOUCH_BLOCK = 256;
 
 /**
  * Where the chunk `chunk` of owner `o`'s part of a level comes in destination `d`'s absorb order
