@@ -218,7 +218,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
   /**
    * Successors this worker shipped or stored lately, by hash (direct-mapped, RECENT entries):
    * per entry the key, the level it was generated in, and where its chunk comes in its owner's
-   * absorb order (`rank`). About half the successors of the bench model are found here: a state
+   * absorb order (`rank`). 46 % of the successors of the bench model are found here: a state
    * reached again from a sibling a few states on. One found from an earlier level is stored by
    * now; one from this level is skipped only when it comes earlier in the owner's absorb order
    * (or earlier in the same chunk), so the first occurrence, the one stored with its parent, is
