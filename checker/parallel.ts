@@ -2,26 +2,26 @@
  * The parallel explorer: breadth-first search over several worker threads, each owning the states
  * whose hash falls in its partition (as distributed Spin and Stern–Dill's Murφ do).
  *
- * Level by level, in two phases. Expand: each worker's part of the level is cut into chunks; a
- * worker expands its own from the front, storing at once the successors it owns, and when they
- * are gone takes the others' from the back (work stealing: a worker on a faster or less busy
- * core does more). Successors not stored at once go to their owners' outboxes. Absorb: each
- * worker stores what it was shipped. A worker's states are stored in one order whoever expanded
- * what: the successors of its own frontier, in state order (those of the chunks it expanded
- * first, stored at once, then those of the chunks taken from it), then those of the other
- * workers' frontiers, in worker then state order. So a run with W workers gives the same
- * states, indices, counts and traces every time, whatever the chunk size; the state space, the
- * verdicts and the counterexamples' lengths are those of the sequential explorer
- * (test/checker/engines).
+ * Level by level, in two phases. Expand: the level is one list of states (`frontier`: global
+ * ids), cut into units, the units into one range per worker; a worker expands its own range's
+ * units from the front, and when they are gone takes the others' from the back (work stealing:
+ * a worker on a faster or less busy core does more). Every successor goes to its owner's outbox.
+ * Absorb: each worker stores what it was shipped, in unit order whoever expanded what, so a
+ * state's parent is the first in the level to reach it, as in the sequential explorer. A run
+ * with W workers gives the same states, indices, counts and traces every time, whatever the
+ * unit size; the state space, the verdicts and the counterexamples' lengths are those of the
+ * sequential explorer (test/checker/engines).
  *
- * The phases overlap: one request (`step`) has a worker absorb a level and go on to expand the
- * next, whose part it publishes in shared memory (`board`). A worker that has absorbed its share
- * starts on its own chunks while the others still absorb theirs, and takes their chunks once
- * they have published. Without this, the level waited for the slowest absorb: a worker's
- * shipped successors can be stored only by it, and when one core ran slower (often, on the
- * machines measured) the other was idle 0.4 to 1.3 s of a 12 s run. So a level is done when
- * the step after its expansion returns; a stop is taken between steps, after absorbing the level
- * being expanded, so every level explored is complete.
+ * The next level's frontier is ordered by where each state's parent is in this one, as the
+ * sequential explorer's is: children of one parent side by side, whichever worker owns each. A
+ * worker expanding a unit thus generates a state reached from two siblings (the other order of
+ * two independent steps) twice within a few states, and its cache of recent successors finds it
+ * the second time. When a worker's part of a level was its own states (owner order), siblings
+ * were split between workers and such a state was looked up twice: 67.8 million lookups on the
+ * bench model against 44.0 million for the sequential explorer, each a memory miss. (Storing
+ * at once the successors a worker owns of its own units, as it did, made a state's parent the
+ * first in its owner's range rather than in the level: the next level's order then split such
+ * states from their siblings, and 58 million were looked up.)
  *
  * Workers build their own copy of the system from a loader (a module and an exported function),
  * since functions cannot be sent to a thread. The caller's copy renders traces.
@@ -49,18 +49,23 @@ export type ToWorker =
       maxBytes: number;
       symmetry: boolean;
       expectedStates: number;
-      /** Per worker, the chunks of its part of the level not yet taken. */
+      /** Per worker, the units of its range of the level not yet taken. */
       claim: SharedArrayBuffer;
       /** What the workers publish to each other (the board: its layout is below). */
       board: SharedArrayBuffer;
-      chunkStates?: number;
       slow: boolean;
       maxRss?: number;
       maxRssLabel?: string;
     }
   | { type: 'seed' }
-  /** Absorb the level expanded last (if any), then expand the next (if `expand`). */
-  | { type: 'step'; absorb: { inboxes: SharedArrayBuffer[]; runs: Int32Array } | null; expand: boolean; sources: SharedArrayBuffer[]; generations: number[] }
+  /**
+   * Expand the level: its `states` global ids in `frontier`, cut into units of `unitSize`; worker
+   * w's range of units begins at `ranges[w]` (`ranges[W]`: the number of units); every worker's
+   * keys in `sources`.
+   */
+  | { type: 'expand'; frontier: SharedArrayBuffer; states: number; unitSize: number; ranges: Int32Array; sources: SharedArrayBuffer[] }
+  /** Store what was shipped to this worker of the level just expanded, in this order (absorbOrder). */
+  | { type: 'absorb'; inboxes: SharedArrayBuffer[]; runs: Int32Array }
   | { type: 'finish' }
   | { type: 'node'; index: number }
   /** The run is over: drop its store and buffers, and wait for the next `init`. */
@@ -74,30 +79,17 @@ type Finished = {
   measures: { name: string; unit: string; max: number | null; transitions: number }[];
   found: Found[];
   bytes: number;
-  /** Chunks of other workers' frontiers this one expanded. */
+  /** Units of other workers' ranges this one expanded. */
   stolen: number;
 };
 
 /**
- * What the workers share besides keys and outboxes (`board`, an Int32Array over shared memory).
- * Word FAILED: set when a worker failed, so that none waits for it. Then per worker: the level it
- * has published (PUBLISHED: the level's number plus one), its part of that level (FIRST and END
- * state, chunk SIZE) and how many times its keys have MOVED to a larger buffer. Then per
- * property, the lowest level at which a state was found for it: no state deeper can be the
- * first, so workers stop checking it there.
+ * What the workers share besides keys, outboxes and claims (`board`, an Int32Array over shared
+ * memory): per property, the lowest level at which a state was found for it (none: 2^31 - 1). No
+ * state deeper can be the first, so workers stop checking it there.
  */
-export const FAILED = 0;
-export const PUBLISHED = 0;
-export const FIRST = 1;
-export const END = 2;
-export const SIZE = 3;
-export const MOVES = 4;
-const FIELDS = 5;
-/** Where worker `w`'s `field` is on the board. */
-export const board = (w: number, field: number) => 1 + w * FIELDS + field;
-/** After the workers' fields, per property: the lowest level at which a worker found a state for it (none: 2^31 - 1). */
-export const decided = (W: number, property: number) => 1 + W * FIELDS + property;
-const boardWords = (W: number, properties: number) => 1 + W * FIELDS + properties;
+export const decided = (_W: number, property: number) => property;
+const boardWords = (properties: number) => Math.max(1, properties);
 
 /** A state found for a property: its BFS level, its owner and its index there (-1: none). */
 export interface Found {
@@ -106,16 +98,21 @@ export interface Found {
   index: number;
 }
 
-/** What a worker's store holds after a phase: states added, the count, where the keys are and how many times they moved. */
-type StoreFigures = { added: number; count: number; keys: SharedArrayBuffer; moves: number };
+/**
+ * What a worker's store holds after a phase: states added, the count, where the level being
+ * stored begins, where the keys are, and per state stored since, its parent's place in the
+ * frontier.
+ */
+type StoreFigures = { added: number; count: number; levelStart: number; keys: SharedArrayBuffer; parents: SharedArrayBuffer };
 
-/** A worker's expansion of its part of a level: states stored at once, outboxes, and per chunk where its successors are. */
-type Expansion = { added: number; outboxes: SharedArrayBuffer[]; spans: Int32Array };
+/** A worker's expansion of a level: outboxes, and per unit it expanded where its successors are. */
+type Expansion = { outboxes: SharedArrayBuffer[]; spans: Int32Array };
 
 export type ToMain =
   | { type: 'ready' }
   | ({ type: 'seeded' } & StoreFigures)
-  | ({ type: 'stepped'; first: number; size: number; chunks: number; expansion: Expansion } & StoreFigures)
+  | ({ type: 'expanded' } & Expansion)
+  | ({ type: 'absorbed' } & StoreFigures)
   | ({ type: 'finished' } & Finished)
   | { type: 'node'; key: number[]; parent: number; via: number }
   | { type: 'error'; message: string; memory: boolean };
@@ -207,48 +204,61 @@ async function everyReply<T>(asks: Promise<T>[]): Promise<T[]> {
 
 export interface ParallelOptions {
   workers: number;
-  /** States per chunk of a level (tests: 1 makes every state a chunk); by default from the level's size. */
+  /** States per unit of a level (tests: 1 makes every state a unit); by default from the level's size. */
   chunkStates?: number;
-  /** Tests: this worker pauses after each chunk and each batch it absorbs, so that the others take its chunks and start on the next level before it. */
+  /** Tests: this worker pauses after each unit and each batch it absorbs, so that the others take its units. */
   slowWorker?: number;
 }
 
-/** Each worker's part of the level expanded: its first state, chunk size and chunk count. */
-type Parts = { first: number; size: number; chunks: number }[];
+/** States per unit of a level at most (a small level is cut finer, to share it out). */
+const UNIT = 1024;
 
 /**
- * The order in which worker v stores what it was shipped: the successors of the chunks of its
- * own part of the level that others took, then those of the other workers' parts (worker 0, 1,
- * ..., v skipped), chunk by chunk in state order. Returns (sender, start, end, owner, first)
- * quintuples, one per chunk with successors for v: words [start, end) of the sender's outbox to
- * v hold them, and the chunk is the owner's that begins at state `first`. `spans` of each
- * sender: per chunk it expanded, the chunk's owner and number, a start per destination and an
- * end per destination.
+ * The order in which worker v stores what it was shipped of a level cut into `units` units:
+ * unit by unit. Returns (sender, start, end, unit) quadruples, one per unit with successors for
+ * v: words [start, end) of the sender's outbox to v hold them. `spans` of each sender: per unit
+ * it expanded, the unit, a start per destination and an end per destination.
  */
-function absorbOrder(expanded: Expansion[], v: number, W: number, parts: Parts): Int32Array {
-  const base = parts.map((_, o) => parts.slice(0, o).reduce((a, p) => a + p.chunks, 0));
-  const count = base[W - 1] + parts[W - 1].chunks;
-  const sender = new Int32Array(count);
-  const start = new Int32Array(count);
-  const end = new Int32Array(count);
-  const record = 2 + 2 * W;
+function absorbOrder(expanded: Expansion[], v: number, W: number, units: number): Int32Array {
+  const sender = new Int32Array(units);
+  const from = new Int32Array(units);
+  const to = new Int32Array(units);
+  const record = 1 + 2 * W;
   expanded.forEach((e, x) => {
     for (let r = 0; r < e.spans.length; r += record) {
-      const c = base[e.spans[r]] + e.spans[r + 1];
-      sender[c] = x;
-      start[c] = e.spans[r + 2 + v];
-      end[c] = e.spans[r + 2 + W + v];
+      const u = e.spans[r];
+      sender[u] = x;
+      from[u] = e.spans[r + 1 + v];
+      to[u] = e.spans[r + 1 + W + v];
     }
   });
   const runs: number[] = [];
-  const owners = [v, ...parts.keys()].filter((o, k) => k === 0 || o !== v);
-  for (const o of owners) {
-    for (let k = 0; k < parts[o].chunks; k++) {
-      const c = base[o] + k;
-      if (end[c] > start[c]) runs.push(sender[c], start[c], end[c], o, parts[o].first + k * parts[o].size);
-    }
-  }
+  for (let u = 0; u < units; u++) if (to[u] > from[u]) runs.push(sender[u], from[u], to[u], u);
   return Int32Array.from(runs);
+}
+
+/**
+ * The next level in the order of where each state's parent is in this one (a counting sort),
+ * those of one parent in worker then store order: their global ids, written into `into` (grown
+ * when too small, and returned). `parentStates`: the level just expanded's size.
+ */
+function nextFrontier(stores: StoreFigures[], W: number, parentStates: number, into: Int32Array, counts: Int32Array): { frontier: Int32Array; counts: Int32Array; states: number } {
+  let states = 0;
+  for (const r of stores) states += r.count - r.levelStart;
+  if (into.length < states) into = new Int32Array(new SharedArrayBuffer(4 * Math.max(states, into.length * 2)));
+  if (counts.length < parentStates + 1) counts = new Int32Array(Math.max(parentStates + 1, counts.length * 2));
+  counts.fill(0, 0, parentStates + 1);
+  const parents = stores.map((r) => new Int32Array(r.parents));
+  stores.forEach((r, d) => {
+    const p = parents[d];
+    for (let i = 0, n = r.count - r.levelStart; i < n; i++) counts[p[i] + 1]++;
+  });
+  for (let i = 1; i <= parentStates; i++) counts[i] += counts[i - 1];
+  stores.forEach((r, d) => {
+    const p = parents[d];
+    for (let i = 0, n = r.count - r.levelStart; i < n; i++) into[counts[p[i]]++] = (r.levelStart + i) * W + d;
+  });
+  return { frontier: into, counts, states };
 }
 
 /**
@@ -282,15 +292,18 @@ export async function exploreParallel<V>(
   let stopMessage: string | undefined;
   let states = 0;
   let depth = 0;
+  /** The level's frontier and the counting sort's counts (held here: counted in the bytes per state). */
+  let frontierBytes = 0;
   try {
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
     // A sizing hint for each worker's store: its share of the expected states, with room for an uneven split.
     const expectedStates = options.expectedStates ? Math.ceil((options.expectedStates / W) * 1.01) : 0;
-    // Per worker, the chunks of its part of the level not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
+    // Per worker, the units of its range not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
     const claim = new SharedArrayBuffer(4 * W);
-    const board = new SharedArrayBuffer(4 * boardWords(W, properties.length));
-    new Int32Array(board).fill(0x7fffffff, decided(W, 0));
-    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, board, chunkStates: options.chunkStates, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
+    const claims = new Int32Array(claim);
+    const board = new SharedArrayBuffer(4 * boardWords(properties.length));
+    new Int32Array(board).fill(0x7fffffff);
+    await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, board, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
     const limit: RssLimit | undefined = options.maxRss !== undefined ? { bytes: options.maxRss, share: 1, label: options.maxRssLabel } : undefined;
     try {
@@ -300,49 +313,47 @@ export async function exploreParallel<V>(
     }
     let stores: StoreFigures[] = await everyReply(peers.map((p) => p.ask({ type: 'seed' }, 'seeded')));
     states = stores.reduce((n, r) => n + r.added, 0);
-    // Each step absorbs the level expanded by the one before (`pending`) and expands the next:
-    // a level is done when the step after its expansion returns. A stop (interrupt, limit) is
-    // taken between steps, and the level being expanded is still absorbed, so every level
-    // explored is complete.
-    type Pending = { expansions: Expansion[]; parts: Parts };
-    let pending: Pending | null = null;
-    let expand = states > 0;
+    // Two frontiers, the one expanded and the next (whose parents are in the first), used in turn.
+    let buffers: Int32Array[] = [new Int32Array(new SharedArrayBuffer(4 * 1024)), new Int32Array(new SharedArrayBuffer(4 * 1024))];
+    let counts: Int32Array = new Int32Array(1024);
+    // The initial states have no parent: all in one place.
+    let parentStates = 1;
     let lastProgress = performance.now();
-    for (;;) {
-      if (expand) {
-        if (options.shouldStop?.()) {
-          stopReason = 'interrupted';
-          expand = false;
-        } else {
-          try {
-            checkRss(limit);
-          } catch (err) {
-            throw new WorkerError((err as Error).message, true);
-          }
-          if (states >= maxStates) {
-            stopReason = 'max-states';
-            stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels, after the one it was exploring)`;
-            expand = false;
-          }
-        }
+    for (let turn = 0; ; turn = 1 - turn) {
+      const next = nextFrontier(stores, W, parentStates, buffers[turn], counts);
+      buffers[turn] = next.frontier;
+      counts = next.counts;
+      frontierBytes = Math.max(frontierBytes, buffers[0].byteLength + buffers[1].byteLength + counts.byteLength);
+      const n = next.states;
+      if (n === 0) break;
+      // A stop (interrupt, limit) is taken between levels: every level explored is complete.
+      if (options.shouldStop?.()) {
+        stopReason = 'interrupted';
+        break;
       }
-      if (!expand && !pending) break;
-      const absorbing: Pending | null = pending;
+      try {
+        checkRss(limit);
+      } catch (err) {
+        throw new WorkerError((err as Error).message, true);
+      }
+      if (states >= maxStates) {
+        stopReason = 'max-states';
+        stopMessage = `stopped at --max-states ${maxStates} (the parallel explorer stops between levels, after the one it was exploring)`;
+        break;
+      }
+      // Units of at most UNIT states (at most 65,535 of at most 65,535 states: a claim's halves,
+      // a parent's place in its unit), eight per worker at least where the level allows.
+      const unitSize = Math.min(0xffff, Math.max(options.chunkStates ?? Math.max(64, Math.min(UNIT, Math.ceil(n / (8 * W)))), Math.ceil(n / 0xffff)));
+      const units = Math.ceil(n / unitSize);
+      const ranges = Int32Array.from({ length: W + 1 }, (_, w) => Math.floor((w * units) / W));
+      for (let w = 0; w < W; w++) Atomics.store(claims, w, ranges[w] | (ranges[w + 1] << 16));
       const sources = stores.map((r) => r.keys);
-      const generations = stores.map((r) => r.moves);
-      const stepped: Extract<ToMain, { type: 'stepped' }>[] = await everyReply(
-        peers.map((p, v) => p.ask({ type: 'step', absorb: absorbing && { inboxes: absorbing.expansions.map((e) => e.outboxes[v]), runs: absorbOrder(absorbing.expansions, v, W, absorbing.parts) }, expand, sources, generations }, 'stepped')),
-      );
-      stores = stepped;
-      if (absorbing) {
-        // The level just completed: what was stored at once while expanding the one before, and what was shipped.
-        const level = absorbing.expansions.reduce((n, e) => n + e.added, 0) + stepped.reduce((n, r) => n + r.added, 0);
-        states += level;
-        if (level > 0) depth++;
-        // An empty level: its expansion, just done, found nothing.
-        else expand = false;
-      }
-      pending = expand ? { expansions: stepped.map((r) => r.expansion), parts: stepped.map(({ first, size, chunks }) => ({ first, size, chunks })) } : null;
+      const expanded = await everyReply(peers.map((p) => p.ask({ type: 'expand', frontier: next.frontier.buffer as SharedArrayBuffer, states: n, unitSize, ranges, sources }, 'expanded')));
+      stores = await everyReply(peers.map((p, v) => p.ask({ type: 'absorb', inboxes: expanded.map((e) => e.outboxes[v]), runs: absorbOrder(expanded, v, W, units) }, 'absorbed')));
+      const level = stores.reduce((k, r) => k + r.added, 0);
+      states += level;
+      if (level > 0) depth++;
+      parentStates = n;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= (options.progressEveryMs ?? 250)) {
         lastProgress = now;
@@ -421,7 +432,7 @@ export async function exploreParallel<V>(
     for (const p of peers) p.rest();
     pool.push(...peers);
   }
-  const bytes = finished.reduce((n, f) => n + f.bytes, 0);
+  const bytes = finished.reduce((n, f) => n + f.bytes, frontierBytes);
   return {
     ...runFigures({ stopReason, stopMessage, states, transitions, depth, seconds, bytes, stateBits: codec.bits }),
     ...(canon ? { symmetry: system.symmetry!.description } : {}),

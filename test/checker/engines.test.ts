@@ -47,11 +47,11 @@ describe('the parallel explorer agrees with the sequential one', () => {
     expect(a.path(a.outcomes[0].state)).toEqual(b.path(b.outcomes[0].state));
   });
 
-  it('stores the same states in the same order whoever expands which chunk (work stealing)', async () => {
+  it('stores the same states in the same order whoever expands which unit (work stealing)', async () => {
     const { system, properties } = loadFixture('grid', 9, 9);
     for (const workers of [2, 3]) {
       const usual = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers });
-      // Every state a chunk, and worker 0 pausing after each: the others take most of its chunks.
+      // Every state a unit, and worker 0 pausing after each: the others take most of its units.
       const stolen = await exploreParallel(system, properties, loader('grid', [9, 9]), { workers, chunkStates: 1, slowWorker: 0 });
       expect(stolen.stolenChunks).toBeGreaterThan(10);
       expect([stolen.states, stolen.transitions, stolen.depth]).toEqual([usual.states, usual.transitions, usual.depth]);
@@ -60,15 +60,14 @@ describe('the parallel explorer agrees with the sequential one', () => {
     }
   });
 
-  it('stores the same states when a worker starts a level while another still absorbs the last, keys moving meanwhile', async () => {
+  it('stores the same states with one worker slow at expanding and at absorbing, on a model whose keys move to larger buffers', async () => {
     // The reference model of MODEL.md (T=2, B=3): 205,595 states, so each worker's keys move to
-    // larger buffers several times, some of them while it absorbs.
+    // larger buffers several times as it absorbs; the others read them where they are next level.
     const { loadReference } = await import('../../bench/reference-model.ts');
     const { system, properties } = loadReference(2, 3);
     const ref: Loader = { module: new URL('../../bench/reference-model.ts', import.meta.url).href, export: 'loadReference', args: [2, 3] };
     const usual = await exploreParallel(system, properties, ref, { workers: 2 });
-    // Worker 0 pauses after each chunk and each batch it absorbs: worker 1 publishes its part of
-    // the next level first, starts on it and takes worker 0's chunks once published.
+    // Worker 0 pauses after each unit and each batch it absorbs: worker 1 takes most of its units.
     const slow = await exploreParallel(system, properties, ref, { workers: 2, chunkStates: 64, slowWorker: 0 });
     expect(slow.stolenChunks).toBeGreaterThan(10);
     expect([slow.states, slow.transitions, slow.depth]).toEqual([usual.states, usual.transitions, usual.depth]);
