@@ -238,27 +238,46 @@ function absorbOrder(expanded: Expansion[], v: number, W: number, units: number)
 }
 
 /**
- * The next level in the order of where each state's parent is in this one (a counting sort),
- * those of one parent in worker then store order: their global ids, written into `into` (grown
- * when too small, and returned). `parentStates`: the level just expanded's size.
+ * The next level in the order of where each state's parent is in this one, those of one parent
+ * in worker then store order: their global ids, written into `into` (grown when too small, and
+ * returned). Each worker stored its part in unit order, so its parents' places never decrease:
+ * the level is their merge. (The main thread does it while the workers wait: 0.18 s of an 8 s
+ * run on the bench model with two workers; a counting sort over the places took 0.20 s, a merge
+ * without branches 0.20 s.)
  */
-function nextFrontier(stores: StoreFigures[], W: number, parentStates: number, into: Int32Array, counts: Int32Array): { frontier: Int32Array; counts: Int32Array; states: number } {
+function nextFrontier(stores: StoreFigures[], W: number, into: Int32Array): { frontier: Int32Array; states: number } {
   let states = 0;
   for (const r of stores) states += r.count - r.levelStart;
   if (into.length < states) into = new Int32Array(new SharedArrayBuffer(4 * Math.max(states, into.length * 2)));
-  if (counts.length < parentStates + 1) counts = new Int32Array(Math.max(parentStates + 1, counts.length * 2));
-  counts.fill(0, 0, parentStates + 1);
   const parents = stores.map((r) => new Int32Array(r.parents));
-  stores.forEach((r, d) => {
-    const p = parents[d];
-    for (let i = 0, n = r.count - r.levelStart; i < n; i++) counts[p[i] + 1]++;
-  });
-  for (let i = 1; i <= parentStates; i++) counts[i] += counts[i - 1];
-  stores.forEach((r, d) => {
-    const p = parents[d];
-    for (let i = 0, n = r.count - r.levelStart; i < n; i++) into[counts[p[i]]++] = (r.levelStart + i) * W + d;
-  });
-  return { frontier: into, counts, states };
+  const ends = Int32Array.from(stores, (r) => r.count - r.levelStart);
+  if (W === 2) {
+    // Two workers (the usual case): a plain two-way merge.
+    const [p0, p1] = parents;
+    const [n0, n1] = ends;
+    const s0 = stores[0].levelStart;
+    const s1 = stores[1].levelStart;
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < n0 && j < n1) into[k++] = p1[j] < p0[i] ? (s1 + j++) * 2 + 1 : (s0 + i++) * 2;
+    while (i < n0) into[k++] = (s0 + i++) * 2;
+    while (j < n1) into[k++] = (s1 + j++) * 2 + 1;
+    return { frontier: into, states };
+  }
+  const next = new Int32Array(W);
+  for (let k = 0; k < states; k++) {
+    let d = -1;
+    let best = 0x7fffffff;
+    for (let w = 0; w < W; w++) {
+      if (next[w] < ends[w] && parents[w][next[w]] < best) {
+        best = parents[w][next[w]];
+        d = w;
+      }
+    }
+    into[k] = (stores[d].levelStart + next[d]++) * W + d;
+  }
+  return { frontier: into, states };
 }
 
 /**
@@ -292,7 +311,7 @@ export async function exploreParallel<V>(
   let stopMessage: string | undefined;
   let states = 0;
   let depth = 0;
-  /** The level's frontier and the counting sort's counts (held here: counted in the bytes per state). */
+  /** The two frontiers (held here: counted in the bytes per state). */
   let frontierBytes = 0;
   try {
     const maxBytes = Math.floor((options.maxBytes ?? 8 * 1024 ** 3) / W);
@@ -315,15 +334,11 @@ export async function exploreParallel<V>(
     states = stores.reduce((n, r) => n + r.added, 0);
     // Two frontiers, the one expanded and the next (whose parents are in the first), used in turn.
     let buffers: Int32Array[] = [new Int32Array(new SharedArrayBuffer(4 * 1024)), new Int32Array(new SharedArrayBuffer(4 * 1024))];
-    let counts: Int32Array = new Int32Array(1024);
-    // The initial states have no parent: all in one place.
-    let parentStates = 1;
     let lastProgress = performance.now();
     for (let turn = 0; ; turn = 1 - turn) {
-      const next = nextFrontier(stores, W, parentStates, buffers[turn], counts);
+      const next = nextFrontier(stores, W, buffers[turn]);
       buffers[turn] = next.frontier;
-      counts = next.counts;
-      frontierBytes = Math.max(frontierBytes, buffers[0].byteLength + buffers[1].byteLength + counts.byteLength);
+      frontierBytes = Math.max(frontierBytes, buffers[0].byteLength + buffers[1].byteLength);
       const n = next.states;
       if (n === 0) break;
       // A stop (interrupt, limit) is taken between levels: every level explored is complete.
@@ -353,7 +368,6 @@ export async function exploreParallel<V>(
       const level = stores.reduce((k, r) => k + r.added, 0);
       states += level;
       if (level > 0) depth++;
-      parentStates = n;
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= (options.progressEveryMs ?? 250)) {
         lastProgress = now;
