@@ -125,7 +125,7 @@ export interface ExploreResult<V> {
    * property holds is then only probable.
    */
   omissionProbability?: number;
-  /** Parallel explorer: chunks of a level a worker expanded for another (work stealing). */
+  /** Parallel explorer: units of a level a worker took from another's range (work stealing). */
   stolenChunks?: number;
 }
 
