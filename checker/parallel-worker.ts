@@ -20,7 +20,7 @@ import { checkRss, MemoryLimitError, StateStore, type RssLimit } from './store.t
 import { canonicalizer } from './symmetry.ts';
 import { Tally } from './tally.ts';
 import { ruleKey, type Measure, type Property, type TransitionSystem } from './system.ts';
-import { decided, type Found, type ToMain, type ToWorker } from './parallel.ts';
+import type { Found, ToMain, ToWorker } from './parallel.ts';
 
 /**
  * Words of one shipped successor beyond its key: one, the parent's place in its unit (high 16
@@ -108,7 +108,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
    * this worker has found one, nor once any worker has found one at a lower level (the board
    * keeps each property's lowest level found; at that level another owner may still come first).
    */
-  const undecided = (i: number, depth: number) => found[i].index < 0 && Atomics.load(board, decided(W, i)) >= depth;
+  const undecided = (i: number, depth: number) => found[i].index < 0 && Atomics.load(board, i) >= depth;
   const anyUndecided = (depth: number) => judged.some(({ i }) => undecided(i, depth));
   let checking = anyUndecided(0);
   const scratch = new Uint8Array(system.stateBytes);
@@ -123,8 +123,8 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>) {
       const hit = p.kind === 'always' ? !p.holds(view) : p.kind === 'sometimes' && p.reached(view);
       if (hit) {
         found[i] = { level: depth, owner: me, index };
-        for (let v = Atomics.load(board, decided(W, i)); v > depth; v = Atomics.load(board, decided(W, i))) {
-          if (Atomics.compareExchange(board, decided(W, i), v, depth) === v) break;
+        for (let v = Atomics.load(board, i); v > depth; v = Atomics.load(board, i)) {
+          if (Atomics.compareExchange(board, i, v, depth) === v) break;
         }
         checking = anyUndecided(depth);
       }

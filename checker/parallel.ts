@@ -51,7 +51,7 @@ export type ToWorker =
       expectedStates: number;
       /** Per worker, the units of its range of the level not yet taken. */
       claim: SharedArrayBuffer;
-      /** What the workers publish to each other (the board: its layout is below). */
+      /** Per property, the lowest level at which a worker found a state for it. */
       board: SharedArrayBuffer;
       slow: boolean;
       maxRss?: number;
@@ -82,14 +82,6 @@ type Finished = {
   /** Units of other workers' ranges this one expanded. */
   stolen: number;
 };
-
-/**
- * What the workers share besides keys, outboxes and claims (`board`, an Int32Array over shared
- * memory): per property, the lowest level at which a state was found for it (none: 2^31 - 1). No
- * state deeper can be the first, so workers stop checking it there.
- */
-export const decided = (_W: number, property: number) => property;
-const boardWords = (properties: number) => Math.max(1, properties);
 
 /** A state found for a property: its BFS level, its owner and its index there (-1: none). */
 export interface Found {
@@ -320,7 +312,10 @@ export async function exploreParallel<V>(
     // Per worker, the units of its range not yet taken: the next from the front (low 16 bits), the end (high 16 bits).
     const claim = new SharedArrayBuffer(4 * W);
     const claims = new Int32Array(claim);
-    const board = new SharedArrayBuffer(4 * boardWords(properties.length));
+    // What the workers share besides keys, outboxes and claims: per property, the lowest level at
+    // which a state was found for it (none: 2^31 - 1). No state deeper can be the first, so
+    // workers stop checking it there.
+    const board = new SharedArrayBuffer(4 * Math.max(1, properties.length));
     new Int32Array(board).fill(0x7fffffff);
     await everyReply(peers.map((p, worker) => p.ask({ type: 'init', loader, worker, workers: W, maxBytes, symmetry: !!canon, expectedStates, claim, board, slow: worker === options.slowWorker, maxRss: options.maxRss, maxRssLabel: options.maxRssLabel }, 'ready')));
     // The workers themselves (a thread, its heap, the spec loaded again) count against the limit.
